@@ -1,0 +1,2 @@
+//! `opml`: the command-line front end of opml-wasm.
+fn main() {}
