@@ -1,2 +1,24 @@
 //! The opML step machine: a WebAssembly interpreter in which one step is one Wasm
 //! instruction and whose whole state can be committed to a Keccak-256 Merkle root.
+//!
+//! - [`module`] decodes and validates a module and [`lower`]s each body to [`ops::Op`]s;
+//! - [`machine`] holds the store and registers, [`exec`] steps it;
+//! - [`memory`] and [`merkle`] give the Merkleized linear memory;
+//! - [`commit`] defines the state root; [`checkpoint`] seeks to any step.
+
+pub mod error;
+mod exec;
+mod lower;
+pub mod machine;
+pub mod memory;
+pub mod merkle;
+pub mod module;
+pub mod numeric;
+pub mod ops;
+pub mod trap;
+
+pub use error::{LinkError, LoadError, Location};
+pub use machine::{Config, Extern, InstanceId, InvokeError, Machine, Status};
+pub use module::{FuncType, LoadOptions, Module, ValType};
+pub use ops::Op;
+pub use trap::Trap;
