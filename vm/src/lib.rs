@@ -6,6 +6,8 @@
 //! - [`memory`] and [`merkle`] give the Merkleized linear memory;
 //! - [`commit`] defines the state root; [`checkpoint`] seeks to any step.
 
+pub mod checkpoint;
+pub mod commit;
 pub mod error;
 mod exec;
 mod lower;
@@ -17,6 +19,7 @@ pub mod numeric;
 pub mod ops;
 pub mod trap;
 
+pub use checkpoint::{Trace, TraceError};
 pub use error::{LinkError, LoadError, Location};
 pub use machine::{Config, Extern, InstanceId, InvokeError, Machine, Status};
 pub use module::{FuncType, LoadOptions, Module, ValType};

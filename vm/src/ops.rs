@@ -303,6 +303,64 @@ macro_rules! define_op {
                 }
             }
 
+            /// The op's one-byte code: the Wasm opcode of the instruction it was
+            /// lowered from (the function body's final `end` lowers to `Return`, 0x0f).
+            pub fn opcode(&self) -> u8 {
+                match self {
+                    Op::Unreachable => 0x00,
+                    Op::Nop => 0x01,
+                    Op::Block => 0x02,
+                    Op::Loop => 0x03,
+                    Op::If { .. } => 0x04,
+                    Op::Else { .. } => 0x05,
+                    Op::End => 0x0b,
+                    Op::Br(_) => 0x0c,
+                    Op::BrIf(_) => 0x0d,
+                    Op::BrTable { .. } => 0x0e,
+                    Op::Return => 0x0f,
+                    Op::Call(_) => 0x10,
+                    Op::CallIndirect { .. } => 0x11,
+                    Op::Drop => 0x1a,
+                    Op::Select => 0x1b,
+                    Op::LocalGet(_) => 0x20,
+                    Op::LocalSet(_) => 0x21,
+                    Op::LocalTee(_) => 0x22,
+                    Op::GlobalGet(_) => 0x23,
+                    Op::GlobalSet(_) => 0x24,
+                    Op::MemorySize => 0x3f,
+                    Op::MemoryGrow => 0x40,
+                    Op::I32Const(_) => 0x41,
+                    Op::I64Const(_) => 0x42,
+                    Op::F32Const(_) => 0x43,
+                    Op::F64Const(_) => 0x44,
+                    $( Op::$mem { .. } => $mcode, )*
+                    $( Op::$num => $ncode, )*
+                }
+            }
+
+            /// The op's immediates as `[a, b, c]` and a 64-bit constant, zero where
+            /// unused. Branches: `[pc, drop, keep]`; `br_table`: `[start, len]`;
+            /// `call_indirect`: `[type_id, table]`; memory ops: `[offset]`; `if`/`else`:
+            /// `[target]`; index ops: `[index]`; constants: the 64-bit field.
+            pub fn immediates(&self) -> ([u32; 3], u64) {
+                match *self {
+                    Op::If { else_pc: t } | Op::Else { end_pc: t } => ([t, 0, 0], 0),
+                    Op::Br(t) | Op::BrIf(t) => ([t.pc, t.drop, t.keep], 0),
+                    Op::BrTable { start, len } => ([start, len, 0], 0),
+                    Op::CallIndirect { type_id, table } => ([type_id, table, 0], 0),
+                    Op::Call(i)
+                    | Op::LocalGet(i)
+                    | Op::LocalSet(i)
+                    | Op::LocalTee(i)
+                    | Op::GlobalGet(i)
+                    | Op::GlobalSet(i) => ([i, 0, 0], 0),
+                    Op::I32Const(v) | Op::F32Const(v) => ([0; 3], v as u64),
+                    Op::I64Const(v) | Op::F64Const(v) => ([0; 3], v),
+                    $( Op::$mem { offset } => ([offset, 0, 0], 0), )*
+                    _ => ([0; 3], 0),
+                }
+            }
+
             /// Whether the op computes on or moves float values (rejected by the
             /// provable profile).
             pub fn is_float(&self) -> bool {
