@@ -1,2 +1,242 @@
 //! `opml`: the command-line front end of opml-wasm.
-fn main() {}
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use opml_prover::args::{parse_args, TypedValue};
+use opml_prover::{bench, interrupt, target};
+use opml_vm::{LoadOptions, Machine, Status, Trace};
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "opml",
+    version,
+    about = "Optimistic ML on a Merkleized Wasm step machine"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run an export in the step machine; print results or trap, steps and final root.
+    Run {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Stop (and report) after this many steps.
+        #[arg(long, default_value_t = u64::MAX)]
+        max_steps: u64,
+    },
+    /// Print the state root after step N of a run.
+    Root {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Step whose post-state root to print (0 = before the first step).
+        #[arg(long)]
+        step: u64,
+        /// Checkpoint interval in steps.
+        #[arg(long, default_value_t = 1 << 20)]
+        interval: u64,
+    },
+    /// Run the same workload in the step machine and in wasmi; print both speeds.
+    Bench {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Runs per engine; the best time of each is reported.
+        #[arg(long, default_value_t = 3)]
+        repeat: u32,
+    },
+}
+
+#[derive(Args)]
+struct TargetArgs {
+    /// Module file, binary (.wasm) or text (.wat).
+    module: PathBuf,
+    /// Exported function to call.
+    #[arg(long, default_value = "run")]
+    invoke: String,
+    /// Arguments, e.g. `i32:1,i64:-2,f32:1.5`.
+    #[arg(long, default_value = "", allow_hyphen_values = true)]
+    args: String,
+    /// Reject float instructions (the on-chain provable profile).
+    #[arg(long)]
+    provable: bool,
+    /// Machine-readable output.
+    #[arg(long)]
+    json: bool,
+}
+
+impl TargetArgs {
+    fn parsed_args(&self) -> Result<Vec<TypedValue>> {
+        parse_args(&self.args).context("--args")
+    }
+
+    fn prepare(&self) -> Result<target::Prepared> {
+        let opts = LoadOptions {
+            provable: self.provable,
+        };
+        Ok(target::prepare(
+            &self.module,
+            &self.invoke,
+            &self.parsed_args()?,
+            opts,
+        )?)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(2 + 2 * bytes.len());
+    s.push_str("0x");
+    for b in bytes {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+fn spinner(enabled: bool, what: &str) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {human_pos} steps ({per_sec})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// Describes the op at the machine's pc: name and Wasm byte offset.
+fn describe_pc(m: &Machine) -> serde_json::Value {
+    json!({
+        "pc": m.pc(),
+        "op": m.op_at(m.pc()).map(|op| op.name()),
+        "wasm_offset": m.wasm_offset(m.pc()),
+    })
+}
+
+fn cmd_run(t: &TargetArgs, max_steps: u64) -> Result<()> {
+    let mut prepared = t.prepare()?;
+    let m = &mut prepared.machine;
+    let bar = spinner(!t.json, "running");
+    let start = std::time::Instant::now();
+    while m.status() == Status::Running && m.steps() < max_steps {
+        m.run((max_steps - m.steps()).min(1 << 24));
+        bar.set_position(m.steps());
+        if interrupt::requested() {
+            bar.finish_and_clear();
+            bail!("interrupted at step {}", m.steps());
+        }
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let root = hex(&m.state_root());
+    let status = m.status();
+    let results: Vec<String> = prepared
+        .result_types
+        .iter()
+        .zip(m.results())
+        .map(|(&ty, &bits)| TypedValue { ty, bits }.to_string())
+        .collect();
+    let out = match status {
+        Status::Halted => json!({"status": "halted", "results": results}),
+        Status::Trapped(trap) => {
+            json!({"status": "trapped", "trap": trap.message(), "at": describe_pc(m)})
+        }
+        Status::Running => json!({"status": "step-limit", "at": describe_pc(m)}),
+    };
+    if t.json {
+        let mut out = out;
+        out["steps"] = json!(m.steps());
+        out["root"] = json!(root);
+        out["seconds"] = json!(seconds);
+        println!("{out}");
+    } else {
+        match status {
+            Status::Halted => println!(
+                "results: {}",
+                if results.is_empty() {
+                    "(none)".into()
+                } else {
+                    results.join(", ")
+                }
+            ),
+            Status::Trapped(trap) => println!("trapped: {trap} at {}", describe_pc(m)),
+            Status::Running => println!("stopped at the step limit at {}", describe_pc(m)),
+        }
+        println!("steps:   {}", m.steps());
+        println!("root:    {root}");
+        println!("time:    {seconds:.3} s");
+    }
+    Ok(())
+}
+
+fn cmd_root(t: &TargetArgs, step: u64, interval: u64) -> Result<()> {
+    let prepared = t.prepare()?;
+    let bar = spinner(!t.json, "recording");
+    let mut trace = Trace::record(prepared.machine, interval, u64::MAX, |n| {
+        bar.set_position(n);
+        !interrupt::requested()
+    })?;
+    bar.finish_and_clear();
+    let total = trace.total_steps();
+    if step > total {
+        bail!("step {step} is past the end of the run ({total} steps)");
+    }
+    let root = hex(&trace.root_at(step));
+    let m = trace.seek(step);
+    if t.json {
+        println!(
+            "{}",
+            json!({"step": step, "total_steps": total, "root": root, "next": describe_pc(m)})
+        );
+    } else {
+        println!("step:  {step} of {total}");
+        println!("root:  {root}");
+        println!("next:  {}", describe_pc(m));
+    }
+    Ok(())
+}
+
+fn cmd_bench(t: &TargetArgs, repeat: u32) -> Result<()> {
+    let bar = spinner(!t.json, "benchmarking");
+    let report = bench::bench(&t.module, &t.invoke, &t.parsed_args()?, repeat, |n| {
+        bar.set_position(n)
+    })?;
+    bar.finish_and_clear();
+    if t.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!("steps:            {}", report.steps);
+        println!("wasmi fuel:       {}", report.wasmi_fuel);
+        println!(
+            "step machine:     {:.4} s  ({:.1} M steps/s)",
+            report.vm_seconds,
+            report.vm_steps_per_second / 1e6
+        );
+        println!("wasmi:            {:.4} s", report.wasmi_seconds);
+        println!("speed vs wasmi:   {:.3}x", report.speed_ratio_vs_wasmi);
+        println!("outcomes agree:   {}", report.outcomes_agree);
+    }
+    if !report.outcomes_agree {
+        bail!("the step machine and wasmi disagree on the outcome");
+    }
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    interrupt::install();
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::Run { target, max_steps } => cmd_run(target, *max_steps),
+        Command::Root {
+            target,
+            step,
+            interval,
+        } => cmd_root(target, *step, *interval),
+        Command::Bench { target, repeat } => cmd_bench(target, *repeat),
+    }
+}

@@ -1,0 +1,119 @@
+//! Typed Wasm values on the command line: `i32:1,i64:-2,f32:1.5,f64:0x1p-3`.
+
+use opml_vm::ValType;
+use std::fmt;
+
+/// A typed value as raw bits (the machine's representation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TypedValue {
+    /// Type.
+    pub ty: ValType,
+    /// Bits: i32/f32 in the low 32 bits.
+    pub bits: u64,
+}
+
+/// A malformed `--args` list.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error(
+    "argument {index} `{text}`: {reason} (expected TYPE:VALUE with TYPE one of i32, i64, f32, f64)"
+)]
+pub struct ArgError {
+    /// Position in the list, from 1.
+    pub index: usize,
+    /// The offending item.
+    pub text: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// Parses a comma-separated list of `TYPE:VALUE`. Integers may be negative or `0x` hex.
+pub fn parse_args(list: &str) -> Result<Vec<TypedValue>, ArgError> {
+    if list.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    list.split(',')
+        .enumerate()
+        .map(|(i, item)| parse_one(i + 1, item.trim()))
+        .collect()
+}
+
+fn parse_int(s: &str) -> Option<i128> {
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let v = match digits.strip_prefix("0x") {
+        Some(hex) => i128::from_str_radix(hex, 16).ok()?,
+        None => digits.parse::<i128>().ok()?,
+    };
+    Some(if neg { -v } else { v })
+}
+
+fn parse_one(index: usize, item: &str) -> Result<TypedValue, ArgError> {
+    let err = |reason: &str| ArgError {
+        index,
+        text: item.to_string(),
+        reason: reason.to_string(),
+    };
+    let (ty, value) = item.split_once(':').ok_or_else(|| err("missing `:`"))?;
+    let (ty, bits) = match ty {
+        "i32" => {
+            let v = parse_int(value).ok_or_else(|| err("not an integer"))?;
+            if !(i32::MIN as i128..=u32::MAX as i128).contains(&v) {
+                return Err(err("out of range for i32"));
+            }
+            (ValType::I32, v as u32 as u64)
+        }
+        "i64" => {
+            let v = parse_int(value).ok_or_else(|| err("not an integer"))?;
+            if !(i64::MIN as i128..=u64::MAX as i128).contains(&v) {
+                return Err(err("out of range for i64"));
+            }
+            (ValType::I64, v as u64)
+        }
+        "f32" => (
+            ValType::F32,
+            value
+                .parse::<f32>()
+                .map_err(|_| err("not a number"))?
+                .to_bits() as u64,
+        ),
+        "f64" => (
+            ValType::F64,
+            value
+                .parse::<f64>()
+                .map_err(|_| err("not a number"))?
+                .to_bits(),
+        ),
+        _ => return Err(err("unknown type")),
+    };
+    Ok(TypedValue { ty, bits })
+}
+
+impl fmt::Display for TypedValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.ty {
+            ValType::I32 => write!(f, "i32:{}", self.bits as u32 as i32),
+            ValType::I64 => write!(f, "i64:{}", self.bits as i64),
+            ValType::F32 => write!(f, "f32:{}", f32::from_bits(self.bits as u32)),
+            ValType::F64 => write!(f, "f64:{}", f64::from_bits(self.bits)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_each_type_and_reports_position() {
+        let v = parse_args("i32:-1,i64:0x10,f32:1.5,f64:2").unwrap();
+        assert_eq!(v[0].bits, 0xffff_ffff);
+        assert_eq!(v[1].bits, 16);
+        assert_eq!(v[2].to_string(), "f32:1.5");
+        let e = parse_args("i32:1,i33:2").unwrap_err();
+        assert_eq!(e.index, 2);
+        assert!(parse_args("i32:4294967296").is_err());
+        assert!(parse_args("").unwrap().is_empty());
+    }
+}

@@ -1,0 +1,8 @@
+//! opml-prover: the library behind the `opml` command: loading targets, the wasmi
+//! oracle, benchmarks, and (later) proofs, agents and chain backends.
+
+pub mod args;
+pub mod bench;
+pub mod interrupt;
+pub mod oracle;
+pub mod target;
