@@ -7,7 +7,10 @@
 use crate::error::{LoadError, Location};
 use crate::module::{Function, LoadOptions};
 use crate::ops::{BranchTarget, Op};
-use wasmparser::{BlockType, FrameKind, FuncValidator, FunctionBody, Operator, ValidatorResources};
+use wasmparser::{
+    BlockType, CompositeInnerType, FrameKind, FuncValidator, FunctionBody, Operator,
+    ValidatorResources, WasmModuleResources,
+};
 
 /// A branch whose target is only known when its block's `end` is reached.
 enum Patch {
@@ -39,12 +42,24 @@ fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-fn label_arity(kind: FrameKind, block_type: BlockType) -> u32 {
+fn label_arity(
+    fv: &FuncValidator<ValidatorResources>,
+    kind: FrameKind,
+    block_type: BlockType,
+) -> u32 {
     match (kind, block_type) {
         (FrameKind::Loop, _) | (_, BlockType::Empty) => 0,
         (_, BlockType::Type(_)) => 1,
-        // Multi-value block types are rejected by validation (feature disabled).
-        (_, BlockType::FuncType(_)) => 0,
+        // Multi-value block types are rejected by validation (feature disabled), so a
+        // function type here is the function body's own label: its results.
+        (_, BlockType::FuncType(idx)) => fv
+            .resources()
+            .sub_type_at(idx)
+            .and_then(|t| match &t.composite_type.inner {
+                CompositeInnerType::Func(ft) => Some(to_u32(ft.results().len())),
+                _ => None,
+            })
+            .unwrap_or(0),
     }
 }
 
@@ -155,7 +170,7 @@ impl Lowerer {
                 keep: 0,
             };
         };
-        let keep = label_arity(frame.kind, frame.block_type);
+        let keep = label_arity(fv, frame.kind, frame.block_type);
         let drop = height.saturating_sub(keep + to_u32(frame.height));
         let ci = self.ctrls.len().saturating_sub(1 + depth as usize);
         let ctrl = &mut self.ctrls[ci];

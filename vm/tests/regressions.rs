@@ -1,0 +1,34 @@
+//! Focused regression tests for machine bugs found by the spec suite (`tests/spec.rs`).
+
+use opml_vm::{Config, Extern, InstanceId, LoadOptions, Machine, Module, Status};
+
+fn instantiate(m: &mut Machine, wat: &str) -> InstanceId {
+    let bytes = wat::parse_str(wat).expect("test module parses");
+    let module = Module::load(&bytes, LoadOptions::default()).expect("test module loads");
+    m.instantiate(&module).expect("test module instantiates")
+}
+
+fn call(m: &mut Machine, id: InstanceId, name: &str, args: &[u64]) -> (Status, Vec<u64>) {
+    let Some(Extern::Func(f)) = m.instance(id).and_then(|i| i.exports.get(name)).copied() else {
+        panic!("no export {name}");
+    };
+    m.invoke(f, args).expect("invoke");
+    m.run(u64::MAX);
+    (m.status(), m.results().to_vec())
+}
+
+/// A branch to the function's own label carries the function's results.
+#[test]
+fn branch_to_function_label_keeps_results() {
+    let mut m = Machine::new(Config::default());
+    let id = instantiate(
+        &mut m,
+        r#"(module
+          (func (export "br") (result i32)
+            (i32.const 3) (i64.const 1) (br 0 (i32.const 9)))
+          (func (export "br_table") (param i32) (result i32)
+            (i32.const 3) (br_table 0 0 (i32.const 7) (local.get 0))))"#,
+    );
+    assert_eq!(call(&mut m, id, "br", &[]), (Status::Halted, vec![9]));
+    assert_eq!(call(&mut m, id, "br_table", &[1]), (Status::Halted, vec![7]));
+}
