@@ -30,5 +30,26 @@ fn branch_to_function_label_keeps_results() {
             (i32.const 3) (br_table 0 0 (i32.const 7) (local.get 0))))"#,
     );
     assert_eq!(call(&mut m, id, "br", &[]), (Status::Halted, vec![9]));
-    assert_eq!(call(&mut m, id, "br_table", &[1]), (Status::Halted, vec![7]));
+    assert_eq!(
+        call(&mut m, id, "br_table", &[1]),
+        (Status::Halted, vec![7])
+    );
+}
+
+/// The decoder reads with the machine's features: the reserved byte of `memory.grow`
+/// is a single zero byte in Wasm 1.0, not a (multi-memory) index LEB.
+#[test]
+fn memory_grow_reserved_byte_must_be_a_zero_byte() {
+    let module = |reserved: &[u8]| {
+        let mut code = vec![0x00, 0x41, 0x00, 0x40];
+        code.extend_from_slice(reserved);
+        code.extend_from_slice(&[0x1a, 0x0b]);
+        let mut bytes =
+            b"\0asm\x01\0\0\0\x01\x04\x01\x60\0\0\x03\x02\x01\0\x05\x03\x01\0\0".to_vec();
+        bytes.extend_from_slice(&[0x0a, code.len() as u8 + 2, 0x01, code.len() as u8]);
+        bytes.extend_from_slice(&code);
+        bytes
+    };
+    assert!(Module::load(&module(&[0x00]), LoadOptions::default()).is_ok());
+    assert!(Module::load(&module(&[0x80, 0x00]), LoadOptions::default()).is_err());
 }
