@@ -53,3 +53,20 @@ fn memory_grow_reserved_byte_must_be_a_zero_byte() {
     assert!(Module::load(&module(&[0x00]), LoadOptions::default()).is_ok());
     assert!(Module::load(&module(&[0x80, 0x00]), LoadOptions::default()).is_err());
 }
+
+/// Wasm 1.0: all `br_table` labels must have the same type, even in unreachable code.
+#[test]
+fn br_table_labels_of_different_types_are_invalid_even_when_unreachable() {
+    let load = |wat: &str| {
+        let bytes = wat::parse_str(wat).expect("test module parses");
+        Module::load(&bytes, LoadOptions::default())
+    };
+    let body = |inner: &str| {
+        format!(
+            "(module (func (block (result f64) (block (result {inner}) (unreachable)
+               (br_table 0 1 1 (i32.const 1))) (drop) (f64.const 0)) (drop)))"
+        )
+    };
+    assert!(load(&body("f32")).is_err());
+    assert!(load(&body("f64")).is_ok());
+}
