@@ -447,7 +447,7 @@ fn trunc_i64_s(x: f64) -> NumResult {
         return Err(Trap::InvalidConversion);
     }
     let t = x.trunc();
-    if t >= I64_LO_INCL && t < I64_HI {
+    if (I64_LO_INCL..I64_HI).contains(&t) {
         Ok(t as i64 as u64)
     } else {
         Err(Trap::IntegerOverflow)
