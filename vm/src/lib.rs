@@ -3,6 +3,7 @@
 //!
 //! - [`module`] decodes and validates a module and [`lower`]s each body to [`ops::Op`]s;
 //! - [`machine`] holds the store and registers, [`exec`] steps it;
+//! - [`host`] provides the `spectest` host module of the spec test suite;
 //! - [`memory`] and [`merkle`] give the Merkleized linear memory;
 //! - [`commit`] defines the state root; [`checkpoint`] seeks to any step.
 
@@ -10,6 +11,7 @@ pub mod checkpoint;
 pub mod commit;
 pub mod error;
 mod exec;
+pub mod host;
 mod lower;
 pub mod machine;
 pub mod memory;

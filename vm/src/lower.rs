@@ -7,7 +7,10 @@
 use crate::error::{LoadError, Location};
 use crate::module::{Function, LoadOptions};
 use crate::ops::{BranchTarget, Op};
-use wasmparser::{BlockType, FrameKind, FuncValidator, FunctionBody, Operator, ValidatorResources};
+use wasmparser::{
+    BlockType, CompositeInnerType, FrameKind, FuncValidator, FunctionBody, Operator, ValType,
+    ValidatorResources, WasmModuleResources,
+};
 
 /// A branch whose target is only known when its block's `end` is reached.
 enum Patch {
@@ -39,12 +42,25 @@ fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-fn label_arity(kind: FrameKind, block_type: BlockType) -> u32 {
+/// The types a branch to a label of this frame carries.
+fn label_types(
+    fv: &FuncValidator<ValidatorResources>,
+    kind: FrameKind,
+    block_type: BlockType,
+) -> Vec<ValType> {
     match (kind, block_type) {
-        (FrameKind::Loop, _) | (_, BlockType::Empty) => 0,
-        (_, BlockType::Type(_)) => 1,
-        // Multi-value block types are rejected by validation (feature disabled).
-        (_, BlockType::FuncType(_)) => 0,
+        (FrameKind::Loop, _) | (_, BlockType::Empty) => Vec::new(),
+        (_, BlockType::Type(t)) => vec![t],
+        // Multi-value block types are rejected by validation (feature disabled), so a
+        // function type here is the function body's own label: its results.
+        (_, BlockType::FuncType(idx)) => fv
+            .resources()
+            .sub_type_at(idx)
+            .and_then(|t| match &t.composite_type.inner {
+                CompositeInnerType::Func(ft) => Some(ft.results().to_vec()),
+                _ => None,
+            })
+            .unwrap_or_default(),
     }
 }
 
@@ -155,7 +171,7 @@ impl Lowerer {
                 keep: 0,
             };
         };
-        let keep = label_arity(frame.kind, frame.block_type);
+        let keep = to_u32(label_types(fv, frame.kind, frame.block_type).len());
         let drop = height.saturating_sub(keep + to_u32(frame.height));
         let ci = self.ctrls.len().saturating_sub(1 + depth as usize);
         let ctrl = &mut self.ctrls[ci];
@@ -226,6 +242,23 @@ impl Lowerer {
                         },
                         message: e.message().to_string(),
                     })?;
+                // Wasm 1.0 requires every target to have the default's label type, even
+                // in unreachable code (later versions relaxed this; wasmparser did too).
+                let label = |d: &u32| {
+                    fv.get_control_frame(*d as usize)
+                        .map(|f| label_types(fv, f.kind, f.block_type))
+                };
+                let default = depths.last().and_then(label);
+                if depths.iter().filter_map(label).any(|t| Some(t) != default) {
+                    return Err(LoadError::Invalid {
+                        at: Location {
+                            section: "code",
+                            func: Some(self.func_idx),
+                            offset,
+                        },
+                        message: "type mismatch: br_table labels have different types".into(),
+                    });
+                }
                 for (i, depth) in depths.iter().enumerate() {
                     let t = self.branch(
                         fv,

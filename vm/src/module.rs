@@ -232,7 +232,11 @@ impl Module {
         let mut validator = Validator::new_with_features(supported_features());
         let mut allocs = wasmparser::FuncValidatorAllocations::default();
         let mut defined_funcs = 0u32;
-        for payload in Parser::new(0).parse_all(bytes) {
+        // The decoder must know the features too: with all of them on it reads, e.g.,
+        // the reserved byte of `memory.grow` as a multi-memory index LEB.
+        let mut parser = Parser::new(0);
+        parser.set_features(supported_features());
+        for payload in parser.parse_all(bytes) {
             let payload = payload.map_err(|e| loader.invalid(None, e))?;
             loader.section = section_name(&payload);
             let valid = validator
