@@ -2,7 +2,7 @@
 //! the speed is reported as a ratio against a reference run on the same machine.
 
 use crate::args::TypedValue;
-use crate::oracle::{Oracle, OracleError, OracleOutcome};
+use crate::oracle::{Fuel, Oracle, OracleError, OracleOutcome};
 use crate::target::{self, TargetError};
 use opml_vm::{LoadOptions, Status};
 use serde::Serialize;
@@ -17,7 +17,7 @@ const CHUNK: u64 = 1 << 26;
 pub struct BenchReport {
     /// Steps of one run in the step machine.
     pub steps: u64,
-    /// wasmi fuel of one run (separate, metered run).
+    /// wasmi fuel of one run with unit costs (every Wasm instruction costs 1).
     pub wasmi_fuel: u64,
     /// Best wall time of the step machine over the repeats, seconds.
     pub vm_seconds: f64,
@@ -80,14 +80,14 @@ pub fn bench(
     let mut wasmi_best = f64::INFINITY;
     let mut outcome = None;
     for _ in 0..repeats {
-        let mut oracle = Oracle::new(&bytes, export, false)?;
+        let mut oracle = Oracle::new(&bytes, Fuel::Off)?;
         let start = Instant::now();
-        let run = oracle.call(args)?;
+        let run = oracle.call(export, args)?;
         wasmi_best = wasmi_best.min(start.elapsed().as_secs_f64());
         outcome = Some(run.outcome);
     }
-    let fuel = Oracle::new(&bytes, export, true)?
-        .call(args)?
+    let fuel = Oracle::new(&bytes, Fuel::Unit)?
+        .call(export, args)?
         .fuel
         .unwrap_or(0);
     let outcomes_agree = match (outcome, vm_status) {

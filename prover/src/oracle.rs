@@ -77,24 +77,53 @@ pub fn trap_of(code: TrapCode) -> Option<Trap> {
     })
 }
 
-/// A module instantiated in wasmi with one export selected.
+/// Whether and how wasmi meters fuel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fuel {
+    /// No metering (fastest; for timing).
+    Off,
+    /// wasmi's default costs (structural instructions, `nop` and `drop` are free).
+    Default,
+    /// Every Wasm instruction costs 1, as every instruction is one step of the machine.
+    Unit,
+}
+
+fn unit_costs() -> wasmi::OperatorCost {
+    let mut c = wasmi::OperatorCost::default();
+    for free in [
+        &mut c.unreachable,
+        &mut c.nop,
+        &mut c.block,
+        &mut c.loop_,
+        &mut c.else_,
+        &mut c.end,
+        &mut c.return_,
+        &mut c.drop,
+    ] {
+        *free = 1;
+    }
+    c
+}
+
+/// A module instantiated in wasmi.
 pub struct Oracle {
     store: Store<()>,
     instance: wasmi::Instance,
-    func: wasmi::Func,
-    meter_fuel: bool,
+    fuel: Fuel,
 }
 
 impl Oracle {
-    /// Instantiates `wasm` (running its start function) and selects `export`. With
-    /// `meter_fuel`, calls report the fuel they use.
-    pub fn new(wasm: &[u8], export: &str, meter_fuel: bool) -> Result<Oracle, OracleError> {
+    /// Instantiates `wasm`, running its start function.
+    pub fn new(wasm: &[u8], fuel: Fuel) -> Result<Oracle, OracleError> {
         let mut config = wasmi::Config::default();
-        config.consume_fuel(meter_fuel);
+        config.consume_fuel(fuel != Fuel::Off);
+        if fuel == Fuel::Unit {
+            config.operator_cost(unit_costs());
+        }
         let engine = Engine::new(&config);
         let module = Module::new(&engine, wasm).map_err(|e| OracleError(e.to_string()))?;
         let mut store = Store::new(&engine, ());
-        if meter_fuel {
+        if fuel != Fuel::Off {
             store
                 .set_fuel(u64::MAX / 2)
                 .map_err(|e| OracleError(e.to_string()))?;
@@ -103,32 +132,32 @@ impl Oracle {
         let instance = linker
             .instantiate_and_start(&mut store, &module)
             .map_err(|e| OracleError(e.to_string()))?;
-        let func = instance
-            .get_func(&store, export)
-            .ok_or_else(|| OracleError(format!("no exported function `{export}`")))?;
         Ok(Oracle {
             store,
             instance,
-            func,
-            meter_fuel,
+            fuel,
         })
     }
 
-    /// Calls the selected export once.
-    pub fn call(&mut self, args: &[TypedValue]) -> Result<OracleRun, OracleError> {
-        let fuel_before = if self.meter_fuel {
+    /// Calls `export(args)`; memory reported is the export called `memory`.
+    pub fn call(&mut self, export: &str, args: &[TypedValue]) -> Result<OracleRun, OracleError> {
+        let func = self
+            .instance
+            .get_func(&self.store, export)
+            .ok_or_else(|| OracleError(format!("no exported function `{export}`")))?;
+        let fuel_before = if self.fuel != Fuel::Off {
             self.store.get_fuel().ok()
         } else {
             None
         };
         let inputs: Vec<Val> = args.iter().map(to_val).collect();
-        let ty = self.func.ty(&self.store);
+        let ty = func.ty(&self.store);
         let mut outputs: Vec<Val> = ty
             .results()
             .iter()
             .map(|t| Val::default_for_ty(*t))
             .collect();
-        let outcome = match self.func.call(&mut self.store, &inputs, &mut outputs) {
+        let outcome = match func.call(&mut self.store, &inputs, &mut outputs) {
             Ok(()) => {
                 OracleOutcome::Returned(outputs.iter().map(from_val).collect::<Result<_, _>>()?)
             }
@@ -141,15 +170,19 @@ impl Oracle {
             (Some(before), Some(after)) => Some(before - after),
             _ => None,
         };
-        let memory = self
-            .instance
-            .get_memory(&self.store, "memory")
-            .map(|m| m.data(&self.store).to_vec());
+        let memory = self.memory("memory");
         Ok(OracleRun {
             outcome,
             fuel,
             memory,
         })
+    }
+
+    /// The bytes of the exported memory `name`, if any.
+    pub fn memory(&self, name: &str) -> Option<Vec<u8>> {
+        self.instance
+            .get_memory(&self.store, name)
+            .map(|m| m.data(&self.store).to_vec())
     }
 }
 
@@ -158,7 +191,7 @@ pub fn run(
     wasm: &[u8],
     export: &str,
     args: &[TypedValue],
-    meter_fuel: bool,
+    fuel: Fuel,
 ) -> Result<OracleRun, OracleError> {
-    Oracle::new(wasm, export, meter_fuel)?.call(args)
+    Oracle::new(wasm, fuel)?.call(export, args)
 }

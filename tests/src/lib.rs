@@ -5,6 +5,8 @@
 //! fails with a message naming `scripts/setup.sh`, and the error returned here carries
 //! that message.
 
+pub mod spec_suite;
+
 use std::{
     ffi::OsStr,
     fmt, fs, io,

@@ -13,46 +13,27 @@
 //! Every directive counts as one check (a `module` or `invoke` command is an implicit
 //! assertion that it succeeds). The test fails below 100 % of the applicable checks.
 //! Checks that do not apply to a Wasm 1.0 + sign-extension + mutable-global machine are
-//! listed, with their reason, in `spec-not-applicable.txt` beside this file; they are
+//! listed, with their reason, in `tests/spec-not-applicable.txt`; they are
 //! still run, and an entry whose check passes, or that names no check, fails the test
 //! (so the list cannot go stale).
 
+use opml_tests::spec_suite;
 use opml_vm::host::register_spectest;
 use opml_vm::{Config, Extern, InstanceId, LinkError, LoadOptions, Machine, Module, Status};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use wast::core::{NanPattern, WastArgCore, WastRetCore};
-use wast::lexer::Lexer;
-use wast::parser::{self, ParseBuffer};
+use wast::parser;
 use wast::{QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet};
 
 /// Steps one invocation may take before it counts as a hang.
 const STEP_LIMIT: u64 = 1 << 34;
 
-/// Directories of the suite that are run, relative to its root.
-const DIRS: [&str; 3] = [
-    "",
-    "proposals/sign-extension-ops",
-    "proposals/mutable-global",
-];
-
-fn suite_dir() -> PathBuf {
-    match std::env::var_os("OPML_SPEC_SUITE") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/wasm-spec-testsuite"),
-    }
-}
-
-/// `CI=true` (as GitHub Actions and most CI systems set it).
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
-}
-
 /// The not-applicable list: key (`file` or `file:line`, relative to the suite root)
 /// to reason.
 fn not_applicable() -> BTreeMap<String, String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/spec-not-applicable.txt");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("spec-not-applicable.txt");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let mut list = BTreeMap::new();
@@ -119,10 +100,7 @@ impl<'a> Runner<'a> {
     }
 
     fn run_file(&mut self) {
-        // names.wast deliberately uses bidirectional-override characters in names.
-        let mut lexer = Lexer::new(self.text);
-        lexer.allow_confusing_unicode(true);
-        let buf = match ParseBuffer::new_with_lexer(lexer) {
+        let buf = match spec_suite::parse_buffer(self.text) {
             Ok(buf) => buf,
             Err(e) => return self.fail_file(format!("cannot lex: {e}")),
         };
@@ -395,107 +373,19 @@ fn matches_ret(bits: u64, want: &WastRetCore<'_>) -> Result<bool, String> {
     })
 }
 
-/// Instruction and type names of the text format that were renamed in 2018/2019
-/// (old, new). The proposal files of the snapshot still use the old ones, which the
-/// `wast` crate no longer reads; the top-level files use only the new ones.
-const RENAMED: [(&str, &str); 6] = [
-    ("get_local", "local.get"),
-    ("set_local", "local.set"),
-    ("tee_local", "local.tee"),
-    ("get_global", "global.get"),
-    ("set_global", "global.set"),
-    ("anyfunc", "funcref"),
-];
-
-/// Replaces the old names of [`RENAMED`] where they are whole keywords (not inside
-/// strings, not part of `$identifiers` or longer words). Line structure is kept, so
-/// line numbers still match the file.
-fn modernize(text: &str) -> String {
-    let is_word = |c: char| c.is_ascii_alphanumeric() || "_.$".contains(c);
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(c) = rest.chars().next() {
-        if c == '"' {
-            // Copy a string literal verbatim, escapes included.
-            let mut end = 1;
-            let bytes = rest.as_bytes();
-            while end < bytes.len() && bytes[end] != b'"' {
-                end += if bytes[end] == b'\\' { 2 } else { 1 };
-            }
-            let end = (end + 1).min(rest.len());
-            out.push_str(&rest[..end]);
-            rest = &rest[end..];
-        } else if is_word(c) {
-            let end = rest.find(|c: char| !is_word(c)).unwrap_or(rest.len());
-            let word = &rest[..end];
-            let new = RENAMED
-                .iter()
-                .find(|(old, _)| *old == word)
-                .map(|(_, new)| *new);
-            out.push_str(new.unwrap_or(word));
-            rest = &rest[end..];
-        } else {
-            out.push(c);
-            rest = &rest[c.len_utf8()..];
-        }
-    }
-    out
-}
-
-/// The `.wast` files to run, relative to the suite root, sorted.
-fn wast_files(root: &Path) -> Vec<String> {
-    let mut files = Vec::new();
-    for dir in DIRS {
-        let path = root.join(dir);
-        let entries = std::fs::read_dir(&path)
-            .unwrap_or_else(|e| panic!("cannot list {}: {e}", path.display()));
-        for entry in entries {
-            let name = entry.expect("directory entry").file_name();
-            let name = name.to_string_lossy();
-            if name.ends_with(".wast") {
-                files.push(if dir.is_empty() {
-                    name.to_string()
-                } else {
-                    format!("{dir}/{name}")
-                });
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
 #[test]
 fn wasm_core_spec_suite() {
-    let root = suite_dir();
-    if !root.join("i32.wast").is_file() {
-        let rule = "!".repeat(78);
-        let ci = in_ci();
-        let verdict = if ci {
-            "!! CI=true: FAILING, CI must run the spec suite."
-        } else {
-            "!! SKIPPING the spec conformance test (not in CI)."
-        };
-        // Written past the test harness's output capture, so it shows even on a skip.
-        let _ = writeln!(
-            std::io::stderr(),
-            "{rule}\n!! SPEC SUITE NOT FOUND at {}\n\
-             !! Set OPML_SPEC_SUITE to the wasm-spec-testsuite directory.\n{verdict}\n{rule}",
-            root.display()
-        );
-        assert!(!ci, "spec suite not found at {}", root.display());
+    let Some(root) = spec_suite::require_suite("spec conformance") else {
         return;
-    }
+    };
 
     let not_applicable = not_applicable();
     let mut total = Tally::default();
     let mut failures = Vec::new();
     let mut used = Vec::new();
-    for file in wast_files(&root) {
-        let path = root.join(&file);
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        let text = modernize(&text);
+    for file in spec_suite::wast_files(&root) {
+        let text =
+            spec_suite::read(&root, &file).unwrap_or_else(|e| panic!("cannot read {file}: {e}"));
         let mut runner = Runner::new(&file, &text, &not_applicable);
         runner.run_file();
         let t = &runner.tally;
