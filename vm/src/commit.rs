@@ -1,7 +1,8 @@
 //! The state commitment: how every part of the machine is hashed into one root.
 //!
-//! This module owns the byte layout; `docs/state-commitment.md` describes the same
-//! layout for readers and for the Solidity side. Summary (all integers big-endian):
+//! This module owns the byte layout of every hashed structure (the proof's own byte
+//! layout is `proof::codec`'s); `docs/proof-format.md` describes both for readers and
+//! for the Solidity side. Summary (all integers big-endian):
 //!
 //! ```text
 //! state    = keccak(0x01 ‖ status:u8 ‖ trap:u8 ‖ pc:u32 ‖ func:u32 ‖ fp:u32 ‖ sp:u32
@@ -14,7 +15,7 @@
 //! frames   = hash chain of callers, outermost first: empty = 0³²,
 //!            push = keccak(0x03 ‖ func:u32 ‖ fp:u32 ‖ ret_pc:u32 ‖ locals ‖ operands ‖ below)
 //! globals  = Merkle root, height height_for(#globals), leaves value words
-//! memories = keccak(0x05 ‖ for each memory: pages:u32 ‖ memory tree root)
+//! memories = keccak(0x05 ‖ for each memory: pages:u32 ‖ limit:u32 ‖ memory tree root)
 //! tables   = keccak(0x06 ‖ for each table: len:u32 ‖ Merkle root of entries)
 //! ```
 //!
@@ -22,7 +23,8 @@
 //! code word is `opcode:u8 ‖ 0³ ‖ a:u32 ‖ b:u32 ‖ c:u32 ‖ 0⁸ ‖ k:u64`
 //! (see [`Op::immediates`]); a branch-table word is `pc:u32 ‖ drop:u32 ‖ keep:u32 ‖ 0²⁰`;
 //! a function word is `type_id:u32 ‖ kind:u8 ‖ 0³ ‖ entry:u32 ‖ params:u32 ‖
-//! locals:u32 ‖ results:u32 ‖ max_height:u32 ‖ memory:u32`; a table entry is a word
+//! locals:u32 ‖ results:u32 ‖ max_height:u32 ‖ memory:u32` (kind 1 = Wasm, 2 = host;
+//! memory `0xffffffff` = none); `limit` is the page count `memory.grow` may reach; a table entry is a word
 //! holding the function address in its last 4 bytes (`0xffffffff` when empty).
 
 use crate::machine::{FuncKind, Machine, Status};
@@ -160,37 +162,189 @@ impl StateFields {
     }
 }
 
-/// A list of `(size, root)` commitments under a tag.
-fn list_commitment(tag: u8, items: impl Iterator<Item = (u32, Hash)>) -> Hash {
-    let mut pre = vec![tag];
-    for (n, root) in items {
-        pre.extend_from_slice(&n.to_be_bytes());
-        pre.extend_from_slice(&root);
+/// A memory as committed in the state: size, growth limit and contents root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryFields {
+    /// Current size in pages.
+    pub pages: u32,
+    /// The most pages `memory.grow` may reach.
+    pub limit: u32,
+    /// Root of the memory tree.
+    pub root: Hash,
+}
+
+/// The memories commitment of a state.
+pub fn memories_commitment(memories: &[MemoryFields]) -> Hash {
+    let mut pre = vec![tag::MEMORIES];
+    for m in memories {
+        pre.extend_from_slice(&m.pages.to_be_bytes());
+        pre.extend_from_slice(&m.limit.to_be_bytes());
+        pre.extend_from_slice(&m.root);
     }
     keccak(&[&pre])
 }
 
-fn function_word(m: &Machine, addr: usize) -> Hash {
-    let f = &m.funcs[addr];
-    let mut w = [0u8; 32];
-    w[0..4].copy_from_slice(&f.type_id.to_be_bytes());
-    if let FuncKind::Wasm(x) = &f.kind {
-        w[4] = 1;
+/// A table as committed in the program: length and root of its entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TableFields {
+    /// Number of entries.
+    pub len: u32,
+    /// Root of the entry tree, height `height_for(len)`.
+    pub root: Hash,
+}
+
+/// The tables commitment of a program.
+pub fn tables_commitment(tables: &[TableFields]) -> Hash {
+    let mut pre = vec![tag::TABLES];
+    for t in tables {
+        pre.extend_from_slice(&t.len.to_be_bytes());
+        pre.extend_from_slice(&t.root);
+    }
+    keccak(&[&pre])
+}
+
+/// The preimage of a program root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProgramFields {
+    /// Number of code words.
+    pub code_len: u32,
+    /// Root of the code tree, height `height_for(code_len)`.
+    pub code_root: Hash,
+    /// Number of `br_table` targets.
+    pub br_len: u32,
+    /// Root of the branch-target tree, height `height_for(br_len)`.
+    pub br_root: Hash,
+    /// Number of functions in the store.
+    pub funcs_len: u32,
+    /// Root of the function-word tree, height `height_for(funcs_len)`.
+    pub funcs_root: Hash,
+    /// The tables commitment.
+    pub tables: Hash,
+}
+
+impl ProgramFields {
+    /// The program root.
+    pub fn root(&self) -> Hash {
+        keccak(&[
+            &[tag::PROGRAM],
+            &self.code_len.to_be_bytes(),
+            &self.code_root,
+            &self.br_len.to_be_bytes(),
+            &self.br_root,
+            &self.funcs_len.to_be_bytes(),
+            &self.funcs_root,
+            &self.tables,
+        ])
+    }
+}
+
+/// `kind` of a function word for a Wasm function.
+pub const FUNC_KIND_WASM: u8 = 1;
+/// `kind` of a function word for a host function.
+pub const FUNC_KIND_HOST: u8 = 2;
+/// `memory` of a function word for a function whose instance has no memory.
+pub const NO_MEMORY: u32 = u32::MAX;
+
+/// A function as committed in the program's function tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FunctionWord {
+    /// Canonical type id.
+    pub type_id: u32,
+    /// [`FUNC_KIND_WASM`] or [`FUNC_KIND_HOST`].
+    pub kind: u8,
+    /// Code address of the first op.
+    pub entry: u32,
+    /// Parameters.
+    pub num_params: u32,
+    /// Parameters plus declared locals.
+    pub num_locals: u32,
+    /// Results.
+    pub num_results: u32,
+    /// Highest operand height of the body.
+    pub max_height: u32,
+    /// Store address of its memory, [`NO_MEMORY`] if none.
+    pub memory: u32,
+}
+
+impl FunctionWord {
+    /// The tree leaf.
+    pub fn word(&self) -> Hash {
+        let mut w = [0u8; 32];
+        w[0..4].copy_from_slice(&self.type_id.to_be_bytes());
+        w[4] = self.kind;
         let fields = [
-            x.entry,
-            x.num_params,
-            x.num_locals,
-            x.num_results,
-            x.max_height,
-            x.memory.unwrap_or(u32::MAX),
+            self.entry,
+            self.num_params,
+            self.num_locals,
+            self.num_results,
+            self.max_height,
+            self.memory,
         ];
         for (i, v) in fields.iter().enumerate() {
             w[8 + 4 * i..12 + 4 * i].copy_from_slice(&v.to_be_bytes());
         }
-    } else {
-        w[4] = 2;
+        w
     }
-    w
+
+    /// Reads a tree leaf back.
+    pub fn from_word(w: &Hash) -> FunctionWord {
+        let u = |i: usize| u32::from_be_bytes([w[i], w[i + 1], w[i + 2], w[i + 3]]);
+        FunctionWord {
+            type_id: u(0),
+            kind: w[4],
+            entry: u(8),
+            num_params: u(12),
+            num_locals: u(16),
+            num_results: u(20),
+            max_height: u(24),
+            memory: u(28),
+        }
+    }
+}
+
+/// The branch target a branch-table word holds.
+pub fn branch_from_word(w: &Hash) -> BranchTarget {
+    let u = |i: usize| u32::from_be_bytes([w[i], w[i + 1], w[i + 2], w[i + 3]]);
+    BranchTarget {
+        pc: u(0),
+        drop: u(4),
+        keep: u(8),
+    }
+}
+
+/// The op a code word holds, `None` for an unknown opcode.
+pub fn op_from_word(w: &Hash) -> Option<Op> {
+    let u = |i: usize| u32::from_be_bytes([w[i], w[i + 1], w[i + 2], w[i + 3]]);
+    let mut k = [0u8; 8];
+    k.copy_from_slice(&w[24..32]);
+    Op::from_parts(w[0], [u(4), u(8), u(12)], u64::from_be_bytes(k))
+}
+
+/// The function word of store function `addr`.
+pub(crate) fn function_word(m: &Machine, addr: usize) -> FunctionWord {
+    let f = &m.funcs[addr];
+    match &f.kind {
+        FuncKind::Wasm(x) => FunctionWord {
+            type_id: f.type_id,
+            kind: FUNC_KIND_WASM,
+            entry: x.entry,
+            num_params: x.num_params,
+            num_locals: x.num_locals,
+            num_results: x.num_results,
+            max_height: x.max_height,
+            memory: x.memory.unwrap_or(NO_MEMORY),
+        },
+        FuncKind::Host(_) => FunctionWord {
+            type_id: f.type_id,
+            kind: FUNC_KIND_HOST,
+            entry: 0,
+            num_params: 0,
+            num_locals: 0,
+            num_results: 0,
+            max_height: 0,
+            memory: 0,
+        },
+    }
 }
 
 impl Machine {
@@ -214,36 +368,55 @@ impl Machine {
     }
 
     fn compute_program_root(&self) -> Hash {
-        let code: Vec<Hash> = self.code.iter().map(code_word).collect();
-        let brs: Vec<Hash> = self.br_targets.iter().map(branch_word).collect();
-        let funcs: Vec<Hash> = (0..self.funcs.len())
-            .map(|i| function_word(self, i))
-            .collect();
-        let tables = list_commitment(
-            tag::TABLES,
-            self.tables.iter().map(|t| {
-                let leaves: Vec<Hash> = t
-                    .elems
-                    .iter()
-                    .map(|e| value_leaf(e.unwrap_or(u32::MAX) as u64))
-                    .collect();
-                (
-                    t.elems.len() as u32,
-                    root_of(&leaves, height_for(leaves.len())),
-                )
-            }),
-        );
-        let len = |n: usize| (n as u32).to_be_bytes();
-        keccak(&[
-            &[tag::PROGRAM],
-            &len(code.len()),
-            &root_of(&code, height_for(code.len())),
-            &len(brs.len()),
-            &root_of(&brs, height_for(brs.len())),
-            &len(funcs.len()),
-            &root_of(&funcs, height_for(funcs.len())),
-            &tables,
-        ])
+        self.program_fields().root()
+    }
+
+    /// The table entries' tree leaves of table `t`.
+    pub(crate) fn table_leaves(&self, t: usize) -> Vec<Hash> {
+        self.tables[t]
+            .elems
+            .iter()
+            .map(|e| value_leaf(e.unwrap_or(u32::MAX) as u64))
+            .collect()
+    }
+
+    /// Every table as committed.
+    pub(crate) fn table_fields(&self) -> Vec<TableFields> {
+        (0..self.tables.len())
+            .map(|t| {
+                let leaves = self.table_leaves(t);
+                TableFields {
+                    len: leaves.len() as u32,
+                    root: root_of(&leaves, height_for(leaves.len())),
+                }
+            })
+            .collect()
+    }
+
+    /// The code, branch-target and function words of the program.
+    pub(crate) fn program_words(&self) -> [Vec<Hash>; 3] {
+        [
+            self.code.iter().map(code_word).collect(),
+            self.br_targets.iter().map(branch_word).collect(),
+            (0..self.funcs.len())
+                .map(|i| function_word(self, i).word())
+                .collect(),
+        ]
+    }
+
+    /// The preimage of the program root (recomputed, not cached).
+    pub(crate) fn program_fields(&self) -> ProgramFields {
+        let [code, brs, funcs] = self.program_words();
+        let tree = |words: &[Hash]| root_of(words, height_for(words.len()));
+        ProgramFields {
+            code_len: code.len() as u32,
+            code_root: tree(&code),
+            br_len: brs.len() as u32,
+            br_root: tree(&brs),
+            funcs_len: funcs.len() as u32,
+            funcs_root: tree(&funcs),
+            tables: tables_commitment(&self.table_fields()),
+        }
     }
 
     /// Locals root and operand chain of the frame with function `func` whose locals
@@ -266,29 +439,47 @@ impl Machine {
     /// Every field of the current state, reduced to its commitment.
     pub fn state_fields(&mut self) -> StateFields {
         let program = self.program_root();
-        let memories: Vec<(u32, Hash)> = self
-            .memories
-            .iter_mut()
-            .map(|m| (m.pages(), m.root()))
-            .collect();
-        self.fields_with(program, memories)
+        let memories = self.memory_fields();
+        self.fields_with(program, &memories)
     }
 
-    fn fields_with(&self, program: Hash, memories: Vec<(u32, Hash)>) -> StateFields {
-        // Callers, outermost first; each one's operands end where its callee's frame starts.
-        let mut frames = EMPTY_CHAIN;
-        for (i, f) in self.frames.iter().enumerate() {
-            let end = self.frames.get(i + 1).map_or(self.fp, |next| next.fp);
-            let (locals, operands) = self.frame_commitment(f.func, f.fp, end);
-            let record = FrameRecord {
-                func: f.func,
-                fp: f.fp,
-                ret_pc: f.ret_pc,
-                locals,
-                operands,
-            };
-            frames = push_frame(&frames, &record);
-        }
+    /// The caller frames as committed, outermost first.
+    pub(crate) fn frame_records(&self) -> Vec<FrameRecord> {
+        self.frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                // Each caller's operands end where its callee's frame starts.
+                let end = self.frames.get(i + 1).map_or(self.fp, |next| next.fp);
+                let (locals, operands) = self.frame_commitment(f.func, f.fp, end);
+                FrameRecord {
+                    func: f.func,
+                    fp: f.fp,
+                    ret_pc: f.ret_pc,
+                    locals,
+                    operands,
+                }
+            })
+            .collect()
+    }
+
+    /// Every memory as committed (dirty pages rehashed).
+    pub(crate) fn memory_fields(&mut self) -> Vec<MemoryFields> {
+        self.memories
+            .iter_mut()
+            .map(|m| MemoryFields {
+                pages: m.pages(),
+                limit: m.page_limit(),
+                root: m.root(),
+            })
+            .collect()
+    }
+
+    fn fields_with(&self, program: Hash, memories: &[MemoryFields]) -> StateFields {
+        let frames = self
+            .frame_records()
+            .iter()
+            .fold(EMPTY_CHAIN, |below, r| push_frame(&below, r));
         let func = self.func;
         let (locals, operands) = self.frame_commitment(func, self.fp, self.sp);
         let globals: Vec<Hash> = self.globals.iter().map(|&g| value_leaf(g)).collect();
@@ -304,7 +495,7 @@ impl Machine {
             operands,
             frames,
             globals: root_of(&globals, height_for(globals.len())),
-            memories: list_commitment(tag::MEMORIES, memories.into_iter()),
+            memories: memories_commitment(memories),
         }
     }
 
@@ -316,12 +507,16 @@ impl Machine {
     /// The state root recomputed from the raw state, ignoring every cache (for checking
     /// the incremental path).
     pub fn state_root_from_scratch(&self) -> Hash {
-        let memories = self
+        let memories: Vec<MemoryFields> = self
             .memories
             .iter()
-            .map(|m| (m.pages(), m.root_from_scratch()))
+            .map(|m| MemoryFields {
+                pages: m.pages(),
+                limit: m.page_limit(),
+                root: m.root_from_scratch(),
+            })
             .collect();
-        self.fields_with(self.compute_program_root(), memories)
+        self.fields_with(self.compute_program_root(), &memories)
             .root()
     }
 }

@@ -46,8 +46,8 @@ macro_rules! exec_dispatch {
     }};
     (@$kind:ident $bytes:literal, $offset:ident, $stack:ident, $sp:ident, $mem:ident, $trap:ident) => {{
         let top = $sp as usize - 1;
-        match load::$kind($mem, $stack[top], $offset) {
-            Ok(v) => $stack[top] = v,
+        match $mem.read::<$bytes>($stack[top], $offset) {
+            Ok(b) => $stack[top] = load::$kind(b),
             Err(t) => $trap!(t),
         }
     }};

@@ -5,7 +5,8 @@
 //! - [`machine`] holds the store and registers, [`exec`] steps it;
 //! - [`host`] provides the `spectest` host module of the spec test suite;
 //! - [`memory`] and [`merkle`] give the Merkleized linear memory;
-//! - [`commit`] defines the state root; [`checkpoint`] seeks to any step.
+//! - [`commit`] defines the state root; [`checkpoint`] seeks to any step;
+//! - [`proof`] proves one step and verifies such a proof statelessly.
 
 pub mod checkpoint;
 pub mod commit;
@@ -19,6 +20,7 @@ pub mod merkle;
 pub mod module;
 pub mod numeric;
 pub mod ops;
+pub mod proof;
 pub mod trap;
 
 pub use checkpoint::{Trace, TraceError};
@@ -26,4 +28,5 @@ pub use error::{LinkError, LoadError, Location};
 pub use machine::{Config, Extern, InstanceId, InvokeError, Machine, Status};
 pub use module::{FuncType, LoadOptions, Module, ValType};
 pub use ops::Op;
+pub use proof::{verify, Proof, ProofError, StepOutcome};
 pub use trap::Trap;

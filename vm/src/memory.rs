@@ -83,8 +83,7 @@ impl Memory {
     /// the declared maximum or 4 GiB.
     pub fn grow(&mut self, delta: u32) -> Option<u32> {
         let old = self.pages();
-        let limit = self.max_pages.unwrap_or(MAX_PAGES).min(MAX_PAGES);
-        let new = old.checked_add(delta).filter(|&n| n <= limit)?;
+        let new = old.checked_add(delta).filter(|&n| n <= self.page_limit())?;
         self.bytes.resize(new as usize * PAGE_SIZE, 0);
         self.dirty.resize(new as usize, 0);
         self.page_hashes
@@ -174,6 +173,43 @@ impl Memory {
         merkle::root_over(&hashes, PAGE_TREE_HEIGHT, PAGES_TREE_HEIGHT)
     }
 
+    /// The 32-byte leaf number `index` (zero beyond the current size) and its sibling
+    /// path in the memory tree, bottom first ([`MEMORY_TREE_HEIGHT`] hashes).
+    pub fn leaf_proof(&mut self, index: u64) -> (Hash, Vec<Hash>) {
+        self.root();
+        let leaves_per_page = (PAGE_SIZE / LEAF_SIZE) as u64;
+        let page = (index / leaves_per_page) as usize;
+        let in_page = (index % leaves_per_page) as usize;
+        let mut word = [0u8; 32];
+        let mut path = if page < self.pages() as usize {
+            let bytes = &self.bytes[page * PAGE_SIZE..(page + 1) * PAGE_SIZE];
+            word.copy_from_slice(&bytes[in_page * LEAF_SIZE..(in_page + 1) * LEAF_SIZE]);
+            let leaves: Vec<Hash> = bytes
+                .chunks_exact(LEAF_SIZE)
+                .map(|c| {
+                    let mut w = [0u8; 32];
+                    w.copy_from_slice(c);
+                    w
+                })
+                .collect();
+            merkle::path_over(&leaves, 0, PAGE_TREE_HEIGHT, in_page)
+        } else {
+            (0..PAGE_TREE_HEIGHT).map(merkle::zero_hash).collect()
+        };
+        path.extend(merkle::path_over(
+            &self.page_hashes,
+            PAGE_TREE_HEIGHT,
+            PAGES_TREE_HEIGHT,
+            page,
+        ));
+        (word, path)
+    }
+
+    /// The most pages `memory.grow` may reach: the declared maximum, capped at 4 GiB.
+    pub fn page_limit(&self) -> u32 {
+        self.max_pages.unwrap_or(MAX_PAGES).min(MAX_PAGES)
+    }
+
     /// Snapshot for a checkpoint, sharing unchanged pages with `previous`.
     pub fn snapshot(&mut self, previous: Option<&MemorySnapshot>) -> MemorySnapshot {
         let n = self.dirty.len();
@@ -241,58 +277,53 @@ pub fn page_root(page: &[u8]) -> Hash {
     level[0]
 }
 
-/// Value conversions of the load instructions (named in the opcode table).
+/// Value conversions of the load instructions (named in the opcode table): the bytes
+/// read, little-endian, to the value pushed. Shared by the executor and the verifier.
 pub mod load {
-    use super::Memory;
-    use crate::trap::Trap;
-
     /// 4 bytes, zero-extended.
     #[inline(always)]
-    pub fn load_u32(m: &Memory, a: u64, off: u32) -> Result<u64, Trap> {
-        m.read::<4>(a, off).map(|b| u32::from_le_bytes(b) as u64)
+    pub fn load_u32(b: [u8; 4]) -> u64 {
+        u32::from_le_bytes(b) as u64
     }
     /// 8 bytes.
     #[inline(always)]
-    pub fn load_u64(m: &Memory, a: u64, off: u32) -> Result<u64, Trap> {
-        m.read::<8>(a, off).map(u64::from_le_bytes)
+    pub fn load_u64(b: [u8; 8]) -> u64 {
+        u64::from_le_bytes(b)
     }
     /// 1 byte, zero-extended.
     #[inline(always)]
-    pub fn load_u8(m: &Memory, a: u64, off: u32) -> Result<u64, Trap> {
-        m.read::<1>(a, off).map(|b| b[0] as u64)
+    pub fn load_u8(b: [u8; 1]) -> u64 {
+        b[0] as u64
     }
     /// 2 bytes, zero-extended.
     #[inline(always)]
-    pub fn load_u16(m: &Memory, a: u64, off: u32) -> Result<u64, Trap> {
-        m.read::<2>(a, off).map(|b| u16::from_le_bytes(b) as u64)
+    pub fn load_u16(b: [u8; 2]) -> u64 {
+        u16::from_le_bytes(b) as u64
     }
     /// 1 byte, sign-extended to 32 bits.
     #[inline(always)]
-    pub fn load_i8_as_i32(m: &Memory, a: u64, off: u32) -> Result<u64, Trap> {
-        m.read::<1>(a, off).map(|b| b[0] as i8 as i32 as u32 as u64)
+    pub fn load_i8_as_i32(b: [u8; 1]) -> u64 {
+        b[0] as i8 as i32 as u32 as u64
     }
     /// 2 bytes, sign-extended to 32 bits.
     #[inline(always)]
-    pub fn load_i16_as_i32(m: &Memory, a: u64, off: u32) -> Result<u64, Trap> {
-        m.read::<2>(a, off)
-            .map(|b| i16::from_le_bytes(b) as i32 as u32 as u64)
+    pub fn load_i16_as_i32(b: [u8; 2]) -> u64 {
+        i16::from_le_bytes(b) as i32 as u32 as u64
     }
     /// 1 byte, sign-extended to 64 bits.
     #[inline(always)]
-    pub fn load_i8_as_i64(m: &Memory, a: u64, off: u32) -> Result<u64, Trap> {
-        m.read::<1>(a, off).map(|b| b[0] as i8 as i64 as u64)
+    pub fn load_i8_as_i64(b: [u8; 1]) -> u64 {
+        b[0] as i8 as i64 as u64
     }
     /// 2 bytes, sign-extended to 64 bits.
     #[inline(always)]
-    pub fn load_i16_as_i64(m: &Memory, a: u64, off: u32) -> Result<u64, Trap> {
-        m.read::<2>(a, off)
-            .map(|b| i16::from_le_bytes(b) as i64 as u64)
+    pub fn load_i16_as_i64(b: [u8; 2]) -> u64 {
+        i16::from_le_bytes(b) as i64 as u64
     }
     /// 4 bytes, sign-extended to 64 bits.
     #[inline(always)]
-    pub fn load_i32_as_i64(m: &Memory, a: u64, off: u32) -> Result<u64, Trap> {
-        m.read::<4>(a, off)
-            .map(|b| i32::from_le_bytes(b) as i64 as u64)
+    pub fn load_i32_as_i64(b: [u8; 4]) -> u64 {
+        i32::from_le_bytes(b) as i64 as u64
     }
 }
 
@@ -319,6 +350,24 @@ mod tests {
     }
 
     #[test]
+    fn leaf_proofs_lead_to_the_root() {
+        let mut m = Memory::new(2, None);
+        m.store::<8>(PAGE_SIZE as u64 + 40, 0, 0x0102_0304_0506_0708)
+            .unwrap();
+        let root = m.root();
+        for index in [0, 1, 2049, 2050, 4095, 5000] {
+            let (word, path) = m.leaf_proof(index);
+            assert_eq!(path.len(), MEMORY_TREE_HEIGHT);
+            assert_eq!(
+                merkle::root_from_path(&word, index, &path),
+                root,
+                "leaf {index}"
+            );
+        }
+        assert_eq!(m.leaf_proof(2049).0[8..16], [8, 7, 6, 5, 4, 3, 2, 1]);
+    }
+
+    #[test]
     fn out_of_bounds_access_traps_without_writing() {
         let mut m = Memory::new(1, None);
         assert_eq!(
@@ -340,7 +389,10 @@ mod tests {
         assert!(!Arc::ptr_eq(&s1.pages[2], &s2.pages[2]));
         let mut back = Memory::from_snapshot(&s1);
         assert_eq!(back.root(), back.root_from_scratch());
-        assert_eq!(load::load_u32(&back, 0, 0), Ok(7));
-        assert_eq!(load::load_u32(&back, 2 * PAGE_SIZE as u64, 0), Ok(0));
+        assert_eq!(back.read::<4>(0, 0).map(load::load_u32), Ok(7));
+        assert_eq!(
+            back.read::<4>(2 * PAGE_SIZE as u64, 0).map(load::load_u32),
+            Ok(0)
+        );
     }
 }

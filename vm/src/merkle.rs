@@ -83,6 +83,43 @@ pub fn root_over(leaves: &[Hash], base: usize, height: usize) -> Hash {
         .unwrap_or_else(|| zero_hash(base + height))
 }
 
+/// The sibling path (bottom first, `height` hashes) of leaf `index` in the tree that
+/// [`root_over`] builds from the same arguments.
+pub fn path_over(leaves: &[Hash], base: usize, height: usize, index: usize) -> Vec<Hash> {
+    let mut path = Vec::with_capacity(height);
+    let mut level: Vec<Hash> = leaves.to_vec();
+    for h in 0..height {
+        let sibling = (index >> h) ^ 1;
+        path.push(
+            level
+                .get(sibling)
+                .copied()
+                .unwrap_or_else(|| zero_hash(base + h)),
+        );
+        level = level
+            .chunks(2)
+            .map(|pair| match pair {
+                [l, r] => node(l, r),
+                [l] => node(l, &zero_hash(base + h)),
+                _ => unreachable!("chunks(2) yields one or two items"),
+            })
+            .collect();
+    }
+    path
+}
+
+/// The root of the tree in which `leaf` sits at `index` with sibling path `path`
+/// (bottom first); the tree's height is the path's length.
+pub fn root_from_path(leaf: &Hash, index: u64, path: &[Hash]) -> Hash {
+    path.iter().enumerate().fold(*leaf, |acc, (h, sibling)| {
+        if (index >> h) & 1 == 0 {
+            node(&acc, sibling)
+        } else {
+            node(sibling, &acc)
+        }
+    })
+}
+
 /// The smallest height whose tree holds `n` leaves (`0` for `n <= 1`).
 pub fn height_for(n: usize) -> usize {
     n.max(1).next_power_of_two().trailing_zeros() as usize
@@ -110,6 +147,20 @@ mod tests {
         assert_eq!(root_of(&leaves, 3), r3);
         assert_eq!(root_of(&leaves, 4), node(&r3, &zero_hash(3)));
         assert_eq!(root_of(&[], 5), zero_hash(5));
+    }
+
+    #[test]
+    fn paths_lead_back_to_the_root() {
+        let leaves: Vec<Hash> = (1..=6u64).map(value_leaf).collect();
+        for height in [3, 5] {
+            let root = root_of(&leaves, height);
+            for i in 0..8 {
+                let leaf = leaves.get(i).copied().unwrap_or([0; 32]);
+                let path = path_over(&leaves, 0, height, i);
+                assert_eq!(path.len(), height);
+                assert_eq!(root_from_path(&leaf, i as u64, &path), root, "leaf {i}");
+            }
+        }
     }
 
     #[test]

@@ -361,6 +361,42 @@ macro_rules! define_op {
                 }
             }
 
+            /// The op with Wasm opcode `opcode` and the given [`Op::immediates`]: the
+            /// inverse of `(opcode(), immediates())`, `None` for an unknown opcode.
+            pub fn from_parts(opcode: u8, [a, b, c]: [u32; 3], k: u64) -> Option<Op> {
+                Some(match opcode {
+                    0x00 => Op::Unreachable,
+                    0x01 => Op::Nop,
+                    0x02 => Op::Block,
+                    0x03 => Op::Loop,
+                    0x04 => Op::If { else_pc: a },
+                    0x05 => Op::Else { end_pc: a },
+                    0x0b => Op::End,
+                    0x0c => Op::Br(BranchTarget { pc: a, drop: b, keep: c }),
+                    0x0d => Op::BrIf(BranchTarget { pc: a, drop: b, keep: c }),
+                    0x0e => Op::BrTable { start: a, len: b },
+                    0x0f => Op::Return,
+                    0x10 => Op::Call(a),
+                    0x11 => Op::CallIndirect { type_id: a, table: b },
+                    0x1a => Op::Drop,
+                    0x1b => Op::Select,
+                    0x20 => Op::LocalGet(a),
+                    0x21 => Op::LocalSet(a),
+                    0x22 => Op::LocalTee(a),
+                    0x23 => Op::GlobalGet(a),
+                    0x24 => Op::GlobalSet(a),
+                    0x3f => Op::MemorySize,
+                    0x40 => Op::MemoryGrow,
+                    0x41 => Op::I32Const(k as u32),
+                    0x42 => Op::I64Const(k),
+                    0x43 => Op::F32Const(k as u32),
+                    0x44 => Op::F64Const(k),
+                    $( $mcode => Op::$mem { offset: a }, )*
+                    $( $ncode => Op::$num, )*
+                    _ => return None,
+                })
+            }
+
             /// Whether the op computes on or moves float values (rejected by the
             /// provable profile).
             pub fn is_float(&self) -> bool {
@@ -406,5 +442,47 @@ mod tests {
         assert!(Op::F64PromoteF32.is_float());
         assert!(!Op::I32Extend8S.is_float());
         assert!(Op::F32Store { offset: 0 }.is_float());
+    }
+
+    #[test]
+    fn from_parts_inverts_opcode_and_immediates() {
+        let t = BranchTarget {
+            pc: 7,
+            drop: 2,
+            keep: 1,
+        };
+        let ops = [
+            Op::Unreachable,
+            Op::If { else_pc: 9 },
+            Op::Else { end_pc: 3 },
+            Op::Br(t),
+            Op::BrIf(t),
+            Op::BrTable { start: 4, len: 5 },
+            Op::Return,
+            Op::Call(6),
+            Op::CallIndirect {
+                type_id: 2,
+                table: 1,
+            },
+            Op::LocalTee(3),
+            Op::GlobalSet(2),
+            Op::MemoryGrow,
+            Op::I32Const(0xffff_fff0),
+            Op::I64Const(u64::MAX - 1),
+            Op::F64Const(0x7ff8_0000_0000_0001),
+            Op::I64Store32 { offset: 12 },
+            Op::I64Extend32S,
+            Op::F32Copysign,
+        ];
+        for op in ops {
+            let (imm, k) = op.immediates();
+            assert_eq!(
+                Op::from_parts(op.opcode(), imm, k),
+                Some(op),
+                "{}",
+                op.name()
+            );
+        }
+        assert_eq!(Op::from_parts(0xfc, [0; 3], 0), None);
     }
 }
