@@ -49,6 +49,31 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         repeat: u32,
     },
+    /// Prove step N+1 of a run: from the root after N steps to the root after N+1.
+    Prove {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Steps executed before the proven one (0 proves the first step).
+        #[arg(long)]
+        step: u64,
+        /// Checkpoint interval in steps.
+        #[arg(long, default_value_t = 1 << 20)]
+        interval: u64,
+        /// Write the proof bytes here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Verify a proof file with the Rust reference verifier; print the post-root.
+    Verify {
+        /// Proof file written by `opml prove --out`.
+        file: PathBuf,
+        /// Also require this pre-state root (0x-prefixed hex).
+        #[arg(long)]
+        pre_root: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]
@@ -227,6 +252,113 @@ fn cmd_bench(t: &TargetArgs, repeat: u32) -> Result<()> {
     Ok(())
 }
 
+/// Records the run, proves the step and writes the proof.
+fn cmd_prove(t: &TargetArgs, step: u64, interval: u64, out: Option<&PathBuf>) -> Result<()> {
+    let prepared = t.prepare()?;
+    let bar = spinner(!t.json, "recording");
+    let mut trace = Trace::record(prepared.machine, interval, u64::MAX, |n| {
+        bar.set_position(n);
+        !interrupt::requested()
+    })?;
+    bar.finish_and_clear();
+    let total = trace.total_steps();
+    if step > total {
+        bail!("step {step} is past the end of the run ({total} steps)");
+    }
+    let start = std::time::Instant::now();
+    let at = describe_pc(trace.seek(step));
+    let proof = trace
+        .prove(step)
+        .with_context(|| format!("cannot prove the step after step {step}"))?;
+    let seconds = start.elapsed().as_secs_f64();
+    if let Some(path) = out {
+        write_atomically(path, &proof.bytes)?;
+    }
+    let o = &proof.outcome;
+    let op = o.op.map_or("(none: the run has ended)", |op| op.name());
+    let trap = o.trap.map(|t| t.message());
+    if t.json {
+        let out_json = json!({
+            "step": step, "total_steps": total, "pre_root": hex(&o.pre_root),
+            "post_root": hex(&o.post_root), "op": op, "at": at, "trap": trap,
+            "size": proof.bytes.len(), "seconds": seconds,
+            "out": out.map(|p| p.display().to_string()),
+        });
+        println!("{out_json}");
+    } else {
+        println!("step:       {step} -> {} (of {total})", step + 1);
+        println!("pre-root:   {}", hex(&o.pre_root));
+        println!("post-root:  {}", hex(&o.post_root));
+        println!("op:         {op} at {at}");
+        if let Some(trap) = trap {
+            println!("trap:       {trap}");
+        }
+        println!("size:       {} bytes", proof.bytes.len());
+        println!("time:       {seconds:.3} s (seek from checkpoint + prove)");
+        if let Some(path) = out {
+            println!("written:    {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a temporary file, so a failure never leaves a
+/// half-written proof.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Parses a 0x-prefixed 32-byte hex root.
+fn parse_root(s: &str) -> Result<[u8; 32]> {
+    let digits = s.strip_prefix("0x").unwrap_or(s);
+    if digits.len() != 64 {
+        bail!(
+            "a root is 32 bytes (64 hex digits), got {} digits",
+            digits.len()
+        );
+    }
+    let mut root = [0u8; 32];
+    for (i, byte) in root.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16)
+            .with_context(|| format!("bad hex digit in root at byte {i}"))?;
+    }
+    Ok(root)
+}
+
+fn cmd_verify(file: &PathBuf, pre_root: Option<&str>, json_out: bool) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let expected = pre_root.map(parse_root).transpose().context("--pre-root")?;
+    let verdict = opml_vm::verify(&bytes).and_then(|o| match expected {
+        Some(root) if root != o.pre_root => Err(opml_vm::ProofError::PreRootMismatch),
+        _ => Ok(o),
+    });
+    match verdict {
+        Ok(o) => {
+            let op = o.op.map_or("(none: the run has ended)", |op| op.name());
+            if json_out {
+                println!(
+                    "{}",
+                    json!({"valid": true, "pre_root": hex(&o.pre_root), "post_root": hex(&o.post_root),
+                           "op": op, "trap": o.trap.map(|t| t.message()), "size": bytes.len()})
+                );
+            } else {
+                println!("valid proof ({} bytes) of {op}", bytes.len());
+                println!("pre-root:   {}", hex(&o.pre_root));
+                println!("post-root:  {}", hex(&o.post_root));
+            }
+            Ok(())
+        }
+        Err(e) => {
+            if json_out {
+                println!("{}", json!({"valid": false, "reason": e.to_string()}));
+            }
+            bail!("{}: proof rejected: {e}", file.display())
+        }
+    }
+}
+
 fn main() -> Result<()> {
     interrupt::install();
     let cli = Cli::parse();
@@ -238,5 +370,16 @@ fn main() -> Result<()> {
             interval,
         } => cmd_root(target, *step, *interval),
         Command::Bench { target, repeat } => cmd_bench(target, *repeat),
+        Command::Prove {
+            target,
+            step,
+            interval,
+            out,
+        } => cmd_prove(target, *step, *interval, out.as_ref()),
+        Command::Verify {
+            file,
+            pre_root,
+            json,
+        } => cmd_verify(file, pre_root.as_deref(), *json),
     }
 }

@@ -2,10 +2,13 @@
 //! run, and how their text is brought to the syntax the `wast` crate parses. Shared by
 //! the conformance test (`tests/spec.rs`) and the differential test against wasmi.
 
+use opml_vm::ValType;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use wast::core::{WastArgCore, WastRetCore};
 use wast::lexer::Lexer;
 use wast::parser::ParseBuffer;
+use wast::{QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet};
 
 /// Directories of the suite that are run, relative to its root.
 pub const DIRS: [&str; 3] = [
@@ -133,4 +136,96 @@ pub fn parse_buffer(text: &str) -> wast::parser::Result<ParseBuffer<'_>> {
     let mut lexer = Lexer::new(text);
     lexer.allow_confusing_unicode(true);
     ParseBuffer::new_with_lexer(lexer)
+}
+
+/// What [`walk_invocations`] reports, in file order.
+pub enum Event<'a, 'b> {
+    /// A module to instantiate (its binary, or `None` when it cannot be encoded);
+    /// following invocations call it.
+    Module(Option<Vec<u8>>),
+    /// An invocation of the current module (`file:line` and the call).
+    Invoke {
+        /// Where in the suite, `file:line`.
+        at: String,
+        /// The call.
+        invoke: &'b WastInvoke<'a>,
+    },
+}
+
+/// Walks a suite file for the engine comparisons: every module, and every invocation of
+/// the current (unnamed) module whose expected results, if any, are plain numbers.
+pub fn walk_invocations(
+    file: &str,
+    text: &str,
+    mut f: impl FnMut(Event<'_, '_>),
+) -> wast::parser::Result<()> {
+    let buf = parse_buffer(text)?;
+    let wast: Wast<'_> = wast::parser::parse(&buf)?;
+    for directive in wast.directives {
+        let (line, _) = directive.span().linecol_in(text);
+        let at = format!("{file}:{}", line + 1);
+        let invoke = match directive {
+            WastDirective::Module(mut qw @ QuoteWat::Wat(_)) => {
+                f(Event::Module(qw.encode().ok()));
+                continue;
+            }
+            WastDirective::Module(_) => {
+                f(Event::Module(None));
+                continue;
+            }
+            WastDirective::Invoke(inv) => inv,
+            WastDirective::AssertReturn {
+                exec: WastExecute::Invoke(inv),
+                results,
+                ..
+            } => {
+                let plain = |r: &WastRet<'_>| {
+                    matches!(
+                        r,
+                        WastRet::Core(
+                            WastRetCore::I32(_)
+                                | WastRetCore::I64(_)
+                                | WastRetCore::F32(_)
+                                | WastRetCore::F64(_)
+                        )
+                    )
+                };
+                if !results.iter().all(plain) {
+                    continue;
+                }
+                inv
+            }
+            WastDirective::AssertTrap {
+                exec: WastExecute::Invoke(inv),
+                ..
+            } => inv,
+            WastDirective::AssertExhaustion { call, .. } => call,
+            _ => continue,
+        };
+        if invoke.module.is_none() {
+            f(Event::Invoke {
+                at,
+                invoke: &invoke,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The arguments of an invocation as `(type, bits)`, `None` if any is not a number.
+pub fn core_args(invoke: &WastInvoke<'_>) -> Option<Vec<(ValType, u64)>> {
+    invoke
+        .args
+        .iter()
+        .map(|a| {
+            let WastArg::Core(c) = a else { return None };
+            Some(match c {
+                WastArgCore::I32(v) => (ValType::I32, *v as u32 as u64),
+                WastArgCore::I64(v) => (ValType::I64, *v as u64),
+                WastArgCore::F32(v) => (ValType::F32, v.bits as u64),
+                WastArgCore::F64(v) => (ValType::F64, v.bits),
+                _ => return None,
+            })
+        })
+        .collect()
 }

@@ -5,34 +5,10 @@
 
 use opml_prover::args::TypedValue;
 use opml_prover::oracle::{Fuel, Oracle, OracleOutcome};
-use opml_tests::spec_suite;
+use opml_tests::spec_suite::{self, Event};
 use opml_vm::{Config, Extern, InstanceId, LoadOptions, Machine, Module, Status, ValType};
 use std::path::Path;
-use wast::core::{WastArgCore, WastRetCore};
-use wast::{QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastInvoke};
-
-fn arg(a: &WastArg<'_>) -> Option<TypedValue> {
-    let WastArg::Core(c) = a else { return None };
-    Some(match c {
-        WastArgCore::I32(v) => TypedValue {
-            ty: ValType::I32,
-            bits: *v as u32 as u64,
-        },
-        WastArgCore::I64(v) => TypedValue {
-            ty: ValType::I64,
-            bits: *v as u64,
-        },
-        WastArgCore::F32(v) => TypedValue {
-            ty: ValType::F32,
-            bits: v.bits as u64,
-        },
-        WastArgCore::F64(v) => TypedValue {
-            ty: ValType::F64,
-            bits: v.bits,
-        },
-        _ => return None,
-    })
-}
+use wast::WastInvoke;
 
 struct Pair {
     machine: Machine,
@@ -75,9 +51,13 @@ fn same_value(ty: ValType, a: u64, b: u64) -> bool {
 }
 
 fn compare(pair: &mut Pair, inv: &WastInvoke<'_>, at: &str, stats: &mut Stats) {
-    let Some(args) = inv.args.iter().map(arg).collect::<Option<Vec<_>>>() else {
+    let Some(args) = spec_suite::core_args(inv) else {
         return;
     };
+    let args: Vec<TypedValue> = args
+        .into_iter()
+        .map(|(ty, bits)| TypedValue { ty, bits })
+        .collect();
     let exports = &pair
         .machine
         .instance(pair.instance)
@@ -141,60 +121,21 @@ fn compare(pair: &mut Pair, inv: &WastInvoke<'_>, at: &str, stats: &mut Stats) {
 
 fn run_file(root: &Path, file: &str, stats: &mut Stats) {
     let text = spec_suite::read(root, file).expect("suite file is readable");
-    let buf = spec_suite::parse_buffer(&text).expect("suite file lexes");
-    let wast: Wast<'_> = wast::parser::parse(&buf).expect("suite file parses");
     let mut current: Option<Pair> = None;
-    for directive in wast.directives {
-        let (line, _) = directive.span().linecol_in(&text);
-        let at = format!("{file}:{}", line + 1);
-        let invoke = match directive {
-            WastDirective::Module(mut qw @ QuoteWat::Wat(_)) => {
-                current = qw.encode().ok().and_then(|b| instantiate_pair(&b));
-                if current.is_none() {
-                    stats.skipped_modules += 1;
-                }
-                continue;
+    spec_suite::walk_invocations(file, &text, |event| match event {
+        Event::Module(bytes) => {
+            current = bytes.and_then(|b| instantiate_pair(&b));
+            if current.is_none() {
+                stats.skipped_modules += 1;
             }
-            WastDirective::Module(_) => {
-                current = None;
-                continue;
-            }
-            WastDirective::Invoke(inv) => inv,
-            WastDirective::AssertReturn {
-                exec: WastExecute::Invoke(inv),
-                results,
-                ..
-            } => {
-                // Only compare what the suite can express for the machine's types.
-                if results.iter().any(|r| {
-                    !matches!(
-                        r,
-                        wast::WastRet::Core(
-                            WastRetCore::I32(_)
-                                | WastRetCore::I64(_)
-                                | WastRetCore::F32(_)
-                                | WastRetCore::F64(_)
-                        )
-                    )
-                }) {
-                    continue;
-                }
-                inv
-            }
-            WastDirective::AssertTrap {
-                exec: WastExecute::Invoke(inv),
-                ..
-            } => inv,
-            WastDirective::AssertExhaustion { call, .. } => call,
-            _ => continue,
-        };
-        if invoke.module.is_some() {
-            continue;
         }
-        if let Some(pair) = current.as_mut() {
-            compare(pair, &invoke, &at, stats);
+        Event::Invoke { at, invoke } => {
+            if let Some(pair) = current.as_mut() {
+                compare(pair, invoke, &at, stats);
+            }
         }
-    }
+    })
+    .expect("suite file parses");
 }
 
 #[test]

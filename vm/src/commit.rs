@@ -28,8 +28,9 @@
 //! holding the function address in its last 4 bytes (`0xffffffff` when empty).
 
 use crate::machine::{FuncKind, Machine, Status};
-use crate::merkle::{height_for, keccak, root_of, value_leaf, Hash};
+use crate::merkle::{height_for, keccak, root_of, value_leaf, Hash, Tree};
 use crate::ops::{BranchTarget, Op};
+use std::sync::Arc;
 
 /// Domain tags: the first byte of every hash preimage that is not a tree node.
 pub mod tag {
@@ -320,6 +321,24 @@ pub fn op_from_word(w: &Hash) -> Option<Op> {
     Op::from_parts(w[0], [u(4), u(8), u(12)], u64::from_be_bytes(k))
 }
 
+/// The program's commitment with every tree kept, for proofs.
+pub(crate) struct ProgramCache {
+    /// The program root.
+    pub root: Hash,
+    /// Its preimage.
+    pub fields: ProgramFields,
+    /// Code words.
+    pub code: Tree,
+    /// `br_table` target words.
+    pub brs: Tree,
+    /// Function words.
+    pub funcs: Tree,
+    /// Each table's entries.
+    pub tables: Vec<Tree>,
+    /// Each table as committed.
+    pub table_fields: Vec<TableFields>,
+}
+
 /// The function word of store function `addr`.
 pub(crate) fn function_word(m: &Machine, addr: usize) -> FunctionWord {
     let f = &m.funcs[addr];
@@ -359,63 +378,73 @@ impl Machine {
     /// The program root: code, branch tables, functions and tables. Cached until the
     /// next instantiation.
     pub fn program_root(&mut self) -> Hash {
-        if let Some(root) = self.program_root_cache {
-            return root;
+        self.program().root
+    }
+
+    /// The program's trees and commitment, built once per store layout.
+    pub(crate) fn program(&mut self) -> Arc<ProgramCache> {
+        if let Some(cache) = &self.program_cache {
+            return Arc::clone(cache);
         }
-        let root = self.compute_program_root();
-        self.program_root_cache = Some(root);
-        root
+        let cache = Arc::new(self.build_program());
+        self.program_cache = Some(Arc::clone(&cache));
+        cache
     }
 
     fn compute_program_root(&self) -> Hash {
-        self.program_fields().root()
+        self.build_program().root
     }
 
-    /// The table entries' tree leaves of table `t`.
-    pub(crate) fn table_leaves(&self, t: usize) -> Vec<Hash> {
-        self.tables[t]
-            .elems
-            .iter()
-            .map(|e| value_leaf(e.unwrap_or(u32::MAX) as u64))
-            .collect()
-    }
-
-    /// Every table as committed.
-    pub(crate) fn table_fields(&self) -> Vec<TableFields> {
-        (0..self.tables.len())
-            .map(|t| {
-                let leaves = self.table_leaves(t);
-                TableFields {
-                    len: leaves.len() as u32,
-                    root: root_of(&leaves, height_for(leaves.len())),
-                }
-            })
-            .collect()
-    }
-
-    /// The code, branch-target and function words of the program.
-    pub(crate) fn program_words(&self) -> [Vec<Hash>; 3] {
-        [
-            self.code.iter().map(code_word).collect(),
-            self.br_targets.iter().map(branch_word).collect(),
+    fn build_program(&self) -> ProgramCache {
+        let tree = |words: Vec<Hash>| {
+            let height = height_for(words.len());
+            Tree::new(words, height)
+        };
+        let code = tree(self.code.iter().map(code_word).collect());
+        let brs = tree(self.br_targets.iter().map(branch_word).collect());
+        let funcs = tree(
             (0..self.funcs.len())
                 .map(|i| function_word(self, i).word())
                 .collect(),
-        ]
-    }
-
-    /// The preimage of the program root (recomputed, not cached).
-    pub(crate) fn program_fields(&self) -> ProgramFields {
-        let [code, brs, funcs] = self.program_words();
-        let tree = |words: &[Hash]| root_of(words, height_for(words.len()));
-        ProgramFields {
-            code_len: code.len() as u32,
-            code_root: tree(&code),
-            br_len: brs.len() as u32,
-            br_root: tree(&brs),
-            funcs_len: funcs.len() as u32,
-            funcs_root: tree(&funcs),
-            tables: tables_commitment(&self.table_fields()),
+        );
+        let tables: Vec<Tree> = self
+            .tables
+            .iter()
+            .map(|t| {
+                tree(
+                    t.elems
+                        .iter()
+                        .map(|e| value_leaf(e.unwrap_or(u32::MAX) as u64))
+                        .collect(),
+                )
+            })
+            .collect();
+        let table_fields: Vec<TableFields> = self
+            .tables
+            .iter()
+            .zip(&tables)
+            .map(|(t, tree)| TableFields {
+                len: t.elems.len() as u32,
+                root: tree.root(),
+            })
+            .collect();
+        let fields = ProgramFields {
+            code_len: self.code.len() as u32,
+            code_root: code.root(),
+            br_len: self.br_targets.len() as u32,
+            br_root: brs.root(),
+            funcs_len: self.funcs.len() as u32,
+            funcs_root: funcs.root(),
+            tables: tables_commitment(&table_fields),
+        };
+        ProgramCache {
+            root: fields.root(),
+            fields,
+            code,
+            brs,
+            funcs,
+            tables,
+            table_fields,
         }
     }
 

@@ -142,7 +142,7 @@ pub struct Machine {
     pub(crate) instances: Vec<Instance>,
     pub(crate) registry: HashMap<String, InstanceId>,
     /// The program root, computed on demand; cleared when the store changes.
-    pub(crate) program_root_cache: Option<crate::merkle::Hash>,
+    pub(crate) program_cache: Option<std::sync::Arc<crate::commit::ProgramCache>>,
     // Execution registers.
     pub(crate) stack: Vec<u64>,
     pub(crate) sp: u32,
@@ -170,7 +170,7 @@ impl Machine {
             tables: Vec::new(),
             instances: Vec::new(),
             registry: HashMap::new(),
-            program_root_cache: None,
+            program_cache: None,
             stack: vec![0; config.stack_slots as usize],
             sp: 0,
             fp: 0,
@@ -263,7 +263,7 @@ impl Machine {
 
     /// Adds a host function to the store.
     pub fn add_host_func(&mut self, ty: FuncType, f: Arc<HostFn>) -> u32 {
-        self.program_root_cache = None;
+        self.program_cache = None;
         let type_id = self.canonical_type(&ty);
         self.funcs.push(FuncInst {
             type_id,
@@ -287,7 +287,7 @@ impl Machine {
 
     /// Adds a table to the store.
     pub fn add_table(&mut self, limits: Limits) -> u32 {
-        self.program_root_cache = None;
+        self.program_cache = None;
         self.tables.push(Table {
             elems: vec![None; limits.min as usize],
             max: limits.max,
@@ -326,7 +326,7 @@ impl Machine {
     /// Instantiates `module`: links its imports against registered instances, allocates
     /// its items, applies its segments and runs its start function.
     pub fn instantiate(&mut self, module: &Module) -> Result<InstanceId, LinkError> {
-        self.program_root_cache = None;
+        self.program_cache = None;
         let mut funcs = Vec::new();
         let mut globals = Vec::new();
         let mut memory = None;

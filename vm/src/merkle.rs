@@ -120,6 +120,63 @@ pub fn root_from_path(leaf: &Hash, index: u64, path: &[Hash]) -> Hash {
     })
 }
 
+/// A fixed-height tree that keeps every level, for many paths into one tree.
+#[derive(Clone, Debug)]
+pub struct Tree {
+    /// `levels[h]` holds the non-zero-padded nodes at height `h`; `levels[0]` the leaves.
+    levels: Vec<Vec<Hash>>,
+}
+
+impl Tree {
+    /// The tree of height `height` over `leaves` (the rest zero).
+    pub fn new(leaves: Vec<Hash>, height: usize) -> Tree {
+        let mut levels = vec![leaves];
+        for h in 0..height {
+            let next = levels[h]
+                .chunks(2)
+                .map(|pair| match pair {
+                    [l, r] => node(l, r),
+                    [l] => node(l, &zero_hash(h)),
+                    _ => unreachable!("chunks(2) yields one or two items"),
+                })
+                .collect();
+            levels.push(next);
+        }
+        Tree { levels }
+    }
+
+    /// The height.
+    pub fn height(&self) -> usize {
+        self.levels.len() - 1
+    }
+
+    /// The root (as [`root_of`] over the same leaves and height).
+    pub fn root(&self) -> Hash {
+        let h = self.height();
+        self.levels[h]
+            .first()
+            .copied()
+            .unwrap_or_else(|| zero_hash(h))
+    }
+
+    /// The leaf at `index` (zero beyond the given leaves).
+    pub fn leaf(&self, index: usize) -> Hash {
+        self.levels[0].get(index).copied().unwrap_or([0; 32])
+    }
+
+    /// The sibling path of leaf `index`, bottom first.
+    pub fn path(&self, index: usize) -> Vec<Hash> {
+        (0..self.height())
+            .map(|h| {
+                self.levels[h]
+                    .get((index >> h) ^ 1)
+                    .copied()
+                    .unwrap_or_else(|| zero_hash(h))
+            })
+            .collect()
+    }
+}
+
 /// The smallest height whose tree holds `n` leaves (`0` for `n <= 1`).
 pub fn height_for(n: usize) -> usize {
     n.max(1).next_power_of_two().trailing_zeros() as usize
@@ -158,6 +215,9 @@ mod tests {
                 let leaf = leaves.get(i).copied().unwrap_or([0; 32]);
                 let path = path_over(&leaves, 0, height, i);
                 assert_eq!(path.len(), height);
+                let tree = Tree::new(leaves.clone(), height);
+                assert_eq!(tree.root(), root);
+                assert_eq!(tree.path(i), path);
                 assert_eq!(root_from_path(&leaf, i as u64, &path), root, "leaf {i}");
             }
         }

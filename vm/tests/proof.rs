@@ -2,7 +2,8 @@
 //! class is proven and verified, and the verified post-root must equal the machine's
 //! root after that step. The halting step and steps past the end are covered too.
 
-use opml_vm::{verify, Config, Extern, LoadOptions, Machine, Module, Status, Trap};
+use opml_vm::{verify, Config, Extern, LoadOptions, Machine, Module, Op, Proof, Status, Trap};
+use std::collections::BTreeMap;
 
 /// Covers control flow, locals, globals, memory (aligned, straddling, grow), calls,
 /// tables and the traps reachable from each.
@@ -68,9 +69,9 @@ const PROGRAM: &str = r#"(module
   (func $deep (param i32) (result i32) (i32.add (call $deep (local.get 0)) (i32.const 1)))
   (func (export "deep") (result i32) (call $deep (i32.const 0))))"#;
 
-/// Runs `name(args)` and proves and verifies every step, plus two past the end.
-/// Returns the final status and the number of steps.
-fn prove_every_step(name: &str, args: &[u64], every: u64) -> (Status, u64) {
+/// Runs `name(args)`, proving and verifying every `every`-th step, the last step and
+/// one step past the end. Returns the final status, the number of steps and the proofs.
+fn prove_every_step(name: &str, args: &[u64], every: u64) -> (Status, u64, Vec<Proof>) {
     let bytes = wat::parse_str(PROGRAM).expect("test module parses");
     let module = Module::load(&bytes, LoadOptions { provable: true }).expect("loads");
     let mut m = Machine::new(Config::default());
@@ -79,31 +80,33 @@ fn prove_every_step(name: &str, args: &[u64], every: u64) -> (Status, u64) {
         panic!("no export {name}");
     };
     m.invoke(f, args).expect("invoke");
+    let mut proofs = Vec::new();
     let mut n = 0;
     loop {
         let running = m.status() == Status::Running;
-        if n % every == 0 || !running || m.status() != Status::Running {
+        let mut probe = m.clone();
+        probe.run(1);
+        let last = probe.status() != Status::Running;
+        if n % every == 0 || last || !running {
             let pre = m.state_root();
             let proof = m
                 .prove_step()
                 .unwrap_or_else(|e| panic!("{name}: prove step {n}: {e}"));
             let outcome =
                 verify(&proof.bytes).unwrap_or_else(|e| panic!("{name}: verify step {n}: {e}"));
-            m.run(1);
             assert_eq!(outcome.pre_root, pre, "{name}: step {n} pre-root");
             assert_eq!(
                 outcome.post_root,
-                m.state_root(),
+                probe.state_root(),
                 "{name}: step {n} ({:?}) post-root",
                 outcome.op
             );
             assert_eq!(proof.outcome, outcome);
-        } else {
-            m.run(1);
+            proofs.push(proof);
         }
+        m = probe;
         if !running {
-            // One extra proof past the end: the final state stays put.
-            return (m.status(), n);
+            return (m.status(), n, proofs);
         }
         n += 1;
     }
@@ -112,7 +115,7 @@ fn prove_every_step(name: &str, args: &[u64], every: u64) -> (Status, u64) {
 #[test]
 fn every_step_of_a_program_touching_every_class_verifies() {
     for n in [0, 1, 2, 3] {
-        let (status, steps) = prove_every_step("everything", &[n], 1);
+        let (status, steps, _) = prove_every_step("everything", &[n], 1);
         assert_eq!(status, Status::Halted, "n = {n}");
         assert!(steps > 150, "{steps}");
     }
@@ -130,7 +133,7 @@ fn trapping_steps_verify() {
         ("unreachable", &[], Trap::Unreachable),
     ];
     for (name, args, trap) in cases {
-        let (status, _) = prove_every_step(name, args, 1);
+        let (status, _, _) = prove_every_step(name, args, 1);
         assert_eq!(status, Status::Trapped(trap), "{name}");
     }
 }
@@ -138,7 +141,74 @@ fn trapping_steps_verify() {
 #[test]
 fn call_stack_exhaustion_verifies() {
     // 1024 frames deep: prove a sample of steps and the trapping one.
-    let (status, steps) = prove_every_step("deep", &[], 997);
+    let (status, steps, _) = prove_every_step("deep", &[], 997);
     assert_eq!(status, Status::Trapped(Trap::CallStackExhausted));
     assert!(steps > 1024 * 2, "{steps}");
+}
+
+/// One proof of every distinct instruction (and trap, and the past-the-end step) the
+/// test program executes.
+fn one_proof_per_instruction() -> Vec<Proof> {
+    let runs: [(&str, &[u64]); 9] = [
+        ("everything", &[1]),
+        ("everything", &[2]),
+        ("div", &[1, 0]),
+        ("oob", &[65536 * 3 - 8]),
+        ("oob_store", &[65536 - 4]),
+        ("undefined", &[]),
+        ("uninit", &[]),
+        ("mismatch", &[]),
+        ("unreachable", &[]),
+    ];
+    let mut by_kind: BTreeMap<String, Proof> = BTreeMap::new();
+    for (name, args) in runs {
+        let (_, _, proofs) = prove_every_step(name, args, 1);
+        for p in proofs {
+            let o = &p.outcome;
+            let kind = match (o.op, o.trap) {
+                (None, _) => "past the end".to_string(),
+                (Some(op), Some(trap)) => format!("{} trapping with {trap}", op.name()),
+                (Some(op), None) => op.name().to_string(),
+            };
+            by_kind.entry(kind).or_insert(p);
+        }
+    }
+    assert!(by_kind.len() > 40, "only {} kinds", by_kind.len());
+    by_kind.into_values().collect()
+}
+
+#[test]
+fn tampering_with_any_byte_of_a_proof_is_rejected() {
+    let mut checked = 0u64;
+    for proof in one_proof_per_instruction() {
+        let honest = proof.outcome.post_root;
+        let op = proof.outcome.op.map_or("none", |op: Op| op.name());
+        for i in 0..proof.bytes.len() {
+            for flip in [0x01u8, 0x80] {
+                let mut bad = proof.bytes.clone();
+                bad[i] ^= flip;
+                if let Ok(o) = verify(&bad) {
+                    assert_ne!(
+                        o.post_root,
+                        honest,
+                        "{op}: flipping byte {i} of {} still proves the honest post-root",
+                        proof.bytes.len()
+                    );
+                    panic!(
+                        "{op}: flipping byte {i} of {} was accepted",
+                        proof.bytes.len()
+                    );
+                }
+                checked += 1;
+            }
+        }
+        let mut longer = proof.bytes.clone();
+        longer.push(0);
+        assert!(verify(&longer).is_err(), "{op}: trailing byte accepted");
+        for cut in [1, 8, 32, proof.bytes.len() / 2] {
+            let short = &proof.bytes[..proof.bytes.len().saturating_sub(cut)];
+            assert!(verify(short).is_err(), "{op}: proof cut by {cut} accepted");
+        }
+    }
+    assert!(checked > 10_000, "{checked}");
 }

@@ -30,6 +30,8 @@ pub struct StepOutcome {
     /// The instruction executed; `None` when the machine was not running (the step
     /// leaves a halted or trapped state unchanged).
     pub op: Option<Op>,
+    /// The trap the instruction raised, if it trapped.
+    pub trap: Option<Trap>,
 }
 
 /// Executes one step from the witness; see the module docs.
@@ -45,6 +47,7 @@ pub(crate) fn step(w: &mut impl Witness) -> Result<StepOutcome, ProofError> {
             pre_root: claimed,
             post_root: claimed,
             op: None,
+            trap: None,
         });
     }
     let program = w.program()?;
@@ -67,7 +70,8 @@ pub(crate) fn step(w: &mut impl Witness) -> Result<StepOutcome, ProofError> {
         program,
         s: &mut s,
     };
-    let post = match step.exec(op)? {
+    let trap = step.exec(op)?;
+    let post = match trap {
         None => s,
         Some(trap) => StateFields {
             status: status_byte(Status::Trapped(trap)),
@@ -78,6 +82,7 @@ pub(crate) fn step(w: &mut impl Witness) -> Result<StepOutcome, ProofError> {
         pre_root: claimed,
         post_root: post.root(),
         op: Some(op),
+        trap,
     })
 }
 

@@ -9,8 +9,8 @@
 use super::codec::{Reader, Writer};
 use super::ProofError;
 use crate::commit::{
-    function_word, push_frame, push_value, FrameRecord, MemoryFields, ProgramFields, StateFields,
-    TableFields, EMPTY_CHAIN,
+    push_frame, push_value, FrameRecord, MemoryFields, ProgramFields, StateFields, TableFields,
+    EMPTY_CHAIN,
 };
 use crate::machine::Machine;
 use crate::merkle::{height_for, path_over, value_leaf, Hash};
@@ -100,15 +100,18 @@ impl Witness for Recorder<'_> {
     }
 
     fn program(&mut self) -> Result<ProgramFields, ProofError> {
-        let p = self.machine.program_fields();
+        let p = self.machine.program().fields;
         self.out.put_program(&p);
         Ok(p)
     }
 
     fn code(&mut self, pc: u32, height: usize) -> Result<(Hash, Vec<Hash>), ProofError> {
-        let [code, _, _] = self.machine.program_words();
-        let word = *code.get(pc as usize).ok_or(Self::missing("code word"))?;
-        let path = path_over(&code, 0, height, pc as usize);
+        let program = self.machine.program();
+        let code = &program.code;
+        if pc as usize >= self.machine.code.len() || code.height() != height {
+            return Err(Self::missing("code word"));
+        }
+        let (word, path) = (code.leaf(pc as usize), code.path(pc as usize));
         self.out.put_word(&word, &path);
         Ok((word, path))
     }
@@ -137,12 +140,14 @@ impl Witness for Recorder<'_> {
     }
 
     fn function(&mut self, addr: u32, height: usize) -> Result<(Hash, Vec<Hash>), ProofError> {
-        let [_, _, funcs] = self.machine.program_words();
-        if addr as usize >= funcs.len() {
+        let program = self.machine.program();
+        if addr as usize >= self.machine.funcs.len() || program.funcs.height() != height {
             return Err(Self::missing("function"));
         }
-        let word = function_word(self.machine, addr as usize).word();
-        let path = path_over(&funcs, 0, height, addr as usize);
+        let (word, path) = (
+            program.funcs.leaf(addr as usize),
+            program.funcs.path(addr as usize),
+        );
         self.out.put_word(&word, &path);
         Ok((word, path))
     }
@@ -197,7 +202,7 @@ impl Witness for Recorder<'_> {
     }
 
     fn tables(&mut self) -> Result<Vec<TableFields>, ProofError> {
-        let tables = self.machine.table_fields();
+        let tables = self.machine.program().table_fields.clone();
         self.out.put_tables(&tables);
         Ok(tables)
     }
@@ -218,8 +223,12 @@ impl Witness for Recorder<'_> {
             .get(i as usize)
             .ok_or(Self::missing("table entry"))?
             .unwrap_or(u32::MAX);
-        let leaves = self.machine.table_leaves(table as usize);
-        let path = path_over(&leaves, 0, height, i as usize);
+        let program = self.machine.program();
+        let tree = &program.tables[table as usize];
+        if tree.height() != height {
+            return Err(Self::missing("table entry"));
+        }
+        let path = tree.path(i as usize);
         self.out.put_entry(entry, &path);
         Ok((entry, path))
     }
@@ -234,8 +243,11 @@ impl Witness for Recorder<'_> {
             .br_targets
             .get(index as usize)
             .ok_or(Self::missing("br_table target"))?;
-        let [_, brs, _] = self.machine.program_words();
-        let path = path_over(&brs, 0, height, index as usize);
+        let program = self.machine.program();
+        if program.brs.height() != height {
+            return Err(Self::missing("br_table target"));
+        }
+        let path = program.brs.path(index as usize);
         self.out.put_target(&target, &path);
         Ok((target, path))
     }
