@@ -3,9 +3,7 @@
 //! step `n + 1`. Float steps are not provable and must be rejected as such.
 
 use opml_tests::spec_suite::{self, Event};
-use opml_vm::{
-    verify, Config, Extern, InstanceId, LoadOptions, Machine, Module, ProofError, Status,
-};
+use opml_vm::{verify, Config, Extern, InstanceId, LoadOptions, Machine, Module, ProofError};
 use std::collections::{BTreeMap, HashMap};
 
 /// Steps proven at the start of every invocation; after that every `STRIDE`-th step
