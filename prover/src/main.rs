@@ -267,6 +267,11 @@ fn cmd_prove(t: &TargetArgs, step: u64, interval: u64, out: Option<&PathBuf>) ->
     }
     let start = std::time::Instant::now();
     let at = describe_pc(trace.seek(step));
+    let at_text = format!(
+        "pc {}, wasm offset {}",
+        at["pc"],
+        at["wasm_offset"]
+    );
     let proof = trace
         .prove(step)
         .with_context(|| format!("cannot prove the step after step {step}"))?;
@@ -289,7 +294,7 @@ fn cmd_prove(t: &TargetArgs, step: u64, interval: u64, out: Option<&PathBuf>) ->
         println!("step:       {step} -> {} (of {total})", step + 1);
         println!("pre-root:   {}", hex(&o.pre_root));
         println!("post-root:  {}", hex(&o.post_root));
-        println!("op:         {op} at {at}");
+        println!("op:         {op} ({at_text})");
         if let Some(trap) = trap {
             println!("trap:       {trap}");
         }
