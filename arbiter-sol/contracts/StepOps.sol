@@ -127,7 +127,7 @@ library StepOps {
             p.hash();
             p.hash();
             bytes32 below = p.hash();
-            if (ProofReader.tagged(TAG_FRAME, frameAt, 140) != p.frames) revert ProofReader.Mismatch("frames");
+            if (ProofReader.tagged(TAG_FRAME, frameAt, 108) != p.frames) revert ProofReader.Mismatch("frames");
             p.frames = below;
             p.depth -= 1;
             p.func = ProofReader.cdU32(frameAt);
