@@ -81,6 +81,14 @@ library ProofReader {
         p.pos = ptr + count * size;
     }
 
+    /// @notice Advances over a list of `count` records of `size` bytes whose count must
+    /// fit the bytes left (reported at the list's start, like the Rust `bounded_count`).
+    function needRecords(Proof memory p, uint256 count, uint256 size) internal pure returns (uint256 ptr) {
+        ptr = p.pos;
+        if (ptr + count * size > p.end) revert Truncated(ptr - p.start);
+        p.pos = ptr + count * size;
+    }
+
     /// @notice A big-endian u32 in calldata at `ptr`.
     function cdU32(uint256 ptr) internal pure returns (uint256 v) {
         assembly ("memory-safe") {

@@ -91,7 +91,7 @@ library StepOps {
     function callIndirect(Proof memory p, uint256 typeId, uint256 table) internal pure returns (uint8) {
         uint256 i = p.pop1() & M32;
         uint256 count = p.u32();
-        uint256 ptr = p.needItems(count, 36);
+        uint256 ptr = p.needRecords(count, 36);
         if (ProofReader.tagged(TAG_TABLES, ptr, count * 36) != p.tables) revert ProofReader.Mismatch("tables");
         if (table >= count) revert ProofReader.OutOfRange("table");
         uint256 len = ProofReader.cdU32(ptr + 36 * table);
@@ -170,7 +170,7 @@ library StepOps {
         uint256 m = functionWord(p, p.func) & M32;
         if (m == NO_MEMORY) return (false, 0);
         uint256 count = p.u32();
-        uint256 ptr = p.needItems(count, 40);
+        uint256 ptr = p.needRecords(count, 40);
         if (ProofReader.tagged(TAG_MEMORIES, ptr, count * 40) != p.memories) revert ProofReader.Mismatch("memories");
         if (m >= count) revert ProofReader.OutOfRange("memory");
         p.memsAt = ptr;

@@ -25,42 +25,7 @@ const PROGRAM: &str = r#"(module
   (func $fac (param i64) (result i64)
     (if (result i64) (i64.eqz (local.get 0)) (then (i64.const 1))
       (else (i64.mul (local.get 0) (call $fac (i64.sub (local.get 0) (i64.const 1)))))))
-  (func $i32ops (param $a i32) (param $b i32) (result i32)
-    (i32.add (i32.add (i32.add (i32.add (i32.add (i32.add (i32.add (i32.add
-      (i32.eqz (local.get $a)) (i32.eq (local.get $a) (local.get $b)))
-      (i32.add (i32.ne (local.get $a) (local.get $b)) (i32.lt_s (local.get $a) (local.get $b))))
-      (i32.add (i32.lt_u (local.get $a) (local.get $b)) (i32.gt_s (local.get $a) (local.get $b))))
-      (i32.add (i32.gt_u (local.get $a) (local.get $b)) (i32.le_s (local.get $a) (local.get $b))))
-      (i32.add (i32.le_u (local.get $a) (local.get $b)) (i32.ge_s (local.get $a) (local.get $b))))
-      (i32.add (i32.ge_u (local.get $a) (local.get $b)) (i32.clz (local.get $a))))
-      (i32.add (i32.ctz (local.get $a)) (i32.popcnt (local.get $a))))
-      (i32.xor (i32.xor (i32.xor (i32.xor (i32.xor (i32.xor (i32.xor
-        (i32.sub (local.get $a) (local.get $b)) (i32.mul (local.get $a) (local.get $b)))
-        (i32.div_s (local.get $a) (local.get $b))) (i32.div_u (local.get $a) (local.get $b)))
-        (i32.rem_s (local.get $a) (local.get $b))) (i32.rem_u (local.get $a) (local.get $b)))
-        (i32.or (i32.and (local.get $a) (local.get $b)) (i32.shl (local.get $a) (local.get $b))))
-        (i32.xor (i32.shr_s (local.get $a) (local.get $b)) (i32.shr_u (local.get $a) (local.get $b))))
-        (i32.add (i32.add (i32.rotl (local.get $a) (local.get $b)) (i32.rotr (local.get $a) (local.get $b)))
-          (i32.add (i32.add (i32.extend8_s (local.get $a)) (i32.extend16_s (local.get $a)))
-            (i32.wrap_i64 (i64.const 0x1234567887654321)))))))
-  (func $i64ops (param $a i64) (param $b i64) (result i64)
-    (i64.add (i64.add (i64.add (i64.add (i64.add (i64.add (i64.add (i64.add
-      (i64.extend_i32_u (i64.eqz (local.get $a))) (i64.extend_i32_u (i64.eq (local.get $a) (local.get $b))))
-      (i64.extend_i32_s (i32.add (i64.ne (local.get $a) (local.get $b)) (i64.lt_s (local.get $a) (local.get $b)))))
-      (i64.extend_i32_u (i32.add (i64.lt_u (local.get $a) (local.get $b)) (i64.gt_s (local.get $a) (local.get $b)))))
-      (i64.extend_i32_u (i32.add (i64.gt_u (local.get $a) (local.get $b)) (i64.le_s (local.get $a) (local.get $b)))))
-      (i64.extend_i32_u (i32.add (i64.le_u (local.get $a) (local.get $b)) (i64.ge_s (local.get $a) (local.get $b)))))
-      (i64.add (i64.extend_i32_u (i64.ge_u (local.get $a) (local.get $b))) (i64.clz (local.get $a))))
-      (i64.add (i64.ctz (local.get $a)) (i64.popcnt (local.get $a))))
-      (i64.xor (i64.xor (i64.xor (i64.xor (i64.xor (i64.xor (i64.xor
-        (i64.sub (local.get $a) (local.get $b)) (i64.mul (local.get $a) (local.get $b)))
-        (i64.div_s (local.get $a) (local.get $b))) (i64.div_u (local.get $a) (local.get $b)))
-        (i64.rem_s (local.get $a) (local.get $b))) (i64.rem_u (local.get $a) (local.get $b)))
-        (i64.or (i64.and (local.get $a) (local.get $b)) (i64.shl (local.get $a) (local.get $b))))
-        (i64.xor (i64.shr_s (local.get $a) (local.get $b)) (i64.shr_u (local.get $a) (local.get $b))))
-        (i64.add (i64.add (i64.rotl (local.get $a) (local.get $b)) (i64.rotr (local.get $a) (local.get $b)))
-          (i64.add (i64.add (i64.extend8_s (local.get $a)) (i64.extend16_s (local.get $a)))
-            (i64.add (i64.extend32_s (local.get $a)) (i64.extend_i32_s (i32.wrap_i64 (local.get $a)))))))))
+  OPS
   (func (export "everything") (param $n i32) (result i64) (local $i i32) (local $acc i64)
     (block $done
       (loop $l
@@ -98,9 +63,9 @@ const PROGRAM: &str = r#"(module
     (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_s (i32.load8_s (i32.const 400)))))
     (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_s (i32.load8_u (i32.const 400)))))
     (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_s (i32.load (i32.const 500)))))
-    (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (call $i32ops (i32.const -5) (local.get $n)))))
+    (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (call $i32ops (i32.const -5) (i32.const 3)))))
     (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (call $i32ops (i32.const 0x80000000) (i32.const 33)))))
-    (local.set $acc (i64.add (local.get $acc) (call $i64ops (i64.const -5) (i64.extend_i32_u (local.get $n)))))
+    (local.set $acc (i64.add (local.get $acc) (call $i64ops (i64.const -5) (i64.const 3))))
     (local.set $acc (i64.add (local.get $acc) (call $i64ops (i64.const 0x8000000000000000) (i64.const 65))))
     (local.set $acc (i64.add (local.get $acc) (call $fac (i64.const 4))))
     (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (call_indirect (type $ii) (i32.const 5) (i32.const 0)))))
@@ -115,6 +80,43 @@ const PROGRAM: &str = r#"(module
   (func (export "unreachable") (unreachable))
   (func $deep (param i32) (result i32) (i32.add (call $deep (local.get 0)) (i32.const 1)))
   (func (export "deep") (result i32) (call $deep (i32.const 0))))"#;
+
+/// Binary and unary integer ops, by name without the type prefix.
+const BINARY: [&str; 28] = [
+    "eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u", "add", "sub",
+    "mul", "div_s", "div_u", "rem_s", "rem_u", "and", "or", "xor", "shl", "shr_s", "shr_u",
+    "rotl", "rotr", "eq", "ne", "add",
+];
+const UNARY: [&str; 6] = ["eqz", "clz", "ctz", "popcnt", "extend8_s", "extend16_s"];
+
+/// `$i32ops` and `$i64ops`: every integer op of the table on two parameters, results
+/// folded with `xor` (comparisons, which give i32, are extended for i64), plus the
+/// conversions.
+fn ops_funcs() -> String {
+    let mut out = String::new();
+    for t in ["i32", "i64"] {
+        let fold = |e: String, cmp: bool| {
+            let e = if t == "i64" && cmp { format!("(i64.extend_i32_u {e})") } else { e };
+            format!("(local.set $r ({t}.xor (local.get $r) {e}))\n")
+        };
+        out += &format!("(func ${t}ops (param $a {t}) (param $b {t}) (result {t}) (local $r {t})\n");
+        for op in BINARY {
+            let cmp = ["eq", "ne"].contains(&op) || op.starts_with(['l', 'g']);
+            out += &fold(format!("({t}.{op} (local.get $a) (local.get $b))"), cmp);
+        }
+        for op in UNARY {
+            out += &fold(format!("({t}.{op} (local.get $a))"), op == "eqz");
+        }
+        let conversions = if t == "i32" {
+            "(i32.wrap_i64 (i64.extend_i32_s (local.get $a)))"
+        } else {
+            "(i64.add (i64.extend32_s (local.get $a)) (i64.add (i64.extend_i32_u (i32.wrap_i64 (local.get $b))) (i64.extend_i32_s (i32.wrap_i64 (local.get $a)))))"
+        };
+        out += &fold(conversions.to_string(), false);
+        out += "(local.get $r))\n";
+    }
+    out
+}
 
 /// Counts of what was compared.
 #[derive(Default)]
@@ -202,7 +204,7 @@ fn run_export(
 #[test]
 fn solidity_verifier_matches_rust_on_every_step_and_every_tampering() {
     let mut evm = EvmVerifier::deploy().expect("deploys");
-    let bytes = wat::parse_str(PROGRAM).expect("parses");
+    let bytes = wat::parse_str(PROGRAM.replace("OPS", &ops_funcs())).expect("parses");
     let module = Module::load(&bytes, LoadOptions { provable: true }).expect("loads");
     let mut t = Tally::default();
     for n in [0, 1, 2, 3] {
