@@ -7,7 +7,8 @@
 use opml_prover::evm::{describe, describe_rust, EvmVerifier, Verdict, MAX_CODE_SIZE};
 use opml_tests::{repo_root, spec_suite};
 use opml_vm::proof::{solidity, verify_from};
-use opml_vm::{Config, Extern, LoadOptions, Machine, Module, Status};
+use opml_vm::{Config, Extern, LoadOptions, Machine, Module, Op, Status};
+use std::collections::BTreeMap;
 use wast::{QuoteWat, Wast, WastDirective, WastExecute};
 
 /// Every integer numeric op, locals, globals, memory (aligned, straddling a leaf and a
@@ -121,13 +122,16 @@ fn ops_funcs() -> String {
 /// Counts of what was compared.
 #[derive(Default)]
 struct Tally {
+    /// Gas of each valid proof, by instruction class.
+    gas: BTreeMap<&'static str, Vec<u64>>,
     proofs: u64,
     tampered: u64,
     rejected: u64,
 }
 
-/// Rust and Solidity agree on `proof` with expected pre-root `pre`.
-fn agree(evm: &mut EvmVerifier, pre: &[u8; 32], proof: &[u8], what: &str) -> bool {
+/// Rust and Solidity agree on `proof` with expected pre-root `pre`; returns whether
+/// both rejected it, and the gas.
+fn agree(evm: &mut EvmVerifier, pre: &[u8; 32], proof: &[u8], what: &str) -> (bool, u64) {
     let rust = verify_from(pre, proof);
     let sol = evm
         .step(pre, proof)
@@ -139,7 +143,31 @@ fn agree(evm: &mut EvmVerifier, pre: &[u8; 32], proof: &[u8], what: &str) -> boo
         }
         (r, s) => panic!("{what}: Rust says {r:?}, Solidity says {s:?}"),
     }
-    rust.is_err()
+    (rust.is_err(), sol.gas)
+}
+
+/// The class an instruction's gas is reported under.
+fn class(op: Option<Op>) -> &'static str {
+    let Some(op) = op else {
+        return "no-op step (halted/trapped)";
+    };
+    let name = op.name();
+    match op {
+        Op::Call(_) => "call",
+        Op::CallIndirect { .. } => "call_indirect",
+        Op::Return => "return",
+        Op::BrTable { .. } => "br_table",
+        Op::Br(_) | Op::BrIf(_) | Op::If { .. } | Op::Else { .. } => "branch (br, br_if, if, else)",
+        Op::Nop | Op::Block | Op::Loop | Op::End | Op::Unreachable => "nop, block, loop, end, unreachable",
+        Op::LocalGet(_) | Op::LocalSet(_) | Op::LocalTee(_) => "local.*",
+        Op::GlobalGet(_) | Op::GlobalSet(_) => "global.*",
+        Op::MemorySize | Op::MemoryGrow => "memory.size/grow",
+        Op::I32Const(_) | Op::I64Const(_) => "const",
+        Op::Drop | Op::Select => "drop, select",
+        _ if name.contains(".load") => "load",
+        _ if name.contains(".store") => "store",
+        _ => "numeric",
+    }
 }
 
 /// Tampered variants of a valid proof: one byte flipped at a spread of offsets (the
@@ -150,7 +178,7 @@ fn tamper(evm: &mut EvmVerifier, pre: &[u8; 32], proof: &[u8], what: &str, t: &m
     offsets.extend((260..proof.len()).step_by(7));
     let mut check = |bytes: &[u8], pre: &[u8; 32], how: String| {
         t.tampered += 1;
-        if agree(evm, pre, bytes, &format!("{what}, {how}")) {
+        if agree(evm, pre, bytes, &format!("{what}, {how}")).0 {
             t.rejected += 1;
         }
     };
@@ -188,7 +216,9 @@ fn run_export(
         let pre = m.state_root();
         let proof = m.prove_step().unwrap_or_else(|e| panic!("{name}: prove {n}: {e}"));
         let what = format!("{name}{args:?} step {n}");
-        assert!(!agree(evm, &pre, &proof.bytes, &what), "{what}: valid proof rejected");
+        let (rejected, gas) = agree(evm, &pre, &proof.bytes, &what);
+        assert!(!rejected, "{what}: valid proof rejected");
+        t.gas.entry(class(proof.outcome.op)).or_default().push(gas);
         m.run(1);
         t.proofs += 1;
         if n % tamper_every == 0 || !running {
@@ -233,6 +263,33 @@ fn solidity_verifier_matches_rust_on_every_step_and_every_tampering() {
     );
     assert!(t.proofs > 3000 && t.tampered > 10_000, "too few comparisons");
     assert!(t.rejected * 10 > t.tampered * 9, "most tamperings must be rejected");
+    write_gas_table(&t.gas);
+}
+
+/// Writes docs/gas.md and checks the targets: median < 100k, max < 300k gas per step.
+fn write_gas_table(gas: &BTreeMap<&'static str, Vec<u64>>) {
+    let mut all: Vec<u64> = gas.values().flatten().copied().collect();
+    all.sort_unstable();
+    let median = |v: &[u64]| v[v.len() / 2];
+    let mut doc = String::from(
+        "# One-step verification gas\n\nGas of `WasmStep.step(preRoot, proof)` per valid proof, \
+         whole transaction (21 000 intrinsic + calldata + execution), in revm (Cancun), over \
+         every step of the differential test's program (every integer op, memory, control, \
+         calls, traps). Produced by:\n\n    cargo test -p opml-tests --test evm_verifier \
+         solidity_verifier_matches_rust_on_every_step\n\n\
+         | class | proofs | median gas | max gas |\n|---|---:|---:|---:|\n",
+    );
+    for (class, v) in gas {
+        let mut v = v.clone();
+        v.sort_unstable();
+        let max = v[v.len() - 1];
+        doc += &format!("| {class} | {} | {} | {max} |\n", v.len(), median(&v));
+    }
+    let max = all[all.len() - 1];
+    doc += &format!("| **all** | {} | {} | {max} |\n", all.len(), median(&all));
+    std::fs::write(repo_root().join("docs/gas.md"), doc).expect("write docs/gas.md");
+    assert!(median(&all) < 100_000, "median gas {}", median(&all));
+    assert!(max < 300_000, "max gas {max}");
 }
 
 /// Spec-suite files whose modules are integer-only and import-free.
