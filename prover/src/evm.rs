@@ -143,9 +143,12 @@ impl EvmVerifier {
                 Verdict::Valid(root.0)
             }
             ExecutionResult::Revert { output, .. } => Verdict::Rejected(
-                VerifierError::abi_decode(&output).map_err(|_| EvmError::Undecodable(hex(&output)))?,
+                VerifierError::abi_decode(&output)
+                    .map_err(|_| EvmError::Undecodable(hex(&output)))?,
             ),
-            ExecutionResult::Halt { reason, .. } => return Err(EvmError::Halt(format!("{reason:?}"))),
+            ExecutionResult::Halt { reason, .. } => {
+                return Err(EvmError::Halt(format!("{reason:?}")))
+            }
         };
         Ok(EvmStep { verdict, gas })
     }

@@ -49,6 +49,14 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         repeat: u32,
     },
+    /// Verify a one-step proof file (raw bytes); print its pre- and post-state roots.
+    Verify {
+        /// The proof file.
+        file: PathBuf,
+        /// Also run it through the Solidity verifier in an embedded EVM; print the gas.
+        #[arg(long)]
+        evm: bool,
+    },
 }
 
 #[derive(Args)]
@@ -238,5 +246,31 @@ fn main() -> Result<()> {
             interval,
         } => cmd_root(target, *step, *interval),
         Command::Bench { target, repeat } => cmd_bench(target, *repeat),
+        Command::Verify { file, evm } => cmd_verify(file, *evm),
     }
+}
+
+fn cmd_verify(file: &std::path::Path, evm: bool) -> Result<()> {
+    let proof = std::fs::read(file).with_context(|| format!("read {}", file.display()))?;
+    let outcome = opml_vm::verify(&proof).context("the Rust verifier rejects the proof")?;
+    let hex = |h: &[u8; 32]| h.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    println!(
+        "pre-root  0x{}\npost-root 0x{}",
+        hex(&outcome.pre_root),
+        hex(&outcome.post_root)
+    );
+    if evm {
+        let mut verifier = opml_prover::evm::EvmVerifier::deploy()?;
+        let step = verifier.step(&outcome.pre_root, &proof)?;
+        match step.verdict {
+            opml_prover::evm::Verdict::Valid(root) if root == outcome.post_root => {
+                println!(
+                    "evm: same post-root, {} gas (calldata and intrinsic included)",
+                    step.gas
+                )
+            }
+            other => bail!("the Solidity verifier disagrees: {other:?}"),
+        }
+    }
+    Ok(())
 }

@@ -85,8 +85,8 @@ const PROGRAM: &str = r#"(module
 /// Binary and unary integer ops, by name without the type prefix.
 const BINARY: [&str; 28] = [
     "eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u", "add", "sub",
-    "mul", "div_s", "div_u", "rem_s", "rem_u", "and", "or", "xor", "shl", "shr_s", "shr_u",
-    "rotl", "rotr", "eq", "ne", "add",
+    "mul", "div_s", "div_u", "rem_s", "rem_u", "and", "or", "xor", "shl", "shr_s", "shr_u", "rotl",
+    "rotr", "eq", "ne", "add",
 ];
 const UNARY: [&str; 6] = ["eqz", "clz", "ctz", "popcnt", "extend8_s", "extend16_s"];
 
@@ -97,10 +97,15 @@ fn ops_funcs() -> String {
     let mut out = String::new();
     for t in ["i32", "i64"] {
         let fold = |e: String, cmp: bool| {
-            let e = if t == "i64" && cmp { format!("(i64.extend_i32_u {e})") } else { e };
+            let e = if t == "i64" && cmp {
+                format!("(i64.extend_i32_u {e})")
+            } else {
+                e
+            };
             format!("(local.set $r ({t}.xor (local.get $r) {e}))\n")
         };
-        out += &format!("(func ${t}ops (param $a {t}) (param $b {t}) (result {t}) (local $r {t})\n");
+        out +=
+            &format!("(func ${t}ops (param $a {t}) (param $b {t}) (result {t}) (local $r {t})\n");
         for op in BINARY {
             let cmp = ["eq", "ne"].contains(&op) || op.starts_with(['l', 'g']);
             out += &fold(format!("({t}.{op} (local.get $a) (local.get $b))"), cmp);
@@ -158,7 +163,9 @@ fn class(op: Option<Op>) -> &'static str {
         Op::Return => "return",
         Op::BrTable { .. } => "br_table",
         Op::Br(_) | Op::BrIf(_) | Op::If { .. } | Op::Else { .. } => "branch (br, br_if, if, else)",
-        Op::Nop | Op::Block | Op::Loop | Op::End | Op::Unreachable => "nop, block, loop, end, unreachable",
+        Op::Nop | Op::Block | Op::Loop | Op::End | Op::Unreachable => {
+            "nop, block, loop, end, unreachable"
+        }
         Op::LocalGet(_) | Op::LocalSet(_) | Op::LocalTee(_) => "local.*",
         Op::GlobalGet(_) | Op::GlobalSet(_) => "global.*",
         Op::MemorySize | Op::MemoryGrow => "memory.size/grow",
@@ -214,7 +221,9 @@ fn run_export(
     for n in 0.. {
         let running = m.status() == Status::Running;
         let pre = m.state_root();
-        let proof = m.prove_step().unwrap_or_else(|e| panic!("{name}: prove {n}: {e}"));
+        let proof = m
+            .prove_step()
+            .unwrap_or_else(|e| panic!("{name}: prove {n}: {e}"));
         let what = format!("{name}{args:?} step {n}");
         let (rejected, gas) = agree(evm, &pre, &proof.bytes, &what);
         assert!(!rejected, "{what}: valid proof rejected");
@@ -261,8 +270,14 @@ fn solidity_verifier_matches_rust_on_every_step_and_every_tampering() {
         "{} proofs agree; {} tampered proofs agree ({} rejected by both)",
         t.proofs, t.tampered, t.rejected
     );
-    assert!(t.proofs > 3000 && t.tampered > 10_000, "too few comparisons");
-    assert!(t.rejected * 10 > t.tampered * 9, "most tamperings must be rejected");
+    assert!(
+        t.proofs > 3000 && t.tampered > 10_000,
+        "too few comparisons"
+    );
+    assert!(
+        t.rejected * 10 > t.tampered * 9,
+        "most tamperings must be rejected"
+    );
     write_gas_table(&t.gas);
 }
 
