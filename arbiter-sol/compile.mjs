@@ -1,4 +1,4 @@
-// Compiles every arbiter-sol/contracts/*.sol with the pinned solc-js (see package.json)
+// Compiles every arbiter-sol/contracts/**/*.sol with the pinned solc-js (see package.json)
 // and writes one artifact per contract, <OUT_DIR>/<ContractName>.json, holding the ABI,
 // the creation bytecode and the deployed bytecode as 0x-prefixed hex.
 //
@@ -38,7 +38,8 @@ async function loadSolc() {
 }
 
 function readSources() {
-  const files = readdirSync(contractsDir)
+  // Every .sol file under contracts/, subdirectories (generated/) included.
+  const files = readdirSync(contractsDir, { recursive: true })
     .filter((name) => name.endsWith(".sol"))
     .sort();
   if (files.length === 0) {

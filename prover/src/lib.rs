@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod bench;
+pub mod evm;
 pub mod interrupt;
 pub mod oracle;
 pub mod target;

@@ -70,6 +70,9 @@ enum Command {
         /// Also require this pre-state root (0x-prefixed hex).
         #[arg(long)]
         pre_root: Option<String>,
+        /// Also run it through the Solidity verifier in an embedded EVM; print the gas.
+        #[arg(long)]
+        evm: bool,
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
@@ -267,11 +270,7 @@ fn cmd_prove(t: &TargetArgs, step: u64, interval: u64, out: Option<&PathBuf>) ->
     }
     let start = std::time::Instant::now();
     let at = describe_pc(trace.seek(step));
-    let at_text = format!(
-        "pc {}, wasm offset {}",
-        at["pc"],
-        at["wasm_offset"]
-    );
+    let at_text = format!("pc {}, wasm offset {}", at["pc"], at["wasm_offset"]);
     let proof = trace
         .prove(step)
         .with_context(|| format!("cannot prove the step after step {step}"))?;
@@ -307,6 +306,17 @@ fn cmd_prove(t: &TargetArgs, step: u64, interval: u64, out: Option<&PathBuf>) ->
     Ok(())
 }
 
+/// Runs a proof the Rust verifier accepted through the Solidity verifier in an embedded
+/// EVM; fails unless it returns the same post-root. Returns the gas used.
+fn evm_gas(o: &opml_vm::StepOutcome, proof: &[u8]) -> Result<u64> {
+    let mut verifier = opml_prover::evm::EvmVerifier::deploy()?;
+    let step = verifier.step(&o.pre_root, proof)?;
+    match step.verdict {
+        opml_prover::evm::Verdict::Valid(root) if root == o.post_root => Ok(step.gas),
+        other => bail!("the Solidity verifier disagrees with the Rust verifier: {other:?}"),
+    }
+}
+
 /// Writes `bytes` to `path` through a temporary file, so a failure never leaves a
 /// half-written proof.
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
@@ -332,7 +342,7 @@ fn parse_root(s: &str) -> Result<[u8; 32]> {
     Ok(root)
 }
 
-fn cmd_verify(file: &PathBuf, pre_root: Option<&str>, json_out: bool) -> Result<()> {
+fn cmd_verify(file: &PathBuf, pre_root: Option<&str>, evm: bool, json_out: bool) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let expected = pre_root.map(parse_root).transpose().context("--pre-root")?;
     let verdict = opml_vm::verify(&bytes).and_then(|o| match expected {
@@ -342,16 +352,27 @@ fn cmd_verify(file: &PathBuf, pre_root: Option<&str>, json_out: bool) -> Result<
     match verdict {
         Ok(o) => {
             let op = o.op.map_or("(none: the run has ended)", |op| op.name());
+            let gas = if evm {
+                Some(evm_gas(&o, &bytes)?)
+            } else {
+                None
+            };
             if json_out {
                 println!(
                     "{}",
                     json!({"valid": true, "pre_root": hex(&o.pre_root), "post_root": hex(&o.post_root),
-                           "op": op, "trap": o.trap.map(|t| t.message()), "size": bytes.len()})
+                           "op": op, "trap": o.trap.map(|t| t.message()), "size": bytes.len(),
+                           "evm_gas": gas})
                 );
             } else {
                 println!("valid proof ({} bytes) of {op}", bytes.len());
                 println!("pre-root:   {}", hex(&o.pre_root));
                 println!("post-root:  {}", hex(&o.post_root));
+                if let Some(gas) = gas {
+                    println!(
+                        "evm:        same post-root, {gas} gas (calldata and intrinsic included)"
+                    );
+                }
             }
             Ok(())
         }
@@ -384,7 +405,8 @@ fn main() -> Result<()> {
         Command::Verify {
             file,
             pre_root,
+            evm,
             json,
-        } => cmd_verify(file, pre_root.as_deref(), *json),
+        } => cmd_verify(file, pre_root.as_deref(), *evm, *json),
     }
 }

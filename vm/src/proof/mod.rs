@@ -14,6 +14,7 @@
 //! rejected with their own errors.
 
 pub mod codec;
+pub mod solidity;
 mod step;
 mod witness;
 
