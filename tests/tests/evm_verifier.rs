@@ -153,28 +153,7 @@ fn agree(evm: &mut EvmVerifier, pre: &[u8; 32], proof: &[u8], what: &str) -> (bo
 
 /// The class an instruction's gas is reported under.
 fn class(op: Option<Op>) -> &'static str {
-    let Some(op) = op else {
-        return "no-op step (halted/trapped)";
-    };
-    let name = op.name();
-    match op {
-        Op::Call(_) => "call",
-        Op::CallIndirect { .. } => "call_indirect",
-        Op::Return => "return",
-        Op::BrTable { .. } => "br_table",
-        Op::Br(_) | Op::BrIf(_) | Op::If { .. } | Op::Else { .. } => "branch (br, br_if, if, else)",
-        Op::Nop | Op::Block | Op::Loop | Op::End | Op::Unreachable => {
-            "nop, block, loop, end, unreachable"
-        }
-        Op::LocalGet(_) | Op::LocalSet(_) | Op::LocalTee(_) => "local.*",
-        Op::GlobalGet(_) | Op::GlobalSet(_) => "global.*",
-        Op::MemorySize | Op::MemoryGrow => "memory.size/grow",
-        Op::I32Const(_) | Op::I64Const(_) => "const",
-        Op::Drop | Op::Select => "drop, select",
-        _ if name.contains(".load") => "load",
-        _ if name.contains(".store") => "store",
-        _ => "numeric",
-    }
+    op.map_or("no-op step (halted/trapped)", |op| op.class())
 }
 
 /// Tampered variants of a valid proof: one byte flipped at a spread of offsets (the

@@ -397,6 +397,31 @@ macro_rules! define_op {
                 })
             }
 
+            /// The class proof sizes and verification gas are reported under.
+            pub fn class(&self) -> &'static str {
+                match self {
+                    Op::Call(_) => "call",
+                    Op::CallIndirect { .. } => "call_indirect",
+                    Op::Return => "return",
+                    Op::BrTable { .. } => "br_table",
+                    Op::Br(_) | Op::BrIf(_) | Op::If { .. } | Op::Else { .. } => {
+                        "branch (br, br_if, if, else)"
+                    }
+                    Op::Nop | Op::Block | Op::Loop | Op::End | Op::Unreachable => {
+                        "nop, block, loop, end, unreachable"
+                    }
+                    Op::LocalGet(_) | Op::LocalSet(_) | Op::LocalTee(_) => "local.*",
+                    Op::GlobalGet(_) | Op::GlobalSet(_) => "global.*",
+                    Op::MemorySize | Op::MemoryGrow => "memory.size/grow",
+                    Op::I32Const(_) | Op::I64Const(_) | Op::F32Const(_) | Op::F64Const(_) => {
+                        "const"
+                    }
+                    Op::Drop | Op::Select => "drop, select",
+                    $( Op::$mem { .. } => define_op!(@class $kind), )*
+                    $( Op::$num => "numeric", )*
+                }
+            }
+
             /// Whether the op computes on or moves float values (rejected by the
             /// provable profile).
             pub fn is_float(&self) -> bool {
@@ -409,6 +434,8 @@ macro_rules! define_op {
             }
         }
     };
+    (@class store) => { "store" };
+    (@class $kind:ident) => { "load" };
     (@is_float float) => { true };
     (@is_float int) => { false };
 }
