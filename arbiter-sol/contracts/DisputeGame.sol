@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+pragma solidity ^0.8.24;
+
+import "./generated/WasmConstants.sol";
+
+/// The one-step verifier (WasmStep.sol).
+interface IStepVerifier {
+    /// The post-state root of one step from `preRoot`; reverts on an invalid proof.
+    function step(bytes32 preRoot, bytes calldata proof) external view returns (bytes32);
+}
+
+/// Told the outcome of a game it created.
+interface IGameOwner {
+    /// Game `gameId` (created with reference `ref`) is over.
+    function gameOver(uint256 ref, bool challengerWon) external;
+}
+
+/// @title n-way dissection game over the steps of one execution.
+/// @notice The defender claims the roots after steps `lo` and `hi`; the challenger agrees
+/// with the first and not the second. Each round the defender posts the roots at the
+/// points that cut `[lo, hi]` into up to `degree` equal segments, then the challenger
+/// picks a segment whose start it agrees with and whose end it does not. At one step the
+/// challenger proves the step: it wins if the verifier's post-root differs from the
+/// defender's, or if the pre-state is no longer running (the defender claimed a step
+/// past the end). Each party has a chess clock; whoever is to move when its time runs
+/// out loses (`timeout`). The game's creator is told the outcome.
+contract DisputeGame {
+    /// Who must move.
+    enum Turn {
+        Defender,
+        Challenger,
+        Over
+    }
+
+    /// One game.
+    struct Game {
+        address owner;
+        uint256 ref;
+        address defender;
+        address challenger;
+        uint64 lo;
+        uint64 hi;
+        bytes32 loRoot;
+        bytes32 hiRoot;
+        uint64 degree;
+        Turn turn;
+        bool challengerWon;
+        uint64 lastMove;
+        uint64 defenderClock;
+        uint64 challengerClock;
+        bytes32[] roots;
+    }
+
+    /// The one-step verifier.
+    IStepVerifier public immutable verifier;
+    /// Number of games created.
+    uint256 public gameCount;
+    mapping(uint256 => Game) private games;
+
+    /// A game began.
+    event Started(uint256 indexed gameId, uint256 ref, uint64 steps);
+    /// The defender posted the roots at `points`.
+    event Dissected(uint256 indexed gameId, uint64[] points, bytes32[] roots);
+    /// The challenger picked the segment `[lo, hi]`.
+    event Picked(uint256 indexed gameId, uint64 lo, uint64 hi);
+    /// The game ended.
+    event Over(uint256 indexed gameId, bool challengerWon, string reason);
+
+    /// The caller may not make this move now.
+    error NotYourTurn();
+    /// The game is over.
+    error GameOver();
+    /// The mover's clock has run out.
+    error OutOfTime();
+    /// The party to move still has time.
+    error NotTimedOut();
+    /// Wrong number of roots, bad segment index, or the segment is not yet one step.
+    error BadMove();
+
+    constructor(IStepVerifier verifier_) {
+        verifier = verifier_;
+    }
+
+    /// @notice Starts a game over `[0, steps]`; the caller is told the outcome.
+    function create(
+        uint256 ref,
+        address defender,
+        address challenger,
+        bytes32 startRoot,
+        bytes32 endRoot,
+        uint64 steps,
+        uint64 degree,
+        uint64 clock
+    ) external returns (uint256 gameId) {
+        if (steps == 0 || degree < 2) revert BadMove();
+        gameId = gameCount++;
+        Game storage g = games[gameId];
+        g.owner = msg.sender;
+        g.ref = ref;
+        g.defender = defender;
+        g.challenger = challenger;
+        g.hi = steps;
+        g.loRoot = startRoot;
+        g.hiRoot = endRoot;
+        g.degree = degree;
+        g.turn = steps == 1 ? Turn.Challenger : Turn.Defender;
+        g.lastMove = uint64(block.timestamp);
+        g.defenderClock = clock;
+        g.challengerClock = clock;
+        emit Started(gameId, ref, steps);
+    }
+
+    /// @notice The points that cut `[lo, hi]` now: `lo`, the inner points, `hi`.
+    function points(uint256 gameId) public view returns (uint64[] memory p) {
+        Game storage g = games[gameId];
+        uint64 len = g.hi - g.lo;
+        uint64 k = len < g.degree ? len : g.degree;
+        p = new uint64[](k + 1);
+        for (uint64 i = 0; i <= k; i++) {
+            p[i] = g.lo + uint64((uint256(len) * i) / k);
+        }
+    }
+
+    /// @notice The public state of a game (the roots of the current round excluded).
+    function info(uint256 gameId)
+        external
+        view
+        returns (
+            address defender,
+            address challenger,
+            uint64 lo,
+            uint64 hi,
+            bytes32 loRoot,
+            bytes32 hiRoot,
+            Turn turn,
+            bool challengerWon,
+            uint64 defenderClock,
+            uint64 challengerClock,
+            uint64 lastMove
+        )
+    {
+        Game storage g = games[gameId];
+        return (
+            g.defender,
+            g.challenger,
+            g.lo,
+            g.hi,
+            g.loRoot,
+            g.hiRoot,
+            g.turn,
+            g.challengerWon,
+            g.defenderClock,
+            g.challengerClock,
+            g.lastMove
+        );
+    }
+
+    /// @notice The inner roots the defender posted this round.
+    function roots(uint256 gameId) external view returns (bytes32[] memory) {
+        return games[gameId].roots;
+    }
+
+    /// @notice Defender: the roots at the inner points of `points(gameId)`.
+    function dissect(uint256 gameId, bytes32[] calldata inner) external {
+        Game storage g = _move(gameId, Turn.Defender);
+        uint64[] memory p = points(gameId);
+        if (inner.length != p.length - 2) revert BadMove();
+        g.roots = inner;
+        g.turn = Turn.Challenger;
+        emit Dissected(gameId, p, inner);
+    }
+
+    /// @notice Challenger: the segment `index` (between points `index` and `index + 1`),
+    /// whose start it agrees with and whose end it disputes.
+    function pick(uint256 gameId, uint256 index) external {
+        Game storage g = _move(gameId, Turn.Challenger);
+        if (g.hi - g.lo == 1) revert BadMove();
+        uint64[] memory p = points(gameId);
+        if (index + 1 >= p.length) revert BadMove();
+        if (index > 0) g.loRoot = g.roots[index - 1];
+        if (index + 2 < p.length) g.hiRoot = g.roots[index];
+        g.lo = p[index];
+        g.hi = p[index + 1];
+        delete g.roots;
+        g.turn = g.hi - g.lo == 1 ? Turn.Challenger : Turn.Defender;
+        emit Picked(gameId, g.lo, g.hi);
+    }
+
+    /// @notice Challenger, at one step: the one-step proof from the agreed pre-state.
+    function prove(uint256 gameId, bytes calldata proof) external {
+        Game storage g = _move(gameId, Turn.Challenger);
+        if (g.hi - g.lo != 1) revert BadMove();
+        bytes32 post = verifier.step(g.loRoot, proof);
+        // The proof's bytes 33 and 34 are the pre-state's status and trap (proof-format.md).
+        if (uint8(proof[33]) != STATUS_RUNNING || uint8(proof[34]) != 0) {
+            _end(g, gameId, true, "step past the end of the execution");
+        } else if (post != g.hiRoot) {
+            _end(g, gameId, true, "one-step post-root differs from the defender's");
+        } else {
+            _end(g, gameId, false, "one-step post-root equals the defender's");
+        }
+    }
+
+    /// @notice Anyone: ends the game when the party to move has run out of time.
+    function timeout(uint256 gameId) external {
+        Game storage g = games[gameId];
+        if (g.turn == Turn.Over) revert GameOver();
+        uint64 clock = g.turn == Turn.Defender ? g.defenderClock : g.challengerClock;
+        if (block.timestamp - g.lastMove <= clock) revert NotTimedOut();
+        bool defenderLate = g.turn == Turn.Defender;
+        _end(g, gameId, defenderLate, defenderLate ? "defender timed out" : "challenger timed out");
+    }
+
+    /// Checks turn, sender and clock, and charges the elapsed time to the mover.
+    function _move(uint256 gameId, Turn turn) private returns (Game storage g) {
+        g = games[gameId];
+        if (g.turn == Turn.Over) revert GameOver();
+        address mover = turn == Turn.Defender ? g.defender : g.challenger;
+        if (g.turn != turn || msg.sender != mover) revert NotYourTurn();
+        uint64 elapsed = uint64(block.timestamp) - g.lastMove;
+        if (turn == Turn.Defender) {
+            if (elapsed > g.defenderClock) revert OutOfTime();
+            g.defenderClock -= elapsed;
+        } else {
+            if (elapsed > g.challengerClock) revert OutOfTime();
+            g.challengerClock -= elapsed;
+        }
+        g.lastMove = uint64(block.timestamp);
+    }
+
+    function _end(Game storage g, uint256 gameId, bool challengerWon, string memory reason) private {
+        g.turn = Turn.Over;
+        g.challengerWon = challengerWon;
+        emit Over(gameId, challengerWon, reason);
+        IGameOwner(g.owner).gameOver(g.ref, challengerWon);
+    }
+}

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+pragma solidity ^0.8.24;
+
+import "./generated/WasmConstants.sol";
+
+/// @title State roots rebuilt from a region page and the rest of a state.
+/// @notice The scheme of docs/dispute-protocol.md: a region (input or output) is one
+/// 64 KiB page holding `[u32 LE len][bytes]`, zero padded; the page is a subtree of height
+/// 11 of the memory tree; 16 sibling hashes lead to the memory root, which with the
+/// memory's pages and limit gives the memories commitment, and the 183-byte state prefix
+/// (every state field before `memories`) gives the state root.
+library StateRoots {
+    /// Bytes of a state preimage before the memories commitment.
+    uint256 internal constant PREFIX_LEN = 183;
+    /// Height of a page's subtree.
+    uint256 internal constant PAGE_HEIGHT = 11;
+    /// Height of the tree over pages.
+    uint256 internal constant PAGES_HEIGHT = 16;
+    /// The most bytes a region holds after its length field.
+    uint256 internal constant MAX_REGION = 65532;
+
+    /// The region bytes do not fit one page.
+    error RegionTooLong(uint256 len);
+    /// The state prefix is not 183 bytes starting with the state tag.
+    error BadPrefix();
+
+    /// @notice Root of the page `[u32 LE len(data)][data]`, zero padded to 64 KiB. Only
+    /// the leaves holding data are hashed; the rest of each level is a zero subtree.
+    function pageRoot(bytes calldata data) internal pure returns (bytes32) {
+        if (data.length > MAX_REGION) revert RegionTooLong(data.length);
+        uint256 len = data.length;
+        bytes memory page = new bytes(((len + 4 + 31) / 32) * 32);
+        page[0] = bytes1(uint8(len));
+        page[1] = bytes1(uint8(len >> 8));
+        page[2] = bytes1(uint8(len >> 16));
+        page[3] = bytes1(uint8(len >> 24));
+        for (uint256 i = 0; i < len; i++) {
+            page[4 + i] = data[i];
+        }
+        uint256 n = page.length / 32;
+        bytes32[] memory level = new bytes32[](n);
+        for (uint256 i = 0; i < n; i++) {
+            bytes32 w;
+            assembly ("memory-safe") {
+                w := mload(add(add(page, 32), mul(i, 32)))
+            }
+            level[i] = w;
+        }
+        bytes32 z;
+        for (uint256 h = 0; h < PAGE_HEIGHT; h++) {
+            uint256 m = (n + 1) / 2;
+            for (uint256 i = 0; i < m; i++) {
+                bytes32 right = 2 * i + 1 < n ? level[2 * i + 1] : z;
+                level[i] = keccak256(abi.encodePacked(level[2 * i], right));
+            }
+            n = m;
+            z = keccak256(abi.encodePacked(z, z));
+        }
+        return level[0];
+    }
+
+    /// @notice Root of a tree of height 16 over pages with `leaf` at `index`, given its
+    /// sibling path bottom first.
+    function pagesRoot(bytes32 leaf, uint256 index, bytes32[16] memory path)
+        internal
+        pure
+        returns (bytes32 h)
+    {
+        h = leaf;
+        for (uint256 i = 0; i < PAGES_HEIGHT; i++) {
+            h = (index >> i) & 1 == 0
+                ? keccak256(abi.encodePacked(h, path[i]))
+                : keccak256(abi.encodePacked(path[i], h));
+        }
+    }
+
+    /// @notice The state root from its 183-byte prefix and its one memory.
+    function stateRoot(bytes memory prefix, uint32 pages, uint32 limit, bytes32 memRoot)
+        internal
+        pure
+        returns (bytes32)
+    {
+        if (prefix.length != PREFIX_LEN || uint8(prefix[0]) != TAG_STATE) revert BadPrefix();
+        bytes32 memories = keccak256(abi.encodePacked(TAG_MEMORIES, pages, limit, memRoot));
+        return keccak256(abi.encodePacked(prefix, memories));
+    }
+}
