@@ -1,9 +1,10 @@
 //! opml-prover: the library behind the `opml` command: loading targets, the wasmi
-//! oracle, benchmarks, and (later) proofs, agents and chain backends.
+//! oracle, benchmarks, the dispute game (agents and chain backends).
 
 pub mod args;
 pub mod bench;
 pub mod evm;
+pub mod game;
 pub mod interrupt;
 pub mod oracle;
 pub mod target;

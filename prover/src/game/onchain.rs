@@ -1,0 +1,187 @@
+//! Typed reads and writes of the arbiter contracts over any [`Chain`].
+
+use super::chain::{Chain, ChainError, Receipt};
+use super::contracts::{DisputeGame, Registry};
+use alloy_primitives::{Address, U256};
+use alloy_sol_types::SolCall;
+
+/// Runs a view call and decodes its result.
+pub fn view<C: SolCall>(
+    chain: &mut dyn Chain,
+    to: Address,
+    call: C,
+) -> Result<C::Return, ChainError> {
+    let out = chain.call(to, call.abi_encode())?;
+    C::abi_decode_returns(&out).map_err(|e| ChainError::Backend(format!("bad return data: {e}")))
+}
+
+/// Sends a call from `from` with `value` wei.
+pub fn send<C: SolCall>(
+    chain: &mut dyn Chain,
+    from: Address,
+    to: Address,
+    call: C,
+    value: U256,
+) -> Result<Receipt, ChainError> {
+    chain.send(from, to, call.abi_encode(), value)
+}
+
+/// Where a request's result stands (mirrors `Registry.Status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestStatus {
+    /// Awaiting a result.
+    Open,
+    /// A result is posted and may be challenged.
+    Pending,
+    /// The result is being disputed.
+    Challenged,
+    /// The result is final.
+    Finalized,
+}
+
+/// A request as the registry holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestView {
+    /// Status.
+    pub status: RequestStatus,
+    /// The derived start root.
+    pub start_root: [u8; 32],
+    /// Current submitter.
+    pub submitter: Address,
+    /// Claimed final root.
+    pub final_root: [u8; 32],
+    /// Claimed step count.
+    pub steps: u64,
+    /// End of the challenge window.
+    pub deadline: u64,
+    /// Current challenger.
+    pub challenger: Address,
+    /// Current game.
+    pub game: u64,
+}
+
+/// Reads request `id`.
+pub fn request(
+    chain: &mut dyn Chain,
+    registry: Address,
+    id: u64,
+) -> Result<RequestView, ChainError> {
+    let r = view(chain, registry, Registry::infoCall { id: U256::from(id) })?;
+    let status = match u8::from(r.status) {
+        0 => RequestStatus::Open,
+        1 => RequestStatus::Pending,
+        2 => RequestStatus::Challenged,
+        3 => RequestStatus::Finalized,
+        _ => return Err(ChainError::Backend("unknown request status".into())),
+    };
+    Ok(RequestView {
+        status,
+        start_root: r.start.0,
+        submitter: r.submitter,
+        final_root: r.finalRoot.0,
+        steps: r.steps,
+        deadline: r.deadline,
+        challenger: r.challenger,
+        game: r.gameId.saturating_to(),
+    })
+}
+
+/// Who must move in a game (mirrors `DisputeGame.Turn`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Turn {
+    /// The defender must post roots.
+    Defender,
+    /// The challenger must pick a segment or prove the step.
+    Challenger,
+    /// The game is over.
+    Over,
+}
+
+/// A game as the contract holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GameView {
+    /// Defender (the submitter).
+    pub defender: Address,
+    /// Challenger.
+    pub challenger: Address,
+    /// Agreed step.
+    pub lo: u64,
+    /// Disputed step.
+    pub hi: u64,
+    /// Agreed root.
+    pub lo_root: [u8; 32],
+    /// Whose move it is.
+    pub turn: Turn,
+    /// Outcome once over.
+    pub challenger_won: bool,
+    /// Defender's remaining seconds.
+    pub defender_clock: u64,
+    /// Challenger's remaining seconds.
+    pub challenger_clock: u64,
+    /// Time of the last move.
+    pub last_move: u64,
+}
+
+impl GameView {
+    /// Whether the party to move has run out of time at `now`.
+    pub fn timed_out(&self, now: u64) -> bool {
+        let clock = match self.turn {
+            Turn::Defender => self.defender_clock,
+            Turn::Challenger => self.challenger_clock,
+            Turn::Over => return false,
+        };
+        now.saturating_sub(self.last_move) > clock
+    }
+}
+
+/// Reads game `id`.
+pub fn game(chain: &mut dyn Chain, at: Address, id: u64) -> Result<GameView, ChainError> {
+    let g = view(
+        chain,
+        at,
+        DisputeGame::infoCall {
+            gameId: U256::from(id),
+        },
+    )?;
+    let turn = match u8::from(g.turn) {
+        0 => Turn::Defender,
+        1 => Turn::Challenger,
+        2 => Turn::Over,
+        _ => return Err(ChainError::Backend("unknown turn".into())),
+    };
+    Ok(GameView {
+        defender: g.defender,
+        challenger: g.challenger,
+        lo: g.lo,
+        hi: g.hi,
+        lo_root: g.loRoot.0,
+        turn,
+        challenger_won: g.challengerWon,
+        defender_clock: g.defenderClock,
+        challenger_clock: g.challengerClock,
+        last_move: g.lastMove,
+    })
+}
+
+/// The points of the current round and the inner roots posted for it.
+pub fn round(
+    chain: &mut dyn Chain,
+    at: Address,
+    id: u64,
+) -> Result<(Vec<u64>, Vec<[u8; 32]>), ChainError> {
+    let points = view(
+        chain,
+        at,
+        DisputeGame::pointsCall {
+            gameId: U256::from(id),
+        },
+    )?;
+    let roots = view(
+        chain,
+        at,
+        DisputeGame::rootsCall {
+            gameId: U256::from(id),
+        },
+    )?;
+    Ok((points, roots.into_iter().map(|r| r.0).collect()))
+}

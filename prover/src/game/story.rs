@@ -1,0 +1,107 @@
+//! The whole protocol on one chain: deploy, register, request, then let the agents
+//! move until every one is done, moving the chain's clock when nobody can.
+
+use super::agent::{Action, Agent};
+use super::chain::Chain;
+use super::contracts::{self, Deployment, Params, Registry};
+use super::layout::ModelLayout;
+use super::onchain;
+use super::GameError;
+use alloy_primitives::{Address, Bytes, FixedBytes, U256};
+
+/// A deployed arbiter with a registered model and one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Setup {
+    /// Contract addresses.
+    pub deployment: Deployment,
+    /// The model id.
+    pub model: u64,
+    /// The request id.
+    pub request: u64,
+    /// The start root the registry derived from the input.
+    pub start_root: [u8; 32],
+}
+
+/// Deploys the arbiter from `from`, registers `layout` and requests `input`.
+pub fn setup(
+    chain: &mut dyn Chain,
+    from: Address,
+    params: Params,
+    layout: &ModelLayout,
+    input: &[u8],
+) -> Result<Setup, GameError> {
+    let deployment = contracts::deploy(chain, from, params)?;
+    let registry = deployment.registry;
+    let model = onchain::view(chain, registry, Registry::modelCountCall {})?;
+    let call = Registry::registerCall {
+        prefix: Bytes::copy_from_slice(&layout.prefix),
+        pages: layout.pages,
+        limit: layout.limit,
+        inputPage: layout.input_page,
+        outputPage: layout.output_page,
+        inputPath: layout.input_path.map(FixedBytes),
+    };
+    onchain::send(chain, from, registry, call, U256::ZERO)?;
+    let request = onchain::view(chain, registry, Registry::requestCountCall {})?;
+    let call = Registry::requestCall {
+        model,
+        input: Bytes::copy_from_slice(input),
+    };
+    onchain::send(chain, from, registry, call, U256::ZERO)?;
+    let request: u64 = request.saturating_to();
+    let start_root = onchain::request(chain, registry, request)?.start_root;
+    Ok(Setup {
+        deployment,
+        model: model.saturating_to(),
+        request,
+        start_root,
+    })
+}
+
+/// Polls the agents in turn until all are done, calling `on_action(agent, action)` for
+/// every move. When no agent can move, the clock advances by `idle` seconds. Fails
+/// after `max_moves` polls that moved nothing or something.
+pub fn drive(
+    chain: &mut dyn Chain,
+    agents: &mut [&mut Agent],
+    idle: u64,
+    max_moves: usize,
+    mut on_action: impl FnMut(usize, &Action),
+) -> Result<(), GameError> {
+    for _ in 0..max_moves {
+        if crate::interrupt::requested() {
+            return Err(GameError::Interrupted);
+        }
+        if agents.iter().all(|a| a.state.done) {
+            return Ok(());
+        }
+        let mut moved = false;
+        for (i, agent) in agents.iter_mut().enumerate() {
+            if let Some(action) = agent.poll(chain)? {
+                on_action(i, &action);
+                moved = true;
+            }
+        }
+        if !moved {
+            chain.advance(idle)?;
+        }
+    }
+    Err(GameError::Stuck(max_moves))
+}
+
+/// Sends every account in `who` its credited ether; returns the amounts.
+pub fn settle(
+    chain: &mut dyn Chain,
+    registry: Address,
+    who: &[Address],
+) -> Result<Vec<U256>, GameError> {
+    let mut paid = Vec::with_capacity(who.len());
+    for &a in who {
+        let credit = onchain::view(chain, registry, Registry::creditCall(a))?;
+        if credit > U256::ZERO {
+            onchain::send(chain, a, registry, Registry::withdrawCall {}, U256::ZERO)?;
+        }
+        paid.push(credit);
+    }
+    Ok(paid)
+}

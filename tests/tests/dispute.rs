@@ -1,0 +1,380 @@
+//! The dispute protocol on the embedded chain: the registry derives the same start and
+//! final roots as the step machine; an honest result finalizes; every kind of cheating
+//! submitter is challenged and loses its bond; a false challenger loses; a silent party
+//! loses on time; bonds are conserved; nobody finalizes twice or moves out of turn; an
+//! agent resumes from its saved state.
+
+use alloy_primitives::{Address, U256};
+use opml_prover::game::agent::{Action, Agent, AgentState, Role};
+use opml_prover::game::chain::{Chain, ChainError};
+use opml_prover::game::claims::{Behavior, Claims};
+use opml_prover::game::contracts::{DisputeGame, Params, Registry};
+use opml_prover::game::embedded::EmbeddedChain;
+use opml_prover::game::job::Execution;
+use opml_prover::game::onchain::{self, RequestStatus};
+use opml_prover::game::story::{self, Setup};
+use opml_prover::game::toy;
+use std::path::PathBuf;
+
+const INPUT: &[u8] = b"opml-wasm: one honest validator is enough!";
+const INTERVAL: u64 = 64;
+
+fn execution() -> Execution {
+    Execution::run(&toy::job(), INPUT, INTERVAL, |_| true).expect("toy runs")
+}
+
+struct Party {
+    behavior: Behavior,
+    silent: bool,
+}
+
+const HONEST: Party = Party {
+    behavior: Behavior::Honest,
+    silent: false,
+};
+
+fn agent(
+    chain: &EmbeddedChain,
+    setup: &Setup,
+    i: usize,
+    role: Role,
+    p: &Party,
+    path: Option<PathBuf>,
+) -> Agent {
+    let claims = Claims::new(execution(), p.behavior, toy::OUTPUT_PAGE).expect("claims");
+    let state = AgentState {
+        role,
+        behavior: p.behavior,
+        silent: p.silent,
+        request: setup.request,
+        input: INPUT.to_vec(),
+        game: None,
+        acted: false,
+        done: false,
+    };
+    Agent::new(chain.accounts()[i], setup.deployment, state, claims, path).expect("agent")
+}
+
+struct Played {
+    chain: EmbeddedChain,
+    setup: Setup,
+    actions: Vec<(usize, Action)>,
+    submitter_won: bool,
+    challenger_won: bool,
+    status: RequestStatus,
+}
+
+fn setup(chain: &mut EmbeddedChain) -> Setup {
+    let mut exec = execution();
+    let layout = exec.layout.clone();
+    let from = chain.accounts()[0];
+    let s = story::setup(chain, from, Params::default(), &layout, INPUT).expect("setup");
+    assert_eq!(s.start_root, exec.trace.root_at(0));
+    s
+}
+
+fn total(chain: &mut EmbeddedChain, registry: Address) -> U256 {
+    let mut who = chain.accounts();
+    who.push(registry);
+    who.iter()
+        .map(|&a| chain.balance(a).expect("balance"))
+        .sum()
+}
+
+fn play(submitter: Party, challenger: Party) -> Played {
+    let mut chain = EmbeddedChain::new(3);
+    let setup = setup(&mut chain);
+    let before = total(&mut chain, setup.deployment.registry);
+    let mut sub = agent(&chain, &setup, 1, Role::Submitter, &submitter, None);
+    let mut cha = agent(&chain, &setup, 2, Role::Challenger, &challenger, None);
+    let mut actions = Vec::new();
+    story::drive(&mut chain, &mut [&mut sub, &mut cha], 600, 500, |i, a| {
+        actions.push((i, a.clone()))
+    })
+    .expect("the story ends");
+    let who = [chain.accounts()[1], chain.accounts()[2]];
+    story::settle(&mut chain, setup.deployment.registry, &who).expect("settle");
+    assert_eq!(
+        total(&mut chain, setup.deployment.registry),
+        before,
+        "bonds conserved"
+    );
+    let won = |i: usize| {
+        actions
+            .iter()
+            .any(|(j, a)| *j == i && *a == Action::Done { won: true })
+    };
+    let status = onchain::request(&mut chain, setup.deployment.registry, setup.request)
+        .expect("request")
+        .status;
+    Played {
+        submitter_won: won(0),
+        challenger_won: won(1),
+        chain,
+        setup,
+        actions,
+        status,
+    }
+}
+
+fn eth(chain: &mut EmbeddedChain, i: usize) -> U256 {
+    let a = chain.accounts()[i];
+    chain.balance(a).expect("balance")
+}
+
+const FUNDS: u128 = 1_000 * 10u128.pow(18);
+const BOND: u128 = 10u128.pow(18);
+
+fn assert_challenger_wins(submitter: Behavior) {
+    let mut p = play(
+        Party {
+            behavior: submitter,
+            silent: false,
+        },
+        HONEST,
+    );
+    assert!(p.challenger_won, "{submitter:?}: {:?}", p.actions);
+    assert!(!p.submitter_won, "{submitter:?}");
+    assert_eq!(p.status, RequestStatus::Open, "the lying result is removed");
+    assert_eq!(
+        eth(&mut p.chain, 1),
+        U256::from(FUNDS - BOND),
+        "liar lost its bond"
+    );
+    assert_eq!(
+        eth(&mut p.chain, 2),
+        U256::from(FUNDS + BOND),
+        "challenger won it"
+    );
+    assert!(
+        p.actions
+            .iter()
+            .any(|(_, a)| matches!(a, Action::Proved { .. })),
+        "decided by a one-step proof"
+    );
+}
+
+#[test]
+fn start_and_final_roots_match_the_machine() {
+    let mut exec = execution();
+    assert_eq!(
+        exec.layout.start_root(INPUT).unwrap(),
+        exec.trace.root_at(0)
+    );
+    assert_eq!(exec.start_root, exec.trace.root_at(0));
+    let steps = exec.steps;
+    assert_eq!(
+        exec.final_state.root(toy::OUTPUT_PAGE).unwrap(),
+        exec.trace.root_at(steps)
+    );
+    assert_eq!(exec.final_state.output.len(), 12);
+    // Another input: same layout, the root of that machine.
+    let mut m = toy::load(b"x").unwrap();
+    assert_eq!(exec.layout.start_root(b"x").unwrap(), m.state_root());
+}
+
+#[test]
+fn honest_result_finalizes_unchallenged() {
+    let mut p = play(HONEST, HONEST);
+    assert!(p.submitter_won);
+    assert_eq!(p.status, RequestStatus::Finalized);
+    assert!(!p
+        .actions
+        .iter()
+        .any(|(_, a)| matches!(a, Action::Challenged { .. })));
+    assert_eq!(eth(&mut p.chain, 1), U256::from(FUNDS));
+    // Finalizing twice fails.
+    let registry = p.setup.deployment.registry;
+    let from = p.chain.accounts()[1];
+    let call = Registry::finalizeCall {
+        id: U256::from(p.setup.request),
+    };
+    let again = onchain::send(&mut p.chain, from, registry, call, U256::ZERO);
+    assert!(matches!(again, Err(ChainError::Reverted(_))), "{again:?}");
+}
+
+#[test]
+fn wrong_root_at_an_early_step_loses() {
+    assert_challenger_wins(Behavior::LieFrom(1));
+}
+
+#[test]
+fn wrong_root_at_a_middle_step_loses() {
+    let n = execution().steps;
+    assert_challenger_wins(Behavior::LieFrom(n / 2));
+}
+
+#[test]
+fn wrong_output_at_the_last_step_loses() {
+    let n = execution().steps;
+    assert_challenger_wins(Behavior::LieFrom(n));
+}
+
+#[test]
+fn too_many_steps_loses() {
+    assert_challenger_wins(Behavior::StepCount(5));
+}
+
+#[test]
+fn too_few_steps_loses() {
+    assert_challenger_wins(Behavior::StepCount(-3));
+}
+
+#[test]
+fn faked_trap_loses() {
+    let n = execution().steps;
+    assert_challenger_wins(Behavior::FakeTrap(n / 3));
+}
+
+#[test]
+fn false_challenger_loses() {
+    let n = execution().steps;
+    let mut p = play(
+        HONEST,
+        Party {
+            behavior: Behavior::DisputeFrom(n / 2),
+            silent: false,
+        },
+    );
+    assert!(p.submitter_won, "{:?}", p.actions);
+    assert!(!p.challenger_won);
+    assert_eq!(p.status, RequestStatus::Finalized);
+    assert_eq!(eth(&mut p.chain, 1), U256::from(FUNDS + BOND));
+    assert_eq!(eth(&mut p.chain, 2), U256::from(FUNDS - BOND));
+}
+
+#[test]
+fn silent_submitter_loses_on_time() {
+    let mut p = play(
+        Party {
+            behavior: Behavior::LieFrom(3),
+            silent: true,
+        },
+        HONEST,
+    );
+    assert!(p.challenger_won);
+    assert!(p
+        .actions
+        .iter()
+        .any(|(i, a)| *i == 1 && matches!(a, Action::ClaimedTimeout { .. })));
+    assert_eq!(eth(&mut p.chain, 1), U256::from(FUNDS - BOND));
+}
+
+#[test]
+fn silent_challenger_loses_on_time() {
+    let mut p = play(
+        HONEST,
+        Party {
+            behavior: Behavior::DisputeFrom(0),
+            silent: true,
+        },
+    );
+    assert!(p.submitter_won);
+    assert!(p
+        .actions
+        .iter()
+        .any(|(i, a)| *i == 0 && matches!(a, Action::ClaimedTimeout { .. })));
+    assert_eq!(eth(&mut p.chain, 2), U256::from(FUNDS - BOND));
+}
+
+#[test]
+fn moves_out_of_turn_revert() {
+    let mut chain = EmbeddedChain::new(4);
+    let setup = setup(&mut chain);
+    let liar = Party {
+        behavior: Behavior::LieFrom(2),
+        silent: false,
+    };
+    let mut sub = agent(&chain, &setup, 1, Role::Submitter, &liar, None);
+    let mut cha = agent(&chain, &setup, 2, Role::Challenger, &HONEST, None);
+    sub.poll(&mut chain).unwrap(); // submit
+    cha.poll(&mut chain).unwrap(); // challenge: the defender's turn
+    let game = setup.deployment.game;
+    let accounts = chain.accounts();
+    let reverts = |chain: &mut EmbeddedChain, from: Address, data: Vec<u8>| {
+        let r = chain.send(from, game, data, U256::ZERO);
+        assert!(matches!(r, Err(ChainError::Reverted(_))), "{r:?}");
+    };
+    let pick = alloy_sol_types::SolCall::abi_encode(&DisputeGame::pickCall {
+        gameId: U256::ZERO,
+        index: U256::ZERO,
+    });
+    reverts(&mut chain, accounts[2], pick.clone());
+    let dissect = alloy_sol_types::SolCall::abi_encode(&DisputeGame::dissectCall {
+        gameId: U256::ZERO,
+        inner: vec![Default::default(); 7],
+    });
+    reverts(&mut chain, accounts[2], dissect.clone());
+    reverts(&mut chain, accounts[3], dissect);
+    let timeout =
+        alloy_sol_types::SolCall::abi_encode(&DisputeGame::timeoutCall { gameId: U256::ZERO });
+    reverts(&mut chain, accounts[3], timeout);
+    // A second challenge while the game runs is refused too.
+    let registry = setup.deployment.registry;
+    let call = Registry::challengeCall {
+        id: U256::from(setup.request),
+    };
+    let r = onchain::send(&mut chain, accounts[3], registry, call, U256::from(BOND));
+    assert!(matches!(r, Err(ChainError::Reverted(_))), "{r:?}");
+    sub.poll(&mut chain).unwrap(); // dissect: now the challenger's turn
+    reverts(&mut chain, accounts[1], pick);
+}
+
+#[test]
+fn agents_resume_from_saved_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = EmbeddedChain::new(3);
+    let setup = setup(&mut chain);
+    let liar = Party {
+        behavior: Behavior::LieFrom(7),
+        silent: false,
+    };
+    let sub_path = dir.path().join("submitter.json");
+    let cha_path = dir.path().join("challenger.json");
+    let mut sub = agent(
+        &chain,
+        &setup,
+        1,
+        Role::Submitter,
+        &liar,
+        Some(sub_path.clone()),
+    );
+    let mut cha = agent(
+        &chain,
+        &setup,
+        2,
+        Role::Challenger,
+        &HONEST,
+        Some(cha_path.clone()),
+    );
+    // A few moves, then both processes "crash".
+    for _ in 0..3 {
+        sub.poll(&mut chain).unwrap();
+        cha.poll(&mut chain).unwrap();
+    }
+    drop((sub, cha));
+    let resume = |path: PathBuf, i: usize| {
+        let state = Agent::load_state(&path).unwrap();
+        assert!(state.acted && state.game.is_some(), "{state:?}");
+        let exec = Execution::run(&toy::job(), &state.input, INTERVAL, |_| true).unwrap();
+        let claims = Claims::new(exec, state.behavior, toy::OUTPUT_PAGE).unwrap();
+        Agent::new(
+            chain.accounts()[i],
+            setup.deployment,
+            state,
+            claims,
+            Some(path),
+        )
+        .unwrap()
+    };
+    let mut sub = resume(sub_path, 1);
+    let mut cha = resume(cha_path, 2);
+    let mut outcome = None;
+    story::drive(&mut chain, &mut [&mut sub, &mut cha], 600, 500, |i, a| {
+        if let (1, Action::Done { won }) = (i, a) {
+            outcome = Some(*won);
+        }
+    })
+    .unwrap();
+    assert_eq!(outcome, Some(true), "the resumed challenger wins");
+}
