@@ -67,7 +67,7 @@ pub fn request(
     id: u64,
 ) -> Result<RequestView, ChainError> {
     let r = view(chain, registry, Registry::infoCall { id: U256::from(id) })?;
-    let status = match u8::from(r.status) {
+    let status = match r.status {
         0 => RequestStatus::Open,
         1 => RequestStatus::Pending,
         2 => RequestStatus::Challenged,
@@ -143,7 +143,7 @@ pub fn game(chain: &mut dyn Chain, at: Address, id: u64) -> Result<GameView, Cha
             gameId: U256::from(id),
         },
     )?;
-    let turn = match u8::from(g.turn) {
+    let turn = match g.turn {
         0 => Turn::Defender,
         1 => Turn::Challenger,
         2 => Turn::Over,
