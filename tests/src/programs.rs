@@ -1,6 +1,8 @@
 //! Test programs shared by the proof tests and the Solidity verifier's differential
 //! tests.
 
+use opml_vm::Trap;
+
 /// Every integer numeric op, locals, globals, memory (aligned, straddling a leaf and a
 /// page, sub-word, signed, grow), control with drop/keep, br_table, direct, indirect and
 /// recursive calls, select, and the traps.
@@ -113,6 +115,22 @@ fn ops_funcs() -> String {
     }
     out
 }
+
+/// The trapping runs of [`every_class_wat`]: export, arguments and the trap expected.
+pub const TRAPPING_RUNS: [(&str, &[u64], Trap); 8] = [
+    ("div", &[1, 0], Trap::DivisionByZero),
+    (
+        "div",
+        &[0x8000_0000, u32::MAX as u64],
+        Trap::IntegerOverflow,
+    ),
+    ("oob", &[65536 * 3 - 8], Trap::MemoryOutOfBounds),
+    ("oob_store", &[65536 - 4], Trap::MemoryOutOfBounds),
+    ("undefined", &[], Trap::UndefinedElement),
+    ("uninit", &[], Trap::UninitializedElement),
+    ("mismatch", &[], Trap::IndirectCallTypeMismatch),
+    ("unreachable", &[], Trap::Unreachable),
+];
 
 /// The program covering every instruction class of the provable profile. Exports:
 /// `everything(n)` (halts; `n` picks the br_table target and the select), and one export

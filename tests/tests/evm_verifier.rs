@@ -5,7 +5,7 @@
 //! are fresh and every contract fits the EIP-170 size limit.
 
 use opml_prover::evm::{describe, describe_rust, EvmVerifier, Verdict, MAX_CODE_SIZE};
-use opml_tests::programs::every_class_wat;
+use opml_tests::programs::{every_class_wat, TRAPPING_RUNS};
 use opml_tests::{repo_root, spec_suite};
 use opml_vm::proof::{solidity, verify_from};
 use opml_vm::{Config, Extern, LoadOptions, Machine, Module, Op, Status};
@@ -117,17 +117,7 @@ fn solidity_verifier_matches_rust_on_every_step_and_every_tampering() {
         let s = run_export(&mut evm, &module, "everything", &[n], 13, &mut t);
         assert_eq!(s, Some(Status::Halted));
     }
-    let traps: [(&str, &[u64]); 8] = [
-        ("div", &[1, 0]),
-        ("div", &[0x8000_0000, u32::MAX as u64]),
-        ("oob", &[65536 * 3 - 8]),
-        ("oob_store", &[65536 - 4]),
-        ("undefined", &[]),
-        ("uninit", &[]),
-        ("mismatch", &[]),
-        ("unreachable", &[]),
-    ];
-    for (name, args) in traps {
+    for (name, args, _) in TRAPPING_RUNS {
         let s = run_export(&mut evm, &module, name, args, 1, &mut t);
         assert!(matches!(s, Some(Status::Trapped(_))), "{name}: {s:?}");
     }

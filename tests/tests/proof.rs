@@ -2,7 +2,7 @@
 //! class is proven and verified, and the verified post-root must equal the machine's
 //! root after that step. The halting step and steps past the end are covered too.
 
-use opml_tests::programs::every_class_wat;
+use opml_tests::programs::{every_class_wat, TRAPPING_RUNS};
 use opml_vm::{verify, Config, Extern, LoadOptions, Machine, Module, Op, Proof, Status, Trap};
 use std::collections::BTreeMap;
 
@@ -60,16 +60,7 @@ fn every_step_of_a_program_touching_every_class_verifies() {
 
 #[test]
 fn trapping_steps_verify() {
-    let cases: [(&str, &[u64], Trap); 7] = [
-        ("div", &[1, 0], Trap::DivisionByZero),
-        ("oob", &[65536 * 3 - 8], Trap::MemoryOutOfBounds),
-        ("oob_store", &[65536 - 4], Trap::MemoryOutOfBounds),
-        ("undefined", &[], Trap::UndefinedElement),
-        ("uninit", &[], Trap::UninitializedElement),
-        ("mismatch", &[], Trap::IndirectCallTypeMismatch),
-        ("unreachable", &[], Trap::Unreachable),
-    ];
-    for (name, args, trap) in cases {
+    for (name, args, trap) in TRAPPING_RUNS {
         let (status, _, _) = prove_every_step(name, args, 1);
         assert_eq!(status, Status::Trapped(trap), "{name}");
     }
@@ -86,19 +77,10 @@ fn call_stack_exhaustion_verifies() {
 /// One proof of every distinct instruction (and trap, and the past-the-end step) the
 /// test program executes.
 fn one_proof_per_instruction() -> Vec<Proof> {
-    let runs: [(&str, &[u64]); 9] = [
-        ("everything", &[1]),
-        ("everything", &[2]),
-        ("div", &[1, 0]),
-        ("oob", &[65536 * 3 - 8]),
-        ("oob_store", &[65536 - 4]),
-        ("undefined", &[]),
-        ("uninit", &[]),
-        ("mismatch", &[]),
-        ("unreachable", &[]),
-    ];
+    let halting: [(&str, &[u64]); 2] = [("everything", &[1]), ("everything", &[2])];
+    let trapping = TRAPPING_RUNS.iter().map(|&(name, args, _)| (name, args));
     let mut by_kind: BTreeMap<String, Proof> = BTreeMap::new();
-    for (name, args) in runs {
+    for (name, args) in halting.into_iter().chain(trapping) {
         let (_, _, proofs) = prove_every_step(name, args, 1);
         for p in proofs {
             let o = &p.outcome;
@@ -154,20 +136,14 @@ fn tampering_with_any_byte_of_a_proof_is_rejected() {
 /// written to docs/proof-sizes.md; the median must stay under 2 KiB.
 #[test]
 fn proof_sizes_per_class_stay_small() {
-    let runs: [(&str, &[u64]); 10] = [
+    let halting: [(&str, &[u64]); 3] = [
         ("everything", &[0]),
         ("everything", &[1]),
         ("everything", &[2]),
-        ("div", &[1, 0]),
-        ("oob", &[65536 * 3 - 8]),
-        ("oob_store", &[65536 - 4]),
-        ("undefined", &[]),
-        ("uninit", &[]),
-        ("mismatch", &[]),
-        ("unreachable", &[]),
     ];
+    let trapping = TRAPPING_RUNS.iter().map(|&(name, args, _)| (name, args));
     let mut sizes: BTreeMap<&'static str, Vec<usize>> = BTreeMap::new();
-    for (name, args) in runs {
+    for (name, args) in halting.into_iter().chain(trapping) {
         for p in prove_every_step(name, args, 1).2 {
             let class = p
                 .outcome
