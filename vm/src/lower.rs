@@ -77,9 +77,21 @@ pub(crate) fn lower_function(
         func: Some(func_idx),
         offset,
     };
-    let invalid = |e: wasmparser::BinaryReaderError| LoadError::Invalid {
-        at: at(e.offset()),
-        message: e.message().to_string(),
+    // An error about something outside the body (e.g. the function's type) is placed
+    // at the body's start; the message keeps the offset wasmparser gave.
+    let range = body.range();
+    let invalid = |e: wasmparser::BinaryReaderError| {
+        if range.contains(&e.offset()) || range.end == e.offset() {
+            LoadError::Invalid {
+                at: at(e.offset()),
+                message: e.message().to_string(),
+            }
+        } else {
+            LoadError::Invalid {
+                at: at(range.start),
+                message: format!("{} (at byte offset {:#x})", e.message(), e.offset()),
+            }
+        }
     };
 
     let mut num_locals: u32 = 0;

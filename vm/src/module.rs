@@ -237,7 +237,11 @@ impl Module {
         let mut parser = Parser::new(0);
         parser.set_features(supported_features());
         for payload in parser.parse_all(bytes) {
-            let payload = payload.map_err(|e| loader.invalid(None, e))?;
+            let payload = payload.map_err(|e| {
+                // The payload did not decode, so name the section from the raw headers.
+                loader.section = section_at(bytes, e.offset());
+                loader.invalid(None, e)
+            })?;
             loader.section = section_name(&payload);
             let valid = validator
                 .payload(&payload)
@@ -283,6 +287,44 @@ fn section_name(p: &Payload<'_>) -> &'static str {
         Payload::End(_) => "end",
         _ => "unknown",
     }
+}
+
+/// Section names by section id.
+const SECTION_NAMES: [&str; 13] = [
+    "custom",
+    "type",
+    "import",
+    "function",
+    "table",
+    "memory",
+    "global",
+    "export",
+    "start",
+    "element",
+    "code",
+    "data",
+    "data count",
+];
+
+/// The section whose bytes (id byte to last content byte) hold `offset`, found from the
+/// section headers alone: `"header"` before the first section, `"end"` after the last.
+fn section_at(bytes: &[u8], offset: usize) -> &'static str {
+    const HEADER: usize = 8;
+    if offset < HEADER {
+        return "header";
+    }
+    let mut r = wasmparser::BinaryReader::new(bytes.get(HEADER..).unwrap_or_default(), HEADER);
+    while let Ok(id) = r.read_u8() {
+        let name = SECTION_NAMES.get(id as usize).copied().unwrap_or("unknown");
+        let Ok(size) = r.read_var_u32() else {
+            return name;
+        };
+        let end = r.original_position().saturating_add(size as usize);
+        if offset < end || r.read_bytes(size as usize).is_err() {
+            return name;
+        }
+    }
+    "end"
 }
 
 struct Loader {
