@@ -1,8 +1,11 @@
 //! State-root cost over a large touched memory: 1024 pages (64 MiB) all written, the
 //! root computed from all pages dirty; and the incremental case, a few pages dirty.
+//! For reference in the same run: one 64-byte hash through the general Keccak hasher
+//! and through the one-block `merkle::node`, and one page's root on one thread.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use opml_vm::memory::PAGE_SIZE;
+use opml_vm::memory::{page_root, PAGE_SIZE};
+use opml_vm::merkle;
 use opml_vm::{Config, LoadOptions, Machine, Module};
 use std::time::{Duration, Instant};
 
@@ -58,5 +61,23 @@ fn state_root(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, state_root);
+fn hashing(c: &mut Criterion) {
+    let mut group = c.benchmark_group("keccak-256");
+    let (l, r) = ([1u8; 32], [2u8; 32]);
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("64 bytes, general hasher", |b| {
+        b.iter(|| merkle::keccak(&[std::hint::black_box(&l), &r]))
+    });
+    group.bench_function("64 bytes, one-block node", |b| {
+        b.iter(|| merkle::node(std::hint::black_box(&l), &r))
+    });
+    let page: Vec<u8> = (0..PAGE_SIZE).map(|i| (i * 7 + 1) as u8).collect();
+    group.throughput(Throughput::Bytes(PAGE_SIZE as u64));
+    group.bench_function("one page root, one thread", |b| {
+        b.iter(|| page_root(std::hint::black_box(&page)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, hashing, state_root);
 criterion_main!(benches);

@@ -221,6 +221,7 @@ pub fn page_root(page: &[u8]) -> Hash {
     if page.iter().all(|&b| b == 0) {
         return merkle::zero_hash(PAGE_TREE_HEIGHT);
     }
+    // The bottom level, then each level above it in place over its own prefix.
     let mut level: Vec<Hash> = page
         .chunks_exact(2 * LEAF_SIZE)
         .map(|pair| {
@@ -232,11 +233,12 @@ pub fn page_root(page: &[u8]) -> Hash {
             merkle::node(&lh, &rh)
         })
         .collect();
-    while level.len() > 1 {
-        level = level
-            .chunks_exact(2)
-            .map(|p| merkle::node(&p[0], &p[1]))
-            .collect();
+    let mut n = level.len();
+    while n > 1 {
+        n /= 2;
+        for i in 0..n {
+            level[i] = merkle::node(&level[2 * i], &level[2 * i + 1]);
+        }
     }
     level[0]
 }
