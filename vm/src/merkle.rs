@@ -85,14 +85,12 @@ pub fn root_over(leaves: &[Hash], base: usize, height: usize) -> Hash {
         if level.is_empty() {
             return zero_hash(base + height);
         }
-        level = level
-            .chunks(2)
-            .map(|pair| match pair {
-                [l, r] => node(l, r),
-                [l] => node(l, &zero_hash(base + h)),
-                _ => unreachable!("chunks(2) yields one or two items"),
-            })
-            .collect();
+        if level.len() % 2 == 1 {
+            level.push(zero_hash(base + h));
+        }
+        let mut up = vec![[0u8; 32]; level.len() / 2];
+        crate::keccak4::hash_pairs(level.as_flattened(), &mut up);
+        level = up;
     }
     level
         .first()
