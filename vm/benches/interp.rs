@@ -5,7 +5,7 @@
 //! engines, so criterion's `elem/s` is steps/s for the machine and Wasm instructions/s
 //! for wasmi. No hashing happens during the runs.
 //!
-//! Workloads: an integer loop (`WAT_LOOP`: arithmetic, loads and stores) and, when it
+//! Workloads: an integer loop (`int_loop.wat`: arithmetic, loads and stores) and, when it
 //! has been built (`bash scripts/build-guest.sh`, or `$OPML_GUEST_WASM`), the guest's
 //! `run`.
 
@@ -13,22 +13,10 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use opml_vm::{Config, Extern, LoadOptions, Machine, Module, Status};
 use std::path::PathBuf;
 
-/// Integer-heavy loop: per iteration a load, a multiply-add-xor-rotate mix and a
+/// Integer-heavy loop (`int_loop.wat`, also used by `opml bench` in
+/// docs/performance.md): per iteration a load, a multiply-add-xor-rotate mix and a
 /// store over a 4 KiB window, plus the loop's own compare and branch.
-const WAT_LOOP: &str = r#"(module
-  (memory 1)
-  (func (export "run") (param $n i32) (result i32)
-    (local $i i32) (local $acc i32) (local $a i32)
-    (loop $next
-      (local.set $a (i32.shl (i32.and (local.get $i) (i32.const 1023)) (i32.const 2)))
-      (local.set $acc
-        (i32.xor
-          (i32.add (i32.mul (local.get $acc) (i32.const 1103515245)) (i32.load (local.get $a)))
-          (i32.rotl (local.get $i) (i32.const 7))))
-      (i32.store (local.get $a) (i32.add (local.get $acc) (local.get $i)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $next (i32.lt_u (local.get $i) (local.get $n))))
-    (local.get $acc)))"#;
+const WAT_LOOP: &str = include_str!("int_loop.wat");
 
 /// Loop iterations per run.
 const ITERATIONS: u64 = 1_000_000;
