@@ -1,9 +1,11 @@
 //! Loader fuzzing: valid modules covering every section, mutated by byte flips,
 //! insertions, deletions, overwrites and truncations. `Module::load` must never panic,
 //! and every rejection must say where: a section that holds the reported byte offset,
-//! and the function index when the offset is inside a function body.
+//! and the function index when the offset is inside a function body. Mutants that load
+//! are instantiated too (when small), which must not panic either.
 
-use opml_vm::{LoadError, LoadOptions, Location, Module};
+use opml_vm::module::Limits;
+use opml_vm::{Config, LoadError, LoadOptions, Location, Machine, Module};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use std::sync::LazyLock;
@@ -266,6 +268,22 @@ fn check_location(bytes: &[u8], err: &LoadError, at: &Location) -> Result<(), Te
     Ok(())
 }
 
+/// Instantiates a loaded mutant when its memory and table are small, with a small
+/// start-function budget: linking and segments must not panic either (the outcome,
+/// success or a `LinkError`, is not checked).
+fn instantiate_small(module: &Module) {
+    let small = |l: Option<Limits>| l.is_none_or(|l| l.min <= 16);
+    if !small(module.memory) || !small(module.table) {
+        return;
+    }
+    let config = Config {
+        start_step_limit: 10_000,
+        stack_slots: 1 << 12,
+        ..Config::default()
+    };
+    let _ = Machine::new(config).instantiate(module);
+}
+
 #[test]
 fn seeds_load() {
     for (i, seed) in seeds().iter().enumerate() {
@@ -337,7 +355,7 @@ proptest! {
         provable in any::<bool>(),
     ) {
         match Module::load(&bytes, LoadOptions { provable }) {
-            Ok(_) => {}
+            Ok(module) => instantiate_small(&module),
             Err(LoadError::Text(t)) => prop_assert!(false, "binary input gave a text error: {}", t),
             Err(ref e @ (LoadError::Invalid { ref at, .. }
                 | LoadError::Unsupported { ref at, .. }
