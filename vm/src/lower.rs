@@ -77,11 +77,11 @@ pub(crate) fn lower_function(
         func: Some(func_idx),
         offset,
     };
-    // An error about something outside the body (e.g. the function's type) is placed
-    // at the body's start; the message keeps the offset wasmparser gave.
+    // An error whose offset is outside the body (wasmparser gives some relative to a
+    // sub-reader) is placed at the body's start; the message keeps wasmparser's number.
     let range = body.range();
     let invalid = |e: wasmparser::BinaryReaderError| {
-        if range.contains(&e.offset()) || range.end == e.offset() {
+        if (range.start..=range.end).contains(&e.offset()) {
             LoadError::Invalid {
                 at: at(e.offset()),
                 message: e.message().to_string(),
@@ -89,7 +89,11 @@ pub(crate) fn lower_function(
         } else {
             LoadError::Invalid {
                 at: at(range.start),
-                message: format!("{} (at byte offset {:#x})", e.message(), e.offset()),
+                message: format!(
+                    "{} (wasmparser reported byte offset {:#x}, outside this body)",
+                    e.message(),
+                    e.offset()
+                ),
             }
         }
     };

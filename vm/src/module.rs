@@ -228,6 +228,7 @@ impl Module {
         let mut loader = Loader {
             module: Module::default(),
             section: "header",
+            range: None,
         };
         let mut validator = Validator::new_with_features(supported_features());
         let mut allocs = wasmparser::FuncValidatorAllocations::default();
@@ -240,9 +241,14 @@ impl Module {
             let payload = payload.map_err(|e| {
                 // The payload did not decode, so name the section from the raw headers.
                 loader.section = section_at(bytes, e.offset());
+                loader.range = None;
                 loader.invalid(None, e)
             })?;
             loader.section = section_name(&payload);
+            // Function bodies are read inside the code section's range.
+            if !matches!(payload, Payload::CodeSectionEntry(_)) {
+                loader.range = payload.as_section().map(|(_, range)| range);
+            }
             let valid = validator
                 .payload(&payload)
                 .map_err(|e| loader.invalid(None, e))?;
@@ -330,7 +336,12 @@ fn section_at(bytes: &[u8], offset: usize) -> &'static str {
 struct Loader {
     module: Module,
     section: &'static str,
+    /// Content bytes of the section being read, when it is known.
+    range: Option<std::ops::Range<usize>>,
 }
+
+/// Bytes a section header can take before its content: the id and a 5-byte LEB size.
+const MAX_SECTION_HEADER: usize = 6;
 
 impl Loader {
     fn at(&self, func: Option<u32>, offset: usize) -> Location {
@@ -341,10 +352,26 @@ impl Loader {
         }
     }
 
+    /// An error from wasmparser. Some of its errors (e.g. about constant expressions)
+    /// carry offsets relative to a sub-reader rather than to the module; those are
+    /// placed at the start of the section being read, keeping wasmparser's number in
+    /// the message.
     fn invalid(&self, func: Option<u32>, e: wasmparser::BinaryReaderError) -> LoadError {
-        LoadError::Invalid {
-            at: self.at(func, e.offset()),
-            message: e.message().to_string(),
+        let offset = e.offset();
+        match &self.range {
+            Some(r) if offset + MAX_SECTION_HEADER < r.start || offset > r.end => {
+                LoadError::Invalid {
+                    at: self.at(func, r.start),
+                    message: format!(
+                        "{} (wasmparser reported byte offset {offset:#x}, outside this section)",
+                        e.message()
+                    ),
+                }
+            }
+            _ => LoadError::Invalid {
+                at: self.at(func, offset),
+                message: e.message().to_string(),
+            },
         }
     }
 

@@ -136,6 +136,8 @@ fn leb_u32(bytes: &[u8], pos: &mut usize) -> Option<u32> {
 /// One section as laid out in the binary, found without the loader's decoder.
 struct Section {
     name: &'static str,
+    /// Offset of the id byte.
+    start: usize,
     /// Offset of the first content byte.
     content: usize,
     /// One past the last content byte (clamped to the binary).
@@ -161,19 +163,29 @@ fn section_name(id: u8) -> &'static str {
     NAMES.get(id as usize).copied().unwrap_or("unknown")
 }
 
-/// The sections whose header reads, in order, until the first unreadable header.
+/// The sections in order, the last possibly with an unreadable header.
 fn sections(bytes: &[u8]) -> Vec<Section> {
     let mut out = Vec::new();
     let mut pos = 8;
     while pos < bytes.len() {
+        let start = pos;
         let id = bytes[pos];
         pos += 1;
         let Some(size) = leb_u32(bytes, &mut pos) else {
+            // A header cut short: the section is its id byte and the rest of the binary.
+            let end = bytes.len();
+            out.push(Section {
+                name: section_name(id),
+                start,
+                content: end,
+                end,
+            });
             break;
         };
         let end = pos.saturating_add(size as usize).min(bytes.len());
         out.push(Section {
             name: section_name(id),
+            start,
             content: pos,
             end,
         });
@@ -244,6 +256,18 @@ fn check_location(bytes: &[u8], err: &LoadError, at: &Location) -> Result<(), Te
         .find(|s| s.content < at.offset && at.offset < s.end)
     {
         prop_assert_eq!(at.section, s.name, "{}", text);
+    }
+    // A named section that exists holds the offset (header bytes and end included).
+    let named: Vec<&Section> = secs.iter().filter(|s| s.name == at.section).collect();
+    if !named.is_empty() {
+        prop_assert!(
+            named
+                .iter()
+                .any(|s| s.start <= at.offset && at.offset <= s.end),
+            "offset outside every {} section: {}",
+            at.section,
+            text
+        );
     }
     if at.section != "code" {
         prop_assert_eq!(at.func, None, "function given outside code: {}", text);
