@@ -2,10 +2,12 @@
 //! `vm/tests/fuzz_loader.rs`): every module the suite defines, mutated by byte flips,
 //! overwrites, insertions, deletions and truncations. `Module::load` must not panic, and
 //! a rejection must name its section and a byte offset inside the binary, with a
-//! function index only in the code section.
+//! function index only in the code section. Small mutants that load are instantiated,
+//! which must not panic either.
 
 use opml_tests::spec_suite;
-use opml_vm::{LoadError, LoadOptions, Module};
+use opml_vm::module::Limits;
+use opml_vm::{Config, LoadError, LoadOptions, Machine, Module};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use wast::{QuoteWat, Wast, WastDirective};
 
@@ -48,13 +50,35 @@ fn mutate(bytes: &mut Vec<u8>, rng: &mut Rng) {
     }
 }
 
-/// Why a mutant's rejection is not acceptable, if it is not.
+/// Instantiates a module (with the `spectest` host module) when its memory and table
+/// are small, with a small budget for its start function (the outcome is not checked, only that nothing panics).
+fn instantiate_small(module: &Module) {
+    let small = |l: Option<Limits>| l.is_none_or(|l| l.min <= 16);
+    if !small(module.memory) || !small(module.table) {
+        return;
+    }
+    let config = Config {
+        start_step_limit: 10_000,
+        stack_slots: 1 << 12,
+        ..Config::default()
+    };
+    let mut machine = Machine::new(config);
+    opml_vm::host::register_spectest(&mut machine);
+    let _ = machine.instantiate(module);
+}
+
+/// Whether the mutant loaded (and instantiated without panicking when small), or why
+/// its rejection is not acceptable.
 fn check(bytes: &[u8]) -> Result<bool, String> {
     let err = match catch_unwind(AssertUnwindSafe(|| {
         Module::load(bytes, LoadOptions::default())
     })) {
         Err(_) => return Err("Module::load panicked".into()),
-        Ok(Ok(_)) => return Ok(true),
+        Ok(Ok(module)) => {
+            return catch_unwind(AssertUnwindSafe(|| instantiate_small(&module)))
+                .map(|()| true)
+                .map_err(|_| "Machine::instantiate panicked".into())
+        }
         Ok(Err(e)) => e,
     };
     let at = match &err {
