@@ -202,10 +202,12 @@ fn cmd_run(t: &TargetArgs, max_steps: u64) -> Result<()> {
     Ok(())
 }
 
-fn cmd_root(t: &TargetArgs, step: u64, interval: u64) -> Result<()> {
+/// Records the target's run with checkpoints every `interval` steps (with a spinner;
+/// Ctrl-C stops), and checks that `step` is within it.
+fn record_until(t: &TargetArgs, step: u64, interval: u64) -> Result<Trace> {
     let prepared = t.prepare()?;
     let bar = spinner(!t.json, "recording");
-    let mut trace = Trace::record(prepared.machine, interval, u64::MAX, |n| {
+    let trace = Trace::record(prepared.machine, interval, u64::MAX, |n| {
         bar.set_position(n);
         !interrupt::requested()
     })?;
@@ -214,6 +216,12 @@ fn cmd_root(t: &TargetArgs, step: u64, interval: u64) -> Result<()> {
     if step > total {
         bail!("step {step} is past the end of the run ({total} steps)");
     }
+    Ok(trace)
+}
+
+fn cmd_root(t: &TargetArgs, step: u64, interval: u64) -> Result<()> {
+    let mut trace = record_until(t, step, interval)?;
+    let total = trace.total_steps();
     let root = hex(&trace.root_at(step));
     let m = trace.seek(step);
     if t.json {
@@ -257,17 +265,8 @@ fn cmd_bench(t: &TargetArgs, repeat: u32) -> Result<()> {
 
 /// Records the run, proves the step and writes the proof.
 fn cmd_prove(t: &TargetArgs, step: u64, interval: u64, out: Option<&PathBuf>) -> Result<()> {
-    let prepared = t.prepare()?;
-    let bar = spinner(!t.json, "recording");
-    let mut trace = Trace::record(prepared.machine, interval, u64::MAX, |n| {
-        bar.set_position(n);
-        !interrupt::requested()
-    })?;
-    bar.finish_and_clear();
+    let mut trace = record_until(t, step, interval)?;
     let total = trace.total_steps();
-    if step > total {
-        bail!("step {step} is past the end of the run ({total} steps)");
-    }
     let start = std::time::Instant::now();
     let at = describe_pc(trace.seek(step));
     let at_text = format!("pc {}, wasm offset {}", at["pc"], at["wasm_offset"]);

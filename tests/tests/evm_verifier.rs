@@ -5,124 +5,12 @@
 //! are fresh and every contract fits the EIP-170 size limit.
 
 use opml_prover::evm::{describe, describe_rust, EvmVerifier, Verdict, MAX_CODE_SIZE};
+use opml_tests::programs::{every_class_wat, TRAPPING_RUNS};
 use opml_tests::{repo_root, spec_suite};
 use opml_vm::proof::{solidity, verify_from};
 use opml_vm::{Config, Extern, LoadOptions, Machine, Module, Op, Status};
 use std::collections::BTreeMap;
 use wast::{QuoteWat, Wast, WastDirective, WastExecute};
-
-/// Every integer numeric op, locals, globals, memory (aligned, straddling a leaf and a
-/// page, sub-word, signed, grow), control with drop/keep, br_table, direct, indirect and
-/// recursive calls, select, and the traps.
-const PROGRAM: &str = r#"(module
-  (type $ii (func (param i32) (result i32)))
-  (global $g (mut i64) (i64.const 5))
-  (memory 1 3)
-  (table 4 funcref)
-  (elem (i32.const 0) $double $inc $nothing)
-  (func $double (type $ii) (i32.mul (local.get 0) (i32.const 2)))
-  (func $inc (type $ii) (i32.add (local.get 0) (i32.const 1)))
-  (func $nothing)
-  (func $fac (param i64) (result i64)
-    (if (result i64) (i64.eqz (local.get 0)) (then (i64.const 1))
-      (else (i64.mul (local.get 0) (call $fac (i64.sub (local.get 0) (i64.const 1)))))))
-  OPS
-  (func (export "everything") (param $n i32) (result i64) (local $i i32) (local $acc i64)
-    (block $done
-      (loop $l
-        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-        (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (local.tee $i (i32.add (local.get $i) (i32.const 1))))))
-        (br $l)))
-    (drop (block (result i32) (i32.const 1) (i32.const 2) (br 0 (i32.const 42))))
-    (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u
-      (block (result i32)
-        (block (result i32)
-          (block (result i32) (br_table 0 1 2 (i32.const 9) (local.get $n)))
-          (i32.add (i32.const 10)))
-        (i32.add (i32.const 20))))))
-    (global.set $g (i64.add (global.get $g) (i64.const 7)))
-    (drop (memory.grow (i32.const 1)))
-    (drop (memory.grow (i32.const 5)))
-    (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (memory.size))))
-    (i64.store (i32.const 8) (global.get $g))
-    (i64.store offset=28 (i32.const 0) (i64.const 0x1122334455667788))
-    (i32.store16 (i32.const 65535) (i32.const 0xabcd))
-    (i32.store8 (i32.const 100) (i32.const 0xff))
-    (i64.store32 (i32.const 200) (i64.const -3))
-    (i64.store16 (i32.const 300) (i64.const -3))
-    (i64.store8 (i32.const 400) (i64.const -3))
-    (i32.store (i32.const 500) (i32.const -7))
-    (local.set $acc (i64.add (local.get $acc) (i64.load offset=28 (i32.const 0))))
-    (local.set $acc (i64.add (local.get $acc) (i64.load8_s (i32.const 100))))
-    (local.set $acc (i64.add (local.get $acc) (i64.load8_u (i32.const 100))))
-    (local.set $acc (i64.add (local.get $acc) (i64.load16_s (i32.const 300))))
-    (local.set $acc (i64.add (local.get $acc) (i64.load16_u (i32.const 300))))
-    (local.set $acc (i64.add (local.get $acc) (i64.load32_s (i32.const 200))))
-    (local.set $acc (i64.add (local.get $acc) (i64.load32_u (i32.const 4))))
-    (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (i32.load16_u (i32.const 65535)))))
-    (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_s (i32.load16_s (i32.const 65535)))))
-    (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_s (i32.load8_s (i32.const 400)))))
-    (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_s (i32.load8_u (i32.const 400)))))
-    (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_s (i32.load (i32.const 500)))))
-    (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (call $i32ops (i32.const -5) (i32.const 3)))))
-    (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (call $i32ops (i32.const 0x80000000) (i32.const 33)))))
-    (local.set $acc (i64.add (local.get $acc) (call $i64ops (i64.const -5) (i64.const 3))))
-    (local.set $acc (i64.add (local.get $acc) (call $i64ops (i64.const 0x8000000000000000) (i64.const 65))))
-    (local.set $acc (i64.add (local.get $acc) (call $fac (i64.const 4))))
-    (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (call_indirect (type $ii) (i32.const 5) (i32.const 0)))))
-    (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (call_indirect (type $ii) (i32.const 5) (i32.const 1)))))
-    (select (local.get $acc) (i64.const -1) (i32.and (local.get $n) (i32.const 1))))
-  (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
-  (func (export "oob") (param i32) (result i32) (i32.load offset=8 (local.get 0)))
-  (func (export "oob_store") (param i32) (i64.store (local.get 0) (i64.const 1)))
-  (func (export "undefined") (result i32) (call_indirect (type $ii) (i32.const 1) (i32.const 9)))
-  (func (export "uninit") (result i32) (call_indirect (type $ii) (i32.const 1) (i32.const 3)))
-  (func (export "mismatch") (result i32) (call_indirect (type $ii) (i32.const 1) (i32.const 2)))
-  (func (export "unreachable") (unreachable))
-  (func $deep (param i32) (result i32) (i32.add (call $deep (local.get 0)) (i32.const 1)))
-  (func (export "deep") (result i32) (call $deep (i32.const 0))))"#;
-
-/// Binary and unary integer ops, by name without the type prefix.
-const BINARY: [&str; 28] = [
-    "eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u", "add", "sub",
-    "mul", "div_s", "div_u", "rem_s", "rem_u", "and", "or", "xor", "shl", "shr_s", "shr_u", "rotl",
-    "rotr", "eq", "ne", "add",
-];
-const UNARY: [&str; 6] = ["eqz", "clz", "ctz", "popcnt", "extend8_s", "extend16_s"];
-
-/// `$i32ops` and `$i64ops`: every integer op of the table on two parameters, results
-/// folded with `xor` (comparisons, which give i32, are extended for i64), plus the
-/// conversions.
-fn ops_funcs() -> String {
-    let mut out = String::new();
-    for t in ["i32", "i64"] {
-        let fold = |e: String, cmp: bool| {
-            let e = if t == "i64" && cmp {
-                format!("(i64.extend_i32_u {e})")
-            } else {
-                e
-            };
-            format!("(local.set $r ({t}.xor (local.get $r) {e}))\n")
-        };
-        out +=
-            &format!("(func ${t}ops (param $a {t}) (param $b {t}) (result {t}) (local $r {t})\n");
-        for op in BINARY {
-            let cmp = ["eq", "ne"].contains(&op) || op.starts_with(['l', 'g']);
-            out += &fold(format!("({t}.{op} (local.get $a) (local.get $b))"), cmp);
-        }
-        for op in UNARY {
-            out += &fold(format!("({t}.{op} (local.get $a))"), op == "eqz");
-        }
-        let conversions = if t == "i32" {
-            "(i32.wrap_i64 (i64.extend_i32_s (local.get $a)))"
-        } else {
-            "(i64.add (i64.extend32_s (local.get $a)) (i64.add (i64.extend_i32_u (i32.wrap_i64 (local.get $b))) (i64.extend_i32_s (i32.wrap_i64 (local.get $a)))))"
-        };
-        out += &fold(conversions.to_string(), false);
-        out += "(local.get $r))\n";
-    }
-    out
-}
 
 /// Counts of what was compared.
 #[derive(Default)]
@@ -222,24 +110,14 @@ fn run_export(
 #[test]
 fn solidity_verifier_matches_rust_on_every_step_and_every_tampering() {
     let mut evm = EvmVerifier::deploy().expect("deploys");
-    let bytes = wat::parse_str(PROGRAM.replace("OPS", &ops_funcs())).expect("parses");
+    let bytes = wat::parse_str(every_class_wat()).expect("parses");
     let module = Module::load(&bytes, LoadOptions { provable: true }).expect("loads");
     let mut t = Tally::default();
     for n in [0, 1, 2, 3] {
         let s = run_export(&mut evm, &module, "everything", &[n], 13, &mut t);
         assert_eq!(s, Some(Status::Halted));
     }
-    let traps: [(&str, &[u64]); 8] = [
-        ("div", &[1, 0]),
-        ("div", &[0x8000_0000, u32::MAX as u64]),
-        ("oob", &[65536 * 3 - 8]),
-        ("oob_store", &[65536 - 4]),
-        ("undefined", &[]),
-        ("uninit", &[]),
-        ("mismatch", &[]),
-        ("unreachable", &[]),
-    ];
-    for (name, args) in traps {
+    for (name, args, _) in TRAPPING_RUNS {
         let s = run_export(&mut evm, &module, name, args, 1, &mut t);
         assert!(matches!(s, Some(Status::Trapped(_))), "{name}: {s:?}");
     }

@@ -103,6 +103,9 @@ impl Machine {
         };
         let max_depth = config.max_call_depth as usize;
         let capacity = stack.len() as u32;
+        // Plain slices: their pointer and length stay in registers across the loop.
+        let stack: &mut [u64] = stack;
+        let code: &[Op] = code;
 
         let mut remaining = budget;
         while remaining > 0 {

@@ -13,6 +13,7 @@ pub mod commit;
 pub mod error;
 mod exec;
 pub mod host;
+mod keccak4;
 mod lower;
 pub mod machine;
 pub mod memory;

@@ -77,9 +77,25 @@ pub(crate) fn lower_function(
         func: Some(func_idx),
         offset,
     };
-    let invalid = |e: wasmparser::BinaryReaderError| LoadError::Invalid {
-        at: at(e.offset()),
-        message: e.message().to_string(),
+    // An error whose offset is outside the body (wasmparser gives some relative to a
+    // sub-reader) is placed at the body's start; the message keeps wasmparser's number.
+    let range = body.range();
+    let invalid = |e: wasmparser::BinaryReaderError| {
+        if (range.start..=range.end).contains(&e.offset()) {
+            LoadError::Invalid {
+                at: at(e.offset()),
+                message: e.message().to_string(),
+            }
+        } else {
+            LoadError::Invalid {
+                at: at(range.start),
+                message: format!(
+                    "{} (wasmparser reported byte offset {:#x}, outside this body)",
+                    e.message(),
+                    e.offset()
+                ),
+            }
+        }
     };
 
     let mut num_locals: u32 = 0;

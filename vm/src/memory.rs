@@ -257,22 +257,12 @@ pub fn page_root(page: &[u8]) -> Hash {
     if page.iter().all(|&b| b == 0) {
         return merkle::zero_hash(PAGE_TREE_HEIGHT);
     }
-    let mut level: Vec<Hash> = page
-        .chunks_exact(2 * LEAF_SIZE)
-        .map(|pair| {
-            let (l, r) = pair.split_at(LEAF_SIZE);
-            let mut lh = [0u8; 32];
-            let mut rh = [0u8; 32];
-            lh.copy_from_slice(l);
-            rh.copy_from_slice(r);
-            merkle::node(&lh, &rh)
-        })
-        .collect();
+    let mut level = vec![[0u8; 32]; PAGE_SIZE / (2 * LEAF_SIZE)];
+    crate::keccak4::hash_pairs(page, &mut level);
     while level.len() > 1 {
-        level = level
-            .chunks_exact(2)
-            .map(|p| merkle::node(&p[0], &p[1]))
-            .collect();
+        let mut up = vec![[0u8; 32]; level.len() / 2];
+        crate::keccak4::hash_pairs(level.as_flattened(), &mut up);
+        level = up;
     }
     level[0]
 }

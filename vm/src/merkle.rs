@@ -25,13 +25,30 @@ pub fn keccak(parts: &[&[u8]]) -> Hash {
 }
 
 /// An inner node: `keccak256(left ‖ right)`.
+///
+/// The 64-byte preimage fits one Keccak-256 block (rate 136 bytes), so this absorbs it
+/// straight into the state and runs the permutation once, without the buffering of the
+/// general hasher (it is the hot path of memory roots).
 #[inline]
 pub fn node(left: &Hash, right: &Hash) -> Hash {
-    let mut k = Keccak::v256();
-    k.update(left);
-    k.update(right);
+    let mut state = [0u64; 25];
+    for (i, word) in left
+        .chunks_exact(8)
+        .chain(right.chunks_exact(8))
+        .enumerate()
+    {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(word);
+        state[i] = u64::from_le_bytes(b);
+    }
+    // Keccak padding: 0x01 after the message, 0x80 in the last byte of the block.
+    state[8] = 0x01;
+    state[16] = 0x80 << 56;
+    tiny_keccak::keccakf(&mut state);
     let mut out = [0u8; 32];
-    k.finalize(&mut out);
+    for (chunk, word) in out.chunks_exact_mut(8).zip(&state) {
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
     out
 }
 
@@ -59,6 +76,21 @@ pub fn root_of(leaves: &[Hash], height: usize) -> Hash {
     root_over(leaves, 0, height)
 }
 
+/// The level above `level` (nodes at height `h`, absent ones `zero_hash(h)`).
+fn parent_level(level: &[Hash], h: usize) -> Vec<Hash> {
+    let mut padded;
+    let level = if level.len() % 2 == 1 {
+        padded = level.to_vec();
+        padded.push(zero_hash(h));
+        &padded[..]
+    } else {
+        level
+    };
+    let mut up = vec![[0u8; 32]; level.len() / 2];
+    crate::keccak4::hash_pairs(level.as_flattened(), &mut up);
+    up
+}
+
 /// Like [`root_of`], for leaves that are themselves roots of subtrees of height `base`
 /// (absent ones being `zero_hash(base)`): the result is a root of height `base + height`.
 pub fn root_over(leaves: &[Hash], base: usize, height: usize) -> Hash {
@@ -68,14 +100,7 @@ pub fn root_over(leaves: &[Hash], base: usize, height: usize) -> Hash {
         if level.is_empty() {
             return zero_hash(base + height);
         }
-        level = level
-            .chunks(2)
-            .map(|pair| match pair {
-                [l, r] => node(l, r),
-                [l] => node(l, &zero_hash(base + h)),
-                _ => unreachable!("chunks(2) yields one or two items"),
-            })
-            .collect();
+        level = parent_level(&level, base + h);
     }
     level
         .first()
@@ -86,26 +111,7 @@ pub fn root_over(leaves: &[Hash], base: usize, height: usize) -> Hash {
 /// The sibling path (bottom first, `height` hashes) of leaf `index` in the tree that
 /// [`root_over`] builds from the same arguments.
 pub fn path_over(leaves: &[Hash], base: usize, height: usize, index: usize) -> Vec<Hash> {
-    let mut path = Vec::with_capacity(height);
-    let mut level: Vec<Hash> = leaves.to_vec();
-    for h in 0..height {
-        let sibling = (index >> h) ^ 1;
-        path.push(
-            level
-                .get(sibling)
-                .copied()
-                .unwrap_or_else(|| zero_hash(base + h)),
-        );
-        level = level
-            .chunks(2)
-            .map(|pair| match pair {
-                [l, r] => node(l, r),
-                [l] => node(l, &zero_hash(base + h)),
-                _ => unreachable!("chunks(2) yields one or two items"),
-            })
-            .collect();
-    }
-    path
+    Tree::over(leaves.to_vec(), base, height).path(index)
 }
 
 /// The root of the tree in which `leaf` sits at `index` with sibling path `path`
@@ -123,6 +129,8 @@ pub fn root_from_path(leaf: &Hash, index: u64, path: &[Hash]) -> Hash {
 /// A fixed-height tree that keeps every level, for many paths into one tree.
 #[derive(Clone, Debug)]
 pub struct Tree {
+    /// Height of the subtrees the leaves stand for (0: plain leaves).
+    base: usize,
     /// `levels[h]` holds the non-zero-padded nodes at height `h`; `levels[0]` the leaves.
     levels: Vec<Vec<Hash>>,
 }
@@ -130,38 +138,39 @@ pub struct Tree {
 impl Tree {
     /// The tree of height `height` over `leaves` (the rest zero).
     pub fn new(leaves: Vec<Hash>, height: usize) -> Tree {
-        let mut levels = vec![leaves];
-        for h in 0..height {
-            let next = levels[h]
-                .chunks(2)
-                .map(|pair| match pair {
-                    [l, r] => node(l, r),
-                    [l] => node(l, &zero_hash(h)),
-                    _ => unreachable!("chunks(2) yields one or two items"),
-                })
-                .collect();
-            levels.push(next);
-        }
-        Tree { levels }
+        Tree::over(leaves, 0, height)
     }
 
-    /// The height.
+    /// As [`root_over`]: leaves are roots of subtrees of height `base`.
+    pub fn over(leaves: Vec<Hash>, base: usize, height: usize) -> Tree {
+        let mut levels = vec![leaves];
+        for h in 0..height {
+            let next = parent_level(&levels[h], base + h);
+            levels.push(next);
+        }
+        Tree { base, levels }
+    }
+
+    /// The height (above the leaves).
     pub fn height(&self) -> usize {
         self.levels.len() - 1
     }
 
-    /// The root (as [`root_of`] over the same leaves and height).
+    /// The root (as [`root_over`] over the same leaves and heights).
     pub fn root(&self) -> Hash {
         let h = self.height();
         self.levels[h]
             .first()
             .copied()
-            .unwrap_or_else(|| zero_hash(h))
+            .unwrap_or_else(|| zero_hash(self.base + h))
     }
 
     /// The leaf at `index` (zero beyond the given leaves).
     pub fn leaf(&self, index: usize) -> Hash {
-        self.levels[0].get(index).copied().unwrap_or([0; 32])
+        self.levels[0]
+            .get(index)
+            .copied()
+            .unwrap_or_else(|| zero_hash(self.base))
     }
 
     /// The sibling path of leaf `index`, bottom first.
@@ -171,7 +180,7 @@ impl Tree {
                 self.levels[h]
                     .get((index >> h) ^ 1)
                     .copied()
-                    .unwrap_or_else(|| zero_hash(h))
+                    .unwrap_or_else(|| zero_hash(self.base + h))
             })
             .collect()
     }
@@ -204,6 +213,18 @@ mod tests {
         assert_eq!(root_of(&leaves, 3), r3);
         assert_eq!(root_of(&leaves, 4), node(&r3, &zero_hash(3)));
         assert_eq!(root_of(&[], 5), zero_hash(5));
+    }
+
+    #[test]
+    fn node_is_keccak_of_the_concatenation() {
+        let l: Hash = core::array::from_fn(|i| i as u8);
+        let r: Hash = core::array::from_fn(|i| 0xff - i as u8);
+        assert_eq!(node(&l, &r), keccak(&[&l, &r]));
+        // keccak256 of 64 zero bytes, a well-known constant.
+        assert_eq!(
+            node(&[0; 32], &[0; 32]),
+            *b"\xad\x32\x28\xb6\x76\xf7\xd3\xcd\x42\x84\xa5\x44\x3f\x17\xf1\x96\x2b\x36\xe4\x91\xb3\x0a\x40\xb2\x40\x58\x49\xe5\x97\xba\x5f\xb5"
+        );
     }
 
     #[test]

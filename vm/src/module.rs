@@ -228,6 +228,7 @@ impl Module {
         let mut loader = Loader {
             module: Module::default(),
             section: "header",
+            range: None,
         };
         let mut validator = Validator::new_with_features(supported_features());
         let mut allocs = wasmparser::FuncValidatorAllocations::default();
@@ -237,8 +238,17 @@ impl Module {
         let mut parser = Parser::new(0);
         parser.set_features(supported_features());
         for payload in parser.parse_all(bytes) {
-            let payload = payload.map_err(|e| loader.invalid(None, e))?;
+            let payload = payload.map_err(|e| {
+                // The payload did not decode, so name the section from the raw headers.
+                loader.section = section_at(bytes, e.offset());
+                loader.range = None;
+                loader.invalid(None, e)
+            })?;
             loader.section = section_name(&payload);
+            // Function bodies are read inside the code section's range.
+            if !matches!(payload, Payload::CodeSectionEntry(_)) {
+                loader.range = payload.as_section().map(|(_, range)| range);
+            }
             let valid = validator
                 .payload(&payload)
                 .map_err(|e| loader.invalid(None, e))?;
@@ -285,10 +295,53 @@ fn section_name(p: &Payload<'_>) -> &'static str {
     }
 }
 
+/// Section names by section id.
+const SECTION_NAMES: [&str; 13] = [
+    "custom",
+    "type",
+    "import",
+    "function",
+    "table",
+    "memory",
+    "global",
+    "export",
+    "start",
+    "element",
+    "code",
+    "data",
+    "data count",
+];
+
+/// The section whose bytes (id byte to last content byte) hold `offset`, found from the
+/// section headers alone: `"header"` before the first section, `"end"` after the last.
+fn section_at(bytes: &[u8], offset: usize) -> &'static str {
+    const HEADER: usize = 8;
+    if offset < HEADER {
+        return "header";
+    }
+    let mut r = wasmparser::BinaryReader::new(bytes.get(HEADER..).unwrap_or_default(), HEADER);
+    while let Ok(id) = r.read_u8() {
+        let name = SECTION_NAMES.get(id as usize).copied().unwrap_or("unknown");
+        let Ok(size) = r.read_var_u32() else {
+            return name;
+        };
+        let end = r.original_position().saturating_add(size as usize);
+        if offset < end || r.read_bytes(size as usize).is_err() {
+            return name;
+        }
+    }
+    "end"
+}
+
 struct Loader {
     module: Module,
     section: &'static str,
+    /// Content bytes of the section being read, when it is known.
+    range: Option<std::ops::Range<usize>>,
 }
+
+/// Bytes a section header can take before its content: the id and a 5-byte LEB size.
+const MAX_SECTION_HEADER: usize = 6;
 
 impl Loader {
     fn at(&self, func: Option<u32>, offset: usize) -> Location {
@@ -299,10 +352,26 @@ impl Loader {
         }
     }
 
+    /// An error from wasmparser. Some of its errors (e.g. about constant expressions)
+    /// carry offsets relative to a sub-reader rather than to the module; those are
+    /// placed at the start of the section being read, keeping wasmparser's number in
+    /// the message.
     fn invalid(&self, func: Option<u32>, e: wasmparser::BinaryReaderError) -> LoadError {
-        LoadError::Invalid {
-            at: self.at(func, e.offset()),
-            message: e.message().to_string(),
+        let offset = e.offset();
+        match &self.range {
+            Some(r) if offset + MAX_SECTION_HEADER < r.start || offset > r.end => {
+                LoadError::Invalid {
+                    at: self.at(func, r.start),
+                    message: format!(
+                        "{} (wasmparser reported byte offset {offset:#x}, outside this section)",
+                        e.message()
+                    ),
+                }
+            }
+            _ => LoadError::Invalid {
+                at: self.at(func, offset),
+                message: e.message().to_string(),
+            },
         }
     }
 

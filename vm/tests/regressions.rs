@@ -70,3 +70,55 @@ fn br_table_labels_of_different_types_are_invalid_even_when_unreachable() {
     assert!(load(&body("f32")).is_err());
     assert!(load(&body("f64")).is_ok());
 }
+
+/// The location of a load error, or a failure naming what loaded.
+fn error_location(bytes: &[u8]) -> (opml_vm::Location, String) {
+    match Module::load(bytes, LoadOptions::default()) {
+        Err(e @ opml_vm::LoadError::Invalid { .. }) => {
+            let opml_vm::LoadError::Invalid { ref at, .. } = e else {
+                unreachable!("matched above")
+            };
+            (at.clone(), e.to_string())
+        }
+        other => panic!("expected an invalid module, got {other:?}"),
+    }
+}
+
+/// Found by `fuzz_loader.rs`: a section whose payload does not decode is named by its
+/// own header, not after the section read before it.
+#[test]
+fn undecodable_section_is_named_by_its_header() {
+    let mut bytes = wat::parse_str(r#"(module (memory 1) (data (i32.const 0) "abcdef"))"#)
+        .expect("test module parses");
+    bytes.truncate(bytes.len() - 2);
+    let (at, text) = error_location(&bytes);
+    assert_eq!(at.section, "data", "{text}");
+    assert_eq!(at.func, None, "{text}");
+    assert!(at.offset <= bytes.len(), "{text}");
+}
+
+/// Found by `fuzz_loader.rs`: wasmparser reports some errors (here a typed `select`,
+/// opcode 0x1c, with two result types) at an offset relative to a sub-reader; the
+/// location is then the start of the body being read, never a stray offset.
+#[test]
+fn errors_with_relative_offsets_are_placed_in_their_body() {
+    let mut bytes = wat::parse_str(
+        "(module (func (result i32) (select (i32.const 1) (i32.const 2) (i32.const 0))))",
+    )
+    .expect("test module parses");
+    // Layout: header (8), type section (7), function section (4), then the code section:
+    // id at 19, size at 20, body count at 21, body size at 22, body from 23.
+    assert_eq!(bytes.len(), 32, "unexpected encoding");
+    let select = bytes.len() - 2;
+    assert_eq!(bytes[select], 0x1b, "select is the body's last instruction");
+    bytes.splice(select..=select, [0x1c, 0x02, 0x7f, 0x7f]);
+    bytes[20] += 3;
+    bytes[22] += 3;
+    let (at, text) = error_location(&bytes);
+    assert_eq!(
+        (at.section, at.func, at.offset),
+        ("code", Some(0), 23),
+        "{text}"
+    );
+    assert!(text.contains("outside this body"), "{text}");
+}

@@ -2,77 +2,14 @@
 //! class is proven and verified, and the verified post-root must equal the machine's
 //! root after that step. The halting step and steps past the end are covered too.
 
+use opml_tests::programs::{every_class_wat, TRAPPING_RUNS};
 use opml_vm::{verify, Config, Extern, LoadOptions, Machine, Module, Op, Proof, Status, Trap};
 use std::collections::BTreeMap;
-
-/// Covers control flow, locals, globals, memory (aligned, straddling, grow), calls,
-/// tables and the traps reachable from each.
-const PROGRAM: &str = r#"(module
-  (type $ii (func (param i32) (result i32)))
-  (type $v (func))
-  (global $g (mut i64) (i64.const 5))
-  (global $c i32 (i32.const 7))
-  (memory 1 3)
-  (table 4 funcref)
-  (elem (i32.const 0) $double $inc $nothing)
-  (func $double (type $ii) (i32.mul (local.get 0) (i32.const 2)))
-  (func $inc (type $ii) (i32.add (local.get 0) (i32.const 1)))
-  (func $nothing (type $v))
-  (func $fac (param i64) (result i64)
-    (if (result i64) (i64.eqz (local.get 0))
-      (then (i64.const 1))
-      (else (i64.mul (local.get 0) (call $fac (i64.sub (local.get 0) (i64.const 1)))))))
-  (func (export "everything") (param $n i32) (result i64) (local $i i32) (local $acc i64)
-    ;; loop with br_if / br and a value-carrying block
-    (block $done
-      (loop $l
-        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-        (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (local.tee $i (i32.add (local.get $i) (i32.const 1))))))
-        (br $l)))
-    ;; br with drop and keep: leaves 42 after dropping two values
-    (drop (block (result i32) (i32.const 1) (i32.const 2) (br 0 (i32.const 42))))
-    ;; br_table with every target
-    (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u
-      (block (result i32)
-        (block (result i32)
-          (block (result i32) (br_table 0 1 2 (i32.const 9) (local.get $n)))
-          (i32.add (i32.const 10)))
-        (i32.add (i32.const 20))))))
-    ;; globals
-    (global.set $g (i64.add (global.get $g) (i64.extend_i32_s (global.get $c))))
-    ;; memory.size / grow (success, then failure past the maximum)
-    (drop (memory.grow (i32.const 1)))
-    (drop (memory.grow (i32.const 5)))
-    (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (memory.size))))
-    ;; memory: aligned, straddling a 32-byte leaf, straddling a page, sub-word, signed
-    (i64.store (i32.const 8) (global.get $g))
-    (i64.store offset=28 (i32.const 0) (i64.const 0x1122334455667788))
-    (i32.store16 (i32.const 65535) (i32.const 0xabcd))
-    (i32.store8 (i32.const 100) (i32.const 0xff))
-    (local.set $acc (i64.add (local.get $acc) (i64.load offset=28 (i32.const 0))))
-    (local.set $acc (i64.add (local.get $acc) (i64.load8_s (i32.const 100))))
-    (local.set $acc (i64.add (local.get $acc) (i64.load32_u (i32.const 4))))
-    (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (i32.load16_u (i32.const 65535)))))
-    (i32.store (i32.const 131068) (i32.const 3))
-    ;; calls: direct recursion, indirect through the table, select
-    (local.set $acc (i64.add (local.get $acc) (call $fac (i64.const 6))))
-    (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (call_indirect (type $ii) (i32.const 5) (i32.const 0)))))
-    (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (call_indirect (type $ii) (i32.const 5) (i32.const 1)))))
-    (select (local.get $acc) (i64.const -1) (i32.and (local.get $n) (i32.const 1))))
-  (func (export "div") (param i32 i32) (result i32) (i32.div_u (local.get 0) (local.get 1)))
-  (func (export "oob") (param i32) (result i32) (i32.load offset=8 (local.get 0)))
-  (func (export "oob_store") (param i32) (i64.store (local.get 0) (i64.const 1)))
-  (func (export "undefined") (result i32) (call_indirect (type $ii) (i32.const 1) (i32.const 9)))
-  (func (export "uninit") (result i32) (call_indirect (type $ii) (i32.const 1) (i32.const 3)))
-  (func (export "mismatch") (result i32) (call_indirect (type $ii) (i32.const 1) (i32.const 2)))
-  (func (export "unreachable") (unreachable))
-  (func $deep (param i32) (result i32) (i32.add (call $deep (local.get 0)) (i32.const 1)))
-  (func (export "deep") (result i32) (call $deep (i32.const 0))))"#;
 
 /// Runs `name(args)`, proving and verifying every `every`-th step, the last step and
 /// one step past the end. Returns the final status, the number of steps and the proofs.
 fn prove_every_step(name: &str, args: &[u64], every: u64) -> (Status, u64, Vec<Proof>) {
-    let bytes = wat::parse_str(PROGRAM).expect("test module parses");
+    let bytes = wat::parse_str(every_class_wat()).expect("test module parses");
     let module = Module::load(&bytes, LoadOptions { provable: true }).expect("loads");
     let mut m = Machine::new(Config::default());
     let id = m.instantiate(&module).expect("instantiates");
@@ -123,16 +60,7 @@ fn every_step_of_a_program_touching_every_class_verifies() {
 
 #[test]
 fn trapping_steps_verify() {
-    let cases: [(&str, &[u64], Trap); 7] = [
-        ("div", &[1, 0], Trap::DivisionByZero),
-        ("oob", &[65536 * 3 - 8], Trap::MemoryOutOfBounds),
-        ("oob_store", &[65536 - 4], Trap::MemoryOutOfBounds),
-        ("undefined", &[], Trap::UndefinedElement),
-        ("uninit", &[], Trap::UninitializedElement),
-        ("mismatch", &[], Trap::IndirectCallTypeMismatch),
-        ("unreachable", &[], Trap::Unreachable),
-    ];
-    for (name, args, trap) in cases {
+    for (name, args, trap) in TRAPPING_RUNS {
         let (status, _, _) = prove_every_step(name, args, 1);
         assert_eq!(status, Status::Trapped(trap), "{name}");
     }
@@ -149,19 +77,10 @@ fn call_stack_exhaustion_verifies() {
 /// One proof of every distinct instruction (and trap, and the past-the-end step) the
 /// test program executes.
 fn one_proof_per_instruction() -> Vec<Proof> {
-    let runs: [(&str, &[u64]); 9] = [
-        ("everything", &[1]),
-        ("everything", &[2]),
-        ("div", &[1, 0]),
-        ("oob", &[65536 * 3 - 8]),
-        ("oob_store", &[65536 - 4]),
-        ("undefined", &[]),
-        ("uninit", &[]),
-        ("mismatch", &[]),
-        ("unreachable", &[]),
-    ];
+    let halting: [(&str, &[u64]); 2] = [("everything", &[1]), ("everything", &[2])];
+    let trapping = TRAPPING_RUNS.iter().map(|&(name, args, _)| (name, args));
     let mut by_kind: BTreeMap<String, Proof> = BTreeMap::new();
-    for (name, args) in runs {
+    for (name, args) in halting.into_iter().chain(trapping) {
         let (_, _, proofs) = prove_every_step(name, args, 1);
         for p in proofs {
             let o = &p.outcome;
@@ -211,4 +130,52 @@ fn tampering_with_any_byte_of_a_proof_is_rejected() {
         }
     }
     assert!(checked > 10_000, "{checked}");
+}
+
+/// Proof sizes per instruction class over every step of the test program's runs,
+/// written to docs/proof-sizes.md; the median must stay under 2 KiB.
+#[test]
+fn proof_sizes_per_class_stay_small() {
+    let halting: [(&str, &[u64]); 3] = [
+        ("everything", &[0]),
+        ("everything", &[1]),
+        ("everything", &[2]),
+    ];
+    let trapping = TRAPPING_RUNS.iter().map(|&(name, args, _)| (name, args));
+    let mut sizes: BTreeMap<&'static str, Vec<usize>> = BTreeMap::new();
+    for (name, args) in halting.into_iter().chain(trapping) {
+        for p in prove_every_step(name, args, 1).2 {
+            let class = p
+                .outcome
+                .op
+                .map_or("no-op step (halted/trapped)", |op| op.class());
+            sizes.entry(class).or_default().push(p.bytes.len());
+        }
+    }
+    let median = |v: &mut Vec<usize>| {
+        v.sort_unstable();
+        v[v.len() / 2]
+    };
+    let mut doc = String::from(
+        "# One-step proof sizes\n\n\
+         Bytes per proof, by instruction class, over every step of the test program's runs \
+         (`opml_tests::programs::every_class_wat`: every integer op, memory, control, calls, \
+         traps). Produced by:\n\n    \
+         cargo test -p opml-tests --test proof proof_sizes_per_class_stay_small\n\n\
+         | class | proofs | median bytes | max bytes |\n|---|---:|---:|---:|\n",
+    );
+    let mut all = Vec::new();
+    for (class, v) in &mut sizes {
+        all.extend_from_slice(v);
+        let max = v.iter().max().copied().unwrap_or(0);
+        doc += &format!("| {class} | {} | {} | {max} |\n", v.len(), median(v));
+    }
+    let (all_median, all_max) = (median(&mut all), all.iter().max().copied().unwrap_or(0));
+    doc += &format!("| **all** | {} | {all_median} | {all_max} |\n", all.len());
+    doc += "\nThe size is dominated by Merkle paths: the code path (height of the code \
+            tree), plus for memory accesses one or two 27-level memory paths (864 bytes each).\n";
+    std::fs::write(opml_tests::repo_root().join("docs/proof-sizes.md"), &doc)
+        .expect("write docs/proof-sizes.md");
+    eprintln!("{doc}");
+    assert!(all_median < 2048, "median proof size {all_median} bytes");
 }
