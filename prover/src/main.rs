@@ -9,6 +9,8 @@ use opml_vm::{LoadOptions, Machine, Status, Trace};
 use serde_json::json;
 use std::path::PathBuf;
 
+mod demo;
+
 #[derive(Parser)]
 #[command(
     name = "opml",
@@ -76,6 +78,16 @@ enum Command {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
+    },
+    /// The whole dispute on a chain: a cheating submitter, an honest challenger, the
+    /// dissection, the one-step proof on chain and the winner.
+    Demo {
+        /// How the submitter cheats.
+        #[arg(long, value_enum, default_value = "middle")]
+        cheat: demo::Cheat,
+        /// Where the agents keep their state.
+        #[arg(long, default_value = "target/demo-state")]
+        state_dir: PathBuf,
     },
 }
 
@@ -407,5 +419,10 @@ fn main() -> Result<()> {
             evm,
             json,
         } => cmd_verify(file, pre_root.as_deref(), *evm, *json),
+        Command::Demo { cheat, state_dir } => {
+            let (job, input) = demo::default_job();
+            let mut chain = opml_prover::game::embedded::EmbeddedChain::new(3);
+            demo::run(&mut chain, &job, &input, *cheat, state_dir)
+        }
     }
 }
