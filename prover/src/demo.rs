@@ -121,7 +121,7 @@ pub fn run(
         hex(&exec.final_root)
     );
     let accounts = chain.accounts();
-    let [owner, submitter, challenger] = accounts[..] else {
+    let [owner, submitter, challenger, ..] = accounts[..] else {
         anyhow::bail!("the chain must offer 3 accounts, it has {}", accounts.len());
     };
     let params = Params::default();

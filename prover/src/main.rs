@@ -88,6 +88,10 @@ enum Command {
         /// Where the agents keep their state.
         #[arg(long, default_value = "target/demo-state")]
         state_dir: PathBuf,
+        /// Run against this JSON-RPC node (e.g. a Hardhat node) instead of the
+        /// embedded chain; its first three accounts play owner, submitter, challenger.
+        #[arg(long)]
+        rpc: Option<String>,
     },
 }
 
@@ -419,10 +423,20 @@ fn main() -> Result<()> {
             evm,
             json,
         } => cmd_verify(file, pre_root.as_deref(), *evm, *json),
-        Command::Demo { cheat, state_dir } => {
+        Command::Demo {
+            cheat,
+            state_dir,
+            rpc,
+        } => {
             let (job, input) = demo::default_job();
-            let mut chain = opml_prover::game::embedded::EmbeddedChain::new(3);
-            demo::run(&mut chain, &job, &input, *cheat, state_dir)
+            let mut chain: Box<dyn opml_prover::game::chain::Chain> = match rpc {
+                Some(url) => Box::new(
+                    opml_prover::game::rpc::RpcChain::connect(url)
+                        .with_context(|| format!("connecting to {url}"))?,
+                ),
+                None => Box::new(opml_prover::game::embedded::EmbeddedChain::new(3)),
+            };
+            demo::run(chain.as_mut(), &job, &input, *cheat, state_dir)
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod embedded;
 pub mod job;
 pub mod layout;
 pub mod onchain;
+pub mod rpc;
 pub mod store;
 pub mod story;
 pub mod toy;

@@ -1,0 +1,137 @@
+//! The JSON-RPC chain: a node (Hardhat in the end-to-end tests) reached over HTTP with
+//! alloy. Transactions are sent unsigned from the node's unlocked accounts; the clock
+//! moves with Hardhat's `evm_increaseTime` and `evm_mine`.
+
+use super::chain::{Chain, ChainError, Receipt};
+use alloy::network::TransactionBuilder;
+use alloy::primitives::{Address, Bytes, U256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionRequest;
+use alloy::transports::{RpcError, TransportErrorKind};
+
+/// A chain behind a JSON-RPC endpoint.
+pub struct RpcChain {
+    rt: tokio::runtime::Runtime,
+    provider: DynProvider,
+    accounts: Vec<Address>,
+}
+
+fn backend(e: impl std::fmt::Display) -> ChainError {
+    ChainError::Backend(e.to_string())
+}
+
+/// A revert's data when the node reports one, else a backend error.
+fn rpc_error(e: RpcError<TransportErrorKind>) -> ChainError {
+    match e.as_error_resp().and_then(|p| p.as_revert_data()) {
+        Some(data) => ChainError::Reverted(data.to_vec()),
+        None => backend(e),
+    }
+}
+
+impl RpcChain {
+    /// Connects to `url` and lists the node's accounts.
+    pub fn connect(url: &str) -> Result<RpcChain, ChainError> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(backend)?;
+        let url = url.parse().map_err(backend)?;
+        let provider = ProviderBuilder::new().connect_http(url).erased();
+        let accounts = rt.block_on(provider.get_accounts()).map_err(rpc_error)?;
+        Ok(RpcChain {
+            rt,
+            provider,
+            accounts,
+        })
+    }
+
+    fn transact(&mut self, tx: TransactionRequest) -> Result<Receipt, ChainError> {
+        let provider = &self.provider;
+        let receipt = self.rt.block_on(async {
+            let pending = provider.send_transaction(tx).await.map_err(rpc_error)?;
+            pending.get_receipt().await.map_err(backend)
+        })?;
+        if !receipt.status() {
+            return Err(ChainError::Reverted(Vec::new()));
+        }
+        Ok(Receipt {
+            gas_used: receipt.gas_used,
+            created: receipt.contract_address,
+        })
+    }
+}
+
+impl Chain for RpcChain {
+    fn accounts(&self) -> Vec<Address> {
+        self.accounts.clone()
+    }
+
+    fn deploy(&mut self, from: Address, code: Vec<u8>) -> Result<Address, ChainError> {
+        let tx = TransactionRequest::default()
+            .with_from(from)
+            .with_deploy_code(Bytes::from(code));
+        self.transact(tx)?
+            .created
+            .ok_or_else(|| backend("deployment created no contract"))
+    }
+
+    fn send(
+        &mut self,
+        from: Address,
+        to: Address,
+        data: Vec<u8>,
+        value: U256,
+    ) -> Result<Receipt, ChainError> {
+        let tx = TransactionRequest::default()
+            .with_from(from)
+            .with_to(to)
+            .with_input(Bytes::from(data))
+            .with_value(value);
+        self.transact(tx)
+    }
+
+    fn call(&mut self, to: Address, data: Vec<u8>) -> Result<Vec<u8>, ChainError> {
+        let tx = TransactionRequest::default()
+            .with_to(to)
+            .with_input(Bytes::from(data));
+        let out = self
+            .rt
+            .block_on(async { self.provider.call(tx).await })
+            .map_err(rpc_error)?;
+        Ok(out.to_vec())
+    }
+
+    fn now(&mut self) -> Result<u64, ChainError> {
+        let block = self
+            .rt
+            .block_on(async {
+                self.provider
+                    .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+                    .await
+            })
+            .map_err(rpc_error)?
+            .ok_or_else(|| backend("no latest block"))?;
+        Ok(block.header.timestamp)
+    }
+
+    fn advance(&mut self, seconds: u64) -> Result<(), ChainError> {
+        let provider = &self.provider;
+        self.rt.block_on(async {
+            provider
+                .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (seconds,))
+                .await
+                .map_err(rpc_error)?;
+            provider
+                .raw_request::<_, serde_json::Value>("evm_mine".into(), Vec::<u64>::new())
+                .await
+                .map_err(rpc_error)
+        })?;
+        Ok(())
+    }
+
+    fn balance(&mut self, who: Address) -> Result<U256, ChainError> {
+        self.rt
+            .block_on(async { self.provider.get_balance(who).await })
+            .map_err(rpc_error)
+    }
+}

@@ -1,0 +1,157 @@
+//! The dispute story over JSON-RPC against a real Hardhat 2 node, started and stopped by
+//! the test (`arbiter-sol/node_modules/.bin/hardhat node`; run `scripts/setup.sh` first):
+//! a cheating submitter is challenged and loses its bond; an honest result finalizes
+//! after the window; the registry ends holding nothing.
+
+use alloy_primitives::U256;
+use opml_prover::game::agent::{Action, Agent, AgentState, Role};
+use opml_prover::game::chain::Chain;
+use opml_prover::game::claims::{Behavior, Claims};
+use opml_prover::game::contracts::Params;
+use opml_prover::game::job::Execution;
+use opml_prover::game::onchain::{self, RequestStatus};
+use opml_prover::game::rpc::RpcChain;
+use opml_prover::game::{story, toy};
+use opml_tests::repo_root;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const INPUT: &[u8] = b"hardhat end-to-end";
+
+/// A Hardhat node on a free port, killed on drop.
+struct Node {
+    child: Child,
+    url: String,
+}
+
+impl Node {
+    fn start() -> Node {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = repo_root().join("arbiter-sol");
+        let mut child = Command::new(dir.join("node_modules/.bin/hardhat"))
+            .args([
+                "node",
+                "--hostname",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+            ])
+            .current_dir(&dir)
+            .env("HARDHAT_DISABLE_TELEMETRY_PROMPT", "true")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("hardhat starts (run scripts/setup.sh)");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            assert!(Instant::now() < deadline, "hardhat did not start in 60 s");
+            match lines.next() {
+                Some(Ok(l)) if l.contains("Started HTTP") => break,
+                Some(_) => {}
+                None => panic!("hardhat exited before listening"),
+            }
+        }
+        // Keep draining its log so the node never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Node {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn agent(chain: &RpcChain, s: &story::Setup, i: usize, role: Role, b: Behavior) -> Agent {
+    let exec = Execution::run(&toy::job(), INPUT, 64, |_| true).expect("toy runs");
+    let claims = Claims::new(exec, b, toy::OUTPUT_PAGE).expect("claims");
+    let state = AgentState {
+        role,
+        behavior: b,
+        silent: false,
+        request: s.request,
+        input: INPUT.to_vec(),
+        game: None,
+        acted: false,
+        done: false,
+    };
+    Agent::new(chain.accounts()[i], s.deployment, state, claims, None).expect("agent")
+}
+
+fn story(
+    chain: &mut RpcChain,
+    cheat: Behavior,
+) -> (Vec<(usize, Action)>, RequestStatus, Vec<U256>) {
+    let exec = Execution::run(&toy::job(), INPUT, 64, |_| true).expect("toy runs");
+    let owner = chain.accounts()[0];
+    let s = story::setup(chain, owner, Params::default(), &exec.layout, INPUT).expect("setup");
+    assert_eq!(
+        s.start_root, exec.start_root,
+        "registry derives the start root"
+    );
+    let mut sub = agent(chain, &s, 1, Role::Submitter, cheat);
+    let mut cha = agent(chain, &s, 2, Role::Challenger, Behavior::Honest);
+    let mut actions = Vec::new();
+    story::drive(chain, &mut [&mut sub, &mut cha], 1_800, 500, |i, a| {
+        actions.push((i, a.clone()))
+    })
+    .expect("the story ends");
+    let who = [chain.accounts()[1], chain.accounts()[2]];
+    let paid = story::settle(chain, s.deployment.registry, &who).expect("settle");
+    let registry_left = chain.balance(s.deployment.registry).expect("balance");
+    assert_eq!(registry_left, U256::ZERO, "every bond was paid out");
+    let status = onchain::request(chain, s.deployment.registry, s.request)
+        .expect("request")
+        .status;
+    (actions, status, paid)
+}
+
+#[test]
+fn dispute_story_on_hardhat() {
+    let node = Node::start();
+    let mut chain = RpcChain::connect(&node.url).expect("connects");
+    let bond = U256::from(Params::default().bond);
+
+    let t = Instant::now();
+    let n = Execution::run(&toy::job(), INPUT, 64, |_| true)
+        .unwrap()
+        .steps;
+    let (actions, status, paid) = story(&mut chain, Behavior::LieFrom(n / 2));
+    eprintln!(
+        "cheating submitter on hardhat: {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    assert!(
+        actions.contains(&(1, Action::Done { won: true })),
+        "{actions:?}"
+    );
+    assert!(actions
+        .iter()
+        .any(|(_, a)| matches!(a, Action::Proved { .. })));
+    assert_eq!(status, RequestStatus::Open);
+    assert_eq!(paid, vec![U256::ZERO, bond * U256::from(2)]);
+
+    let t = Instant::now();
+    let (actions, status, paid) = story(&mut chain, Behavior::Honest);
+    eprintln!(
+        "honest submitter on hardhat: {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    assert!(
+        actions.contains(&(0, Action::Done { won: true })),
+        "{actions:?}"
+    );
+    assert_eq!(status, RequestStatus::Finalized);
+    assert_eq!(paid, vec![bond, U256::ZERO]);
+}
