@@ -3,6 +3,8 @@
 
 pub mod args;
 pub mod bench;
+pub mod guest;
+pub mod image;
 pub mod interrupt;
 pub mod oracle;
 pub mod target;
