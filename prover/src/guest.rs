@@ -89,8 +89,8 @@ impl Output {
 
     /// Reads the output region from a whole linear memory.
     pub fn from_memory(memory: &[u8]) -> Result<Output, GuestError> {
-        let len = le_u32(memory, OUTPUT_ADDR).ok_or(GuestError::BadOutput("memory too small"))?
-            as usize;
+        let len =
+            le_u32(memory, OUTPUT_ADDR).ok_or(GuestError::BadOutput("memory too small"))? as usize;
         if len > OUTPUT_CAPACITY {
             return Err(GuestError::BadOutput("length field exceeds the region"));
         }
@@ -113,7 +113,10 @@ pub fn region_writes(
         v.extend_from_slice(payload);
         v
     };
-    Ok((pages, [(INPUT_ADDR, region(input)), (IMAGE_ADDR, region(image))]))
+    Ok((
+        pages,
+        [(INPUT_ADDR, region(input)), (IMAGE_ADDR, region(image))],
+    ))
 }
 
 /// A step machine with `guest_wasm` instantiated (provable profile: no floats), its
@@ -175,7 +178,11 @@ pub fn finish_step(machine: &Machine) -> Result<Output, GuestError> {
 }
 
 /// Runs the guest in the step machine to the end; returns the output and the steps.
-pub fn run_step(guest_wasm: &[u8], image: &[u8], input: &[u8]) -> Result<(Output, u64), GuestError> {
+pub fn run_step(
+    guest_wasm: &[u8],
+    image: &[u8],
+    input: &[u8],
+) -> Result<(Output, u64), GuestError> {
     let mut machine = load(guest_wasm, image, input)?;
     while machine.status() == Status::Running {
         machine.run(1 << 26);
@@ -263,7 +270,10 @@ pub fn run_native_observed(
     // SAFETY: `words` holds at least `image.len()` initialized bytes; u8 has no
     // alignment requirement.
     let aligned = unsafe { std::slice::from_raw_parts(words.as_ptr().cast::<u8>(), image.len()) };
-    let (mut a, mut b) = (vec![0i8; ACTIVATION_CAPACITY], vec![0i8; ACTIVATION_CAPACITY]);
+    let (mut a, mut b) = (
+        vec![0i8; ACTIVATION_CAPACITY],
+        vec![0i8; ACTIVATION_CAPACITY],
+    );
     let mut acc = vec![0i32; ACTIVATION_CAPACITY];
     let mut out = vec![0u8; OUTPUT_CAPACITY];
     let scratch = Scratch {

@@ -110,17 +110,13 @@ impl ImageBuilder {
 
     /// Appends a requantization.
     pub fn requantize(&mut self, q: Requant) -> &mut Self {
-        self.op(
-            OpKind::Requantize,
-            [q.multiplier as u32, q.shift as u32, 0],
-        )
+        self.op(OpKind::Requantize, [q.multiplier as u32, q.shift as u32, 0])
     }
 
     /// The image bytes: header, tables, 4-aligned data, checksum.
     pub fn build(&self) -> Vec<u8> {
-        let data_start = HEADER_LEN
-            + self.tensors.len() * TENSOR_ENTRY_LEN
-            + self.ops.len() * OP_ENTRY_LEN;
+        let data_start =
+            HEADER_LEN + self.tensors.len() * TENSOR_ENTRY_LEN + self.ops.len() * OP_ENTRY_LEN;
         let mut data = Vec::new();
         let mut table = Vec::new();
         for t in &self.tensors {
