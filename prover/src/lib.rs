@@ -3,7 +3,9 @@
 
 pub mod args;
 pub mod bench;
+pub mod compile;
 pub mod guest;
+pub mod idx;
 pub mod image;
 pub mod interrupt;
 pub mod oracle;
