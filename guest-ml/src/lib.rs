@@ -20,3 +20,6 @@ pub mod image;
 pub mod kernels;
 
 pub use error::{Error, ShapeError};
+
+#[cfg(test)]
+mod tests;
