@@ -45,7 +45,7 @@ pub fn gemv_i8(weights: &[i8], input: &[i8], out: &mut [i32]) -> Result<(), Shap
 pub fn gemm_i8(a: &[i8], bt: &[i8], k: usize, out: &mut [i32]) -> Result<(), ShapeError> {
     check(k > 0, "gemm: k must be positive")?;
     check(
-        a.len() % k == 0 && bt.len() % k == 0,
+        a.len().is_multiple_of(k) && bt.len().is_multiple_of(k),
         "gemm: operand lengths are not multiples of k",
     )?;
     let (m, n) = (a.len() / k, bt.len() / k);
@@ -62,7 +62,7 @@ pub fn gemm_i8(a: &[i8], bt: &[i8], k: usize, out: &mut [i32]) -> Result<(), Sha
 /// `bias.len()` channels of equal size.
 pub fn add_bias(acc: &mut [i32], bias: &[i32]) -> Result<(), ShapeError> {
     check(
-        !bias.is_empty() && acc.len() % bias.len() == 0,
+        !bias.is_empty() && acc.len().is_multiple_of(bias.len()),
         "bias: accumulator length is not a multiple of the channel count",
     )?;
     let per_channel = acc.len() / bias.len();
@@ -135,7 +135,7 @@ pub fn conv2d_i8(
     check(input.len() == c * h * w, "conv2d: input.len() != C*H*W")?;
     let per_out = c * k * k;
     check(
-        per_out > 0 && weights.len() % per_out == 0,
+        per_out > 0 && weights.len().is_multiple_of(per_out),
         "conv2d: weights.len() is not a multiple of C*K*K",
     )?;
     let o = weights.len() / per_out;

@@ -98,12 +98,17 @@ impl Output {
     }
 }
 
-/// The byte writes that prepare a memory: `(address, bytes)` for the input and image
-/// regions, and the number of pages the memory must have.
-pub fn region_writes(
-    image: &[u8],
-    input: &[u8],
-) -> Result<(usize, [(usize, Vec<u8>); 2]), GuestError> {
+/// How to prepare a guest memory before the first step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Regions {
+    /// Pages the memory must have (it is grown to this size).
+    pub pages: usize,
+    /// `(address, bytes)` of the input and the image region, length fields included.
+    pub writes: [(usize, Vec<u8>); 2],
+}
+
+/// The regions that prepare a memory for `image` and `input`.
+pub fn region_writes(image: &[u8], input: &[u8]) -> Result<Regions, GuestError> {
     if input.len() > INPUT_CAPACITY {
         return Err(GuestError::InputTooLarge(input.len()));
     }
@@ -113,17 +118,17 @@ pub fn region_writes(
         v.extend_from_slice(payload);
         v
     };
-    Ok((
+    Ok(Regions {
         pages,
-        [(INPUT_ADDR, region(input)), (IMAGE_ADDR, region(image))],
-    ))
+        writes: [(INPUT_ADDR, region(input)), (IMAGE_ADDR, region(image))],
+    })
 }
 
 /// A step machine with `guest_wasm` instantiated (provable profile: no floats), its
 /// memory grown to the regions, the input and image regions written, and `run()`
 /// invoked but not yet stepped. Step it with [`Machine::run`]; then see [`finish_step`].
 pub fn load(guest_wasm: &[u8], image: &[u8], input: &[u8]) -> Result<Machine, GuestError> {
-    let (pages, writes) = region_writes(image, input)?;
+    let Regions { pages, writes } = region_writes(image, input)?;
     let module = Module::load(guest_wasm, LoadOptions { provable: true })?;
     let mut machine = Machine::new(Config::default());
     let id = machine.instantiate(&module)?;
@@ -200,7 +205,7 @@ pub struct WasmiGuest {
 impl WasmiGuest {
     /// Instantiates the guest in wasmi and writes the regions.
     pub fn load(guest_wasm: &[u8], image: &[u8], input: &[u8]) -> Result<WasmiGuest, GuestError> {
-        let (pages, writes) = region_writes(image, input)?;
+        let Regions { pages, writes } = region_writes(image, input)?;
         let wasmi_err = |e: wasmi::Error| GuestError::Wasmi(e.to_string());
         let engine = wasmi::Engine::default();
         let module = wasmi::Module::new(&engine, guest_wasm).map_err(wasmi_err)?;

@@ -120,7 +120,7 @@ impl ImageBuilder {
         let mut data = Vec::new();
         let mut table = Vec::new();
         for t in &self.tensors {
-            while (data_start + data.len()) % 4 != 0 {
+            while !(data_start + data.len()).is_multiple_of(4) {
                 data.push(0);
             }
             let offset = (data_start + data.len()) as u32;
@@ -141,7 +141,7 @@ impl ImageBuilder {
             table.extend(fields.iter().flat_map(|f| f.to_le_bytes()));
             data.extend_from_slice(&t.data);
         }
-        while data.len() % 4 != 0 {
+        while !data.len().is_multiple_of(4) {
             data.push(0);
         }
         let total = data_start + data.len() + CHECKSUM_LEN;

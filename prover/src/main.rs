@@ -75,34 +75,37 @@ enum Command {
         json: bool,
     },
     /// Quantize float weights into an int8 model image, calibrated on sample inputs.
-    CompileModel {
-        /// Format of WEIGHTS (only `safetensors`).
-        #[arg(long, value_enum)]
-        from: WeightFormat,
-        /// The float weights.
-        weights: PathBuf,
-        /// Architecture description (JSON), see docs/model-image.md.
-        #[arg(long)]
-        arch: PathBuf,
-        /// Calibration images (IDX, optionally gzipped).
-        #[arg(long)]
-        calibrate: PathBuf,
-        /// How many calibration images to use.
-        #[arg(long, default_value_t = 1000)]
-        calibrate_count: usize,
-        /// How many of them the per-layer error report uses.
-        #[arg(long, default_value_t = 200)]
-        error_count: usize,
-        /// Where to write the image.
-        #[arg(long)]
-        out: PathBuf,
-        /// Test images (IDX) for a float vs integer accuracy report.
-        #[arg(long, requires = "test_labels")]
-        test_images: Option<PathBuf>,
-        /// Test labels (IDX).
-        #[arg(long, requires = "test_images")]
-        test_labels: Option<PathBuf>,
-    },
+    CompileModel(CompileArgs),
+}
+
+#[derive(Args)]
+struct CompileArgs {
+    /// Format of WEIGHTS (only `safetensors`).
+    #[arg(long, value_enum)]
+    from: WeightFormat,
+    /// The float weights.
+    weights: PathBuf,
+    /// Architecture description (JSON), see docs/model-image.md.
+    #[arg(long)]
+    arch: PathBuf,
+    /// Calibration images (IDX, optionally gzipped).
+    #[arg(long)]
+    calibrate: PathBuf,
+    /// How many calibration images to use.
+    #[arg(long, default_value_t = 1000)]
+    calibrate_count: usize,
+    /// How many of them the per-layer error report uses.
+    #[arg(long, default_value_t = 200)]
+    error_count: usize,
+    /// Where to write the image.
+    #[arg(long)]
+    out: PathBuf,
+    /// Test images (IDX) for a float vs integer accuracy report.
+    #[arg(long, requires = "test_labels")]
+    test_images: Option<PathBuf>,
+    /// Test labels (IDX).
+    #[arg(long, requires = "test_images")]
+    test_labels: Option<PathBuf>,
 }
 
 /// Weight file formats `compile-model` reads.
@@ -336,17 +339,13 @@ fn cmd_infer(m: &ModelArgs, engine: Engine, json: bool) -> Result<()> {
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn cmd_compile(
-    weights: &PathBuf,
-    arch: &PathBuf,
-    calibrate: &PathBuf,
-    calibrate_count: usize,
-    error_count: usize,
-    out: &PathBuf,
-    test: Option<(&PathBuf, &PathBuf)>,
-) -> Result<()> {
-    let compiled = compile::compile(weights, arch, calibrate, calibrate_count, error_count)?;
+fn cmd_compile(c: &CompileArgs) -> Result<()> {
+    let (weights, arch, out, error_count) = (&c.weights, &c.arch, &c.out, c.error_count);
+    // safetensors is the only format so far; the match fails to compile when one is added.
+    match c.from {
+        WeightFormat::Safetensors => {}
+    }
+    let compiled = compile::compile(weights, arch, &c.calibrate, c.calibrate_count, error_count)?;
     println!("per-layer quantization error (relative RMS, {error_count} calibration images):");
     println!(
         "  {:<3} {:<12} {:>10} {:>12} {:>12}",
@@ -364,7 +363,7 @@ fn cmd_compile(
     std::fs::write(out, &compiled.image)
         .with_context(|| format!("cannot write {}", out.display()))?;
     println!("wrote {} ({} bytes)", out.display(), compiled.image.len());
-    if let Some((images, labels)) = test {
+    if let Some((images, labels)) = c.test_images.as_ref().zip(c.test_labels.as_ref()) {
         let acc = compile::accuracy(weights, arch, &compiled.image, images, labels)?;
         println!(
             "float model accuracy:   {:.2} % ({} images)",
@@ -465,24 +464,6 @@ fn main() -> Result<()> {
             engine,
             json,
         } => cmd_infer(model, *engine, *json),
-        Command::CompileModel {
-            from: WeightFormat::Safetensors,
-            weights,
-            arch,
-            calibrate,
-            calibrate_count,
-            error_count,
-            out,
-            test_images,
-            test_labels,
-        } => cmd_compile(
-            weights,
-            arch,
-            calibrate,
-            *calibrate_count,
-            *error_count,
-            out,
-            test_images.as_ref().zip(test_labels.as_ref()),
-        ),
+        Command::CompileModel(c) => cmd_compile(c),
     }
 }
