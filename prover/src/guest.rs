@@ -35,7 +35,7 @@ pub enum GuestError {
     #[error("guest memory cannot grow to {0} pages")]
     Grow(usize),
     /// The guest (or the native runner) rejected the image or the input.
-    #[error("the guest returned error code {code:#x}: {}", describe(*code))]
+    #[error("model or input rejected with error code {code:#x}: {}", describe(*code))]
     Rejected {
         /// The code `run` returned.
         code: i32,
