@@ -142,9 +142,9 @@ fn bias_i32<'a>(image: &Image<'a>, op: u32, id: u32, n: usize) -> Result<&'a [i3
     }
 }
 
-/// Checks that an activation of `len` elements fits the buffers.
-fn fits(i: u32, len: usize) -> Result<(), Error> {
-    if len > crate::abi::ACTIVATION_CAPACITY {
+/// Checks that an activation of `len` elements fits buffers of `cap` elements.
+fn fits(i: u32, len: usize, cap: usize) -> Result<(), Error> {
+    if len > cap {
         Err(Error::Capacity(i))
     } else {
         Ok(())
@@ -163,6 +163,7 @@ fn step(
 ) -> Result<Act, Error> {
     let shape = Error::Shape(i);
     let n = act.len();
+    let cap = a.len().min(b.len()).min(acc.len());
     let (src8, dst8): (&mut [i8], &mut [i8]) = match act.slot {
         Slot::B => (b, a),
         _ => (a, b),
@@ -174,7 +175,7 @@ fn step(
             if act.slot == Slot::Acc || !act.flat || k != n {
                 return Err(shape);
             }
-            fits(i, o)?;
+            fits(i, o, cap)?;
             let bias = bias_i32(image, i, op.b, o)?;
             let out = &mut acc[..o];
             kernels::gemv_i8(weights, &src8[..n], out).map_err(|_| shape)?;
@@ -208,7 +209,7 @@ fn step(
                 .checked_mul(oh)
                 .and_then(|x| x.checked_mul(ow))
                 .ok_or(Error::Capacity(i))?;
-            fits(i, len)?;
+            fits(i, len, cap)?;
             let bias = bias_i32(image, i, op.b, o)?;
             let out = &mut acc[..len];
             kernels::conv2d_i8(&src8[..n], spatial, weights, out).map_err(|_| shape)?;
