@@ -68,14 +68,15 @@ pub fn infer(
 ) -> Result<usize, Error> {
     let image = Image::parse(image)?;
     let Scratch { a, b, acc } = scratch;
-    let [c, h, w] = image.input;
-    let n_in = c
-        .checked_mul(h)
-        .and_then(|x| x.checked_mul(w))
-        .ok_or(Error::BadHeader)?;
-    if input.len() != n_in {
+    // In u64, so the result does not depend on the width of usize (32 bits in Wasm).
+    let want = image
+        .input
+        .iter()
+        .try_fold(1u64, |p, &d| p.checked_mul(d as u64));
+    if want != Some(input.len() as u64) {
         return Err(Error::InputSize);
     }
+    let n_in = input.len();
     if n_in > a.len() {
         return Err(Error::Capacity(0));
     }

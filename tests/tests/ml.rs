@@ -86,7 +86,7 @@ fn model(s: &Shape) -> (Vec<u8>, Vec<u8>) {
         let q = rng.requant();
         b.requantize(q).op(OpKind::Relu, [0; 3]);
     }
-    if let Some((max, k, stride)) = s.pool {
+    if let Some((max, k, stride)) = s.pool.filter(|&(_, k, _)| h >= k && w >= k) {
         let kind = if max {
             OpKind::MaxPool
         } else {
@@ -133,6 +133,28 @@ proptest! {
             .max_by_key(|&(i, &v)| (v, std::cmp::Reverse(i))).map(|(i, _)| i).unwrap_or(0));
         let total: i32 = out.probs.iter().sum();
         prop_assert!((65536 - total).abs() <= s.classes as i32, "probabilities sum to {}", total);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Random edits to the header and tables (checksum resealed, so parsing goes past
+    /// it): every engine returns the same output or the same error code, none traps.
+    #[test]
+    fn edited_images_never_trap_and_engines_agree(
+        s in shapes(),
+        edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..4),
+    ) {
+        let (mut image, input) = model(&s);
+        let n_tensors = u32::from_le_bytes([image[16], image[17], image[18], image[19]]) as usize;
+        let n_ops = u32::from_le_bytes([image[20], image[21], image[22], image[23]]) as usize;
+        let tables_end = 48 + 40 * n_tensors + 16 * n_ops;
+        for (at, byte) in edits {
+            image[12 + at % (tables_end - 12)] = byte;
+        }
+        reseal(&mut image);
+        let _ = all_engines(&image, &input);
     }
 }
 
