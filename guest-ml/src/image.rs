@@ -116,6 +116,9 @@ pub struct Tensor<'a> {
     pub dims: [usize; 4],
     /// The data, `dtype.size() · product(dims)` bytes, 4-aligned in the image.
     pub data: &'a [u8],
+    /// Real value of one unit as `(mantissa, exponent)`: `mantissa · 2^exponent`
+    /// (informational; zero point is always 0).
+    pub scale: (i32, i32),
 }
 
 impl<'a> Tensor<'a> {
@@ -281,6 +284,7 @@ impl<'a> Image<'a> {
             rank,
             dims,
             data: &self.bytes[offset..offset + len],
+            scale: (field(8)? as i32, field(9)? as i32),
         })
     }
 

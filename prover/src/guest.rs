@@ -94,7 +94,13 @@ impl Output {
         if len > OUTPUT_CAPACITY {
             return Err(GuestError::BadOutput("length field exceeds the region"));
         }
-        Output::decode(&memory[OUTPUT_ADDR + 4..OUTPUT_ADDR + 4 + len])
+        let payload =
+            memory
+                .get(OUTPUT_ADDR + 4..OUTPUT_ADDR + 4 + len)
+                .ok_or(GuestError::BadOutput(
+                    "memory ends inside the output region",
+                ))?;
+        Output::decode(payload)
     }
 }
 

@@ -181,3 +181,49 @@ pub fn reseal(image: &mut [u8]) {
         image[body..].copy_from_slice(&sum.to_le_bytes());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opml_guest_ml::image::{Image, Op};
+
+    #[test]
+    fn written_images_read_back_field_for_field() {
+        let softmax = Requant {
+            multiplier: 1 << 30,
+            shift: -3,
+        };
+        let mut b = ImageBuilder::new([1, 2, 3], softmax);
+        b.op(OpKind::Flatten, [0; 3]).dense(
+            TensorSpec::i8(
+                &[2, 6],
+                &[-1, 2, -3, 4, -5, 6, 7, -8, 9, -10, 11, -12],
+                (3, -9),
+            ),
+            TensorSpec::i32(&[2], &[-70000, 5], (5, -20)),
+        );
+        let bytes = b.build();
+        assert_eq!(bytes.len() % 4, 0);
+        let image = Image::parse(&bytes).expect("parses");
+        assert_eq!(image.input, [1, 2, 3]);
+        assert_eq!(image.softmax, softmax);
+        assert_eq!((image.n_tensors(), image.n_ops()), (2, 2));
+        let w = image.tensor(0).expect("weights");
+        assert_eq!((w.rank, w.dims, w.scale), (2, [2, 6, 1, 1], (3, -9)));
+        assert_eq!(w.as_i8().map(|v| v[11]), Some(-12));
+        let bias = image.tensor(1).expect("bias");
+        assert_eq!(bias.as_i32(), Some(&[-70000, 5][..]));
+        assert_eq!(bias.as_i8(), None);
+        assert_eq!(
+            image.op(1).expect("op"),
+            Op {
+                kind: OpKind::Dense,
+                a: 0,
+                b: 1,
+                c: 0
+            }
+        );
+        assert!(image.op(2).is_err());
+        assert!(image.tensor(2).is_err());
+    }
+}
