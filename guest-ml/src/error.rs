@@ -18,7 +18,8 @@ impl core::error::Error for ShapeError {}
 /// the kind in the low byte, the op or tensor index (where there is one) in bits 8..24.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Error {
-    /// Code 1: the input region's length field exceeds the region.
+    /// Code 1: the input region's length field exceeds the region, or the memory does
+    /// not reach the end of the output region (the host did not prepare it).
     InputRegion,
     /// Code 2: the image region's length field runs past the end of memory or over
     /// [`crate::abi::IMAGE_CAPACITY`].
