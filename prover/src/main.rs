@@ -4,7 +4,8 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use opml_prover::args::{parse_args, TypedValue};
-use opml_prover::{bench, interrupt, target};
+use opml_prover::guest::{self, Engine, GUEST_WASM};
+use opml_prover::{bench, compile, idx, interrupt, target};
 use opml_vm::{LoadOptions, Machine, Status, Trace};
 use serde_json::json;
 use std::path::PathBuf;
@@ -42,12 +43,25 @@ enum Command {
         interval: u64,
     },
     /// Run the same workload in the step machine and in wasmi; print both speeds.
+    /// With --model/--input: one inference of the ML guest (step machine, wasmi, native).
     Bench {
+        /// Module file (.wasm or .wat); omit with --model.
+        #[arg(required_unless_present = "model")]
+        module: Option<PathBuf>,
+        /// Exported function to call.
+        #[arg(long, default_value = "run")]
+        invoke: String,
+        /// Arguments, e.g. `i32:1,i64:-2,f32:1.5`.
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
+        args: String,
         #[command(flatten)]
-        target: TargetArgs,
+        model: ModelArgs,
         /// Runs per engine; the best time of each is reported.
         #[arg(long, default_value_t = 3)]
         repeat: u32,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
     },
     /// Prove step N+1 of a run: from the root after N steps to the root after N+1.
     Prove {
@@ -77,6 +91,102 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a model image on an input; print the class, logits and probabilities.
+    Infer {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Where to run it.
+        #[arg(long, value_enum, default_value = "step")]
+        engine: Engine,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Quantize float weights into an int8 model image, calibrated on sample inputs.
+    CompileModel(CompileArgs),
+}
+
+#[derive(Args)]
+struct CompileArgs {
+    /// Format of WEIGHTS (only `safetensors`).
+    #[arg(long, value_enum)]
+    from: WeightFormat,
+    /// The float weights.
+    weights: PathBuf,
+    /// Architecture description (JSON), see docs/model-image.md.
+    #[arg(long)]
+    arch: PathBuf,
+    /// Calibration images (IDX, optionally gzipped).
+    #[arg(long)]
+    calibrate: PathBuf,
+    /// How many calibration images to use.
+    #[arg(long, default_value_t = 1000)]
+    calibrate_count: usize,
+    /// How many of them the per-layer error report uses.
+    #[arg(long, default_value_t = 200)]
+    error_count: usize,
+    /// Where to write the image.
+    #[arg(long)]
+    out: PathBuf,
+    /// Test images (IDX) for a float vs integer accuracy report.
+    #[arg(long, requires = "test_labels")]
+    test_images: Option<PathBuf>,
+    /// Test labels (IDX).
+    #[arg(long, requires = "test_images")]
+    test_labels: Option<PathBuf>,
+}
+
+/// Weight file formats `compile-model` reads.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum WeightFormat {
+    /// safetensors, F32 tensors.
+    Safetensors,
+}
+
+#[derive(Args)]
+struct ModelArgs {
+    /// Model image (from `opml compile-model`).
+    #[arg(long, requires = "input")]
+    model: Option<PathBuf>,
+    /// Input: raw int8 bytes, or an IDX image file (gzipped or not) with --index.
+    #[arg(long)]
+    input: Option<PathBuf>,
+    /// Which image of an IDX input file (pixels become `pixel >> 1`).
+    #[arg(long, default_value_t = 0)]
+    index: usize,
+    /// Guest module to use instead of the built-in guest-ml/guest.wasm.
+    #[arg(long)]
+    guest: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    /// (guest bytes, image bytes, input bytes).
+    fn load(&self) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+        let read =
+            |p: &PathBuf| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
+        let guest = match &self.guest {
+            Some(p) => read(p)?,
+            None => GUEST_WASM.to_vec(),
+        };
+        let model = self.model.as_ref().context("--model is required")?;
+        let input_path = self.input.as_ref().context("--input is required")?;
+        let raw = read(input_path)?;
+        let input = if idx::looks_like_idx(&raw) {
+            let images = idx::Idx::decode(input_path, &raw)?;
+            let px = images.item(self.index).with_context(|| {
+                format!(
+                    "{}: no image {} (it has {})",
+                    input_path.display(),
+                    self.index,
+                    images.len()
+                )
+            })?;
+            idx::pixels_to_input(px)
+        } else {
+            raw
+        };
+        Ok((guest, read(model)?, input))
+    }
 }
 
 #[derive(Args)]
@@ -233,6 +343,98 @@ fn cmd_root(t: &TargetArgs, step: u64, interval: u64) -> Result<()> {
         println!("step:  {step} of {total}");
         println!("root:  {root}");
         println!("next:  {}", describe_pc(m));
+    }
+    Ok(())
+}
+
+fn cmd_infer(m: &ModelArgs, engine: Engine, json: bool) -> Result<()> {
+    let (guest_wasm, image, input) = m.load()?;
+    let start = std::time::Instant::now();
+    let (out, steps) = guest::run(engine, &guest_wasm, &image, &input)?;
+    let seconds = start.elapsed().as_secs_f64();
+    if json {
+        println!(
+            "{}",
+            json!({"class": out.class, "logits": out.logits, "probs_q16": out.probs,
+                   "engine": format!("{engine:?}").to_lowercase(), "steps": steps, "seconds": seconds})
+        );
+        return Ok(());
+    }
+    let probs: Vec<String> = out
+        .probs
+        .iter()
+        .map(|&p| format!("{:.3}", f64::from(p) / 65536.0))
+        .collect();
+    println!("class:   {}", out.class);
+    println!("logits:  {:?}", out.logits);
+    println!("softmax: [{}]", probs.join(", "));
+    if let Some(steps) = steps {
+        println!("steps:   {steps}");
+    }
+    println!("time:    {seconds:.3} s ({engine:?})");
+    Ok(())
+}
+
+fn cmd_compile(c: &CompileArgs) -> Result<()> {
+    let (weights, arch, out, error_count) = (&c.weights, &c.arch, &c.out, c.error_count);
+    // safetensors is the only format so far; the match fails to compile when one is added.
+    match c.from {
+        WeightFormat::Safetensors => {}
+    }
+    let compiled = compile::compile(weights, arch, &c.calibrate, c.calibrate_count, error_count)?;
+    println!("per-layer quantization error (relative RMS, {error_count} calibration images):");
+    println!(
+        "  {:<3} {:<12} {:>10} {:>12} {:>12}",
+        "#", "stage", "weights", "activation", "scale"
+    );
+    for (i, s) in compiled.stages.iter().enumerate() {
+        let w = s
+            .weight_error
+            .map_or("-".to_string(), |e| format!("{:.4}", e));
+        println!(
+            "  {i:<3} {:<12} {w:>10} {:>12.4} {:>12.3e}",
+            s.name, s.activation_error, s.scale
+        );
+    }
+    std::fs::write(out, &compiled.image)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    println!("wrote {} ({} bytes)", out.display(), compiled.image.len());
+    if let Some((images, labels)) = c.test_images.as_ref().zip(c.test_labels.as_ref()) {
+        let acc = compile::accuracy(weights, arch, &compiled.image, images, labels)?;
+        println!(
+            "float model accuracy:   {:.2} % ({} images)",
+            100.0 * acc.float,
+            acc.images
+        );
+        println!(
+            "integer model accuracy: {:.2} % (native runner)",
+            100.0 * acc.int
+        );
+    }
+    Ok(())
+}
+
+fn cmd_bench_model(m: &ModelArgs, repeat: u32, json: bool) -> Result<()> {
+    let (guest_wasm, image, input) = m.load()?;
+    let r = bench::bench_model(&guest_wasm, &image, &input, repeat)?;
+    if json {
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        println!("class:            {}", r.class);
+        println!("steps:            {}", r.steps);
+        println!(
+            "step machine:     {:.4} s  ({:.1} M steps/s), load {:.4} s",
+            r.vm_seconds,
+            r.vm_steps_per_second / 1e6,
+            r.vm_load_seconds
+        );
+        println!("wasmi:            {:.4} s", r.wasmi_seconds);
+        println!("native:           {:.5} s", r.native_seconds);
+        println!("speed vs wasmi:   {:.3}x", r.speed_ratio_vs_wasmi);
+        println!("outputs agree:    {}", r.outputs_agree);
+    }
+    if !r.outputs_agree {
+        bail!("the engines disagree on the output");
     }
     Ok(())
 }
@@ -394,7 +596,32 @@ fn main() -> Result<()> {
             step,
             interval,
         } => cmd_root(target, *step, *interval),
-        Command::Bench { target, repeat } => cmd_bench(target, *repeat),
+        Command::Bench {
+            module,
+            invoke,
+            args,
+            model,
+            repeat,
+            json,
+        } => match module {
+            Some(module) => cmd_bench(
+                &TargetArgs {
+                    module: module.clone(),
+                    invoke: invoke.clone(),
+                    args: args.clone(),
+                    provable: false,
+                    json: *json,
+                },
+                *repeat,
+            ),
+            None => cmd_bench_model(model, *repeat, *json),
+        },
+        Command::Infer {
+            model,
+            engine,
+            json,
+        } => cmd_infer(model, *engine, *json),
+        Command::CompileModel(c) => cmd_compile(c),
         Command::Prove {
             target,
             step,
