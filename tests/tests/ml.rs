@@ -7,31 +7,14 @@ use opml_guest_ml::kernels::Requant;
 use opml_guest_ml::Error;
 use opml_prover::guest::{self, GuestError, Output, GUEST_WASM};
 use opml_prover::image::{reseal, ImageBuilder, TensorSpec};
+use opml_tests::Rng;
 use proptest::prelude::*;
 
-/// xorshift64*: fills weights deterministically from a proptest seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn i8s(&mut self, n: usize) -> Vec<i8> {
-        (0..n).map(|_| self.next() as i8).collect()
-    }
-    fn i32s(&mut self, n: usize, bound: i32) -> Vec<i32> {
-        (0..n)
-            .map(|_| (self.next() % (2 * bound as u64 + 1)) as i32 - bound)
-            .collect()
-    }
-    fn requant(&mut self) -> Requant {
-        Requant {
-            multiplier: (1 << 30) + (self.next() % (1 << 30)) as i32,
-            shift: (self.next() % 14) as i32,
-        }
+/// A random requantization with a multiplier in Q0.31 `[0.5, 1)`.
+fn requant(rng: &mut Rng) -> Requant {
+    Requant {
+        multiplier: (1 << 30) + (rng.next_u64() % (1 << 30)) as i32,
+        shift: (rng.next_u64() % 14) as i32,
     }
 }
 
@@ -65,7 +48,7 @@ fn shapes() -> impl Strategy<Value = Shape> {
 /// Builds the image for `s` and a matching input.
 fn model(s: &Shape) -> (Vec<u8>, Vec<u8>) {
     let mut rng = Rng(s.seed);
-    let mut b = ImageBuilder::new(s.input, rng.requant());
+    let mut b = ImageBuilder::new(s.input, requant(&mut rng));
     let [mut c, mut h, mut w] = s.input;
     let input: Vec<u8> = rng
         .i8s((c * h * w) as usize)
@@ -83,7 +66,7 @@ fn model(s: &Shape) -> (Vec<u8>, Vec<u8>) {
         );
         let out = |n: u32| (n + 2 * u32::from(pad) - k) / u32::from(stride) + 1;
         (c, h, w) = (o, out(h), out(w));
-        let q = rng.requant();
+        let q = requant(&mut rng);
         b.requantize(q).op(OpKind::Relu, [0; 3]);
     }
     if let Some((max, k, stride)) = s.pool.filter(|&(_, k, _)| h >= k && w >= k) {

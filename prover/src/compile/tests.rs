@@ -57,26 +57,37 @@ const CNN: &str = r#"{ "input": [1, 8, 8], "input_scale": 0.00784313725490196,
     { "op": "flatten" },
     { "op": "dense", "weight": "d.w", "bias": "d.b" } ] }"#;
 
-#[test]
-fn cnn_compiles_and_runs_identically_everywhere() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (weights, arch, data) = (
-        dir.path().join("w.st"),
-        dir.path().join("a.json"),
-        dir.path().join("x.idx"),
-    );
+/// Writes the CNN's weights (its dense layer taking `dense_inputs` values), the
+/// architecture and `images` calibration images into `dir`.
+fn cnn_files(
+    dir: &std::path::Path,
+    dense_inputs: usize,
+    images: u32,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let (weights, arch, data) = (dir.join("w.st"), dir.join("a.json"), dir.join("x.idx"));
     let mut seed = 5u32;
     write_weights(
         &weights,
         &[
             ("c.w", vec![3, 1, 3, 3], floats(&mut seed, 27)),
             ("c.b", vec![3], floats(&mut seed, 3)),
-            ("d.w", vec![4, 27], floats(&mut seed, 108)),
+            (
+                "d.w",
+                vec![4, dense_inputs],
+                floats(&mut seed, 4 * dense_inputs),
+            ),
             ("d.b", vec![4], floats(&mut seed, 4)),
         ],
     );
     std::fs::write(&arch, CNN).expect("write arch");
-    write_idx(&data, 30, 8, 8);
+    write_idx(&data, images, 8, 8);
+    (weights, arch, data)
+}
+
+#[test]
+fn cnn_compiles_and_runs_identically_everywhere() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (weights, arch, data) = cnn_files(dir.path(), 27, 30);
     let compiled = compile(&weights, &arch, &data, 30, 30).expect("compile");
     let names: Vec<&str> = compiled.stages.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(
@@ -111,23 +122,7 @@ fn cnn_compiles_and_runs_identically_everywhere() {
 #[test]
 fn mismatched_weights_are_rejected_naming_the_layer() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (weights, arch, data) = (
-        dir.path().join("w.st"),
-        dir.path().join("a.json"),
-        dir.path().join("x.idx"),
-    );
-    let mut seed = 5u32;
-    write_weights(
-        &weights,
-        &[
-            ("c.w", vec![3, 1, 3, 3], floats(&mut seed, 27)),
-            ("c.b", vec![3], floats(&mut seed, 3)),
-            ("d.w", vec![4, 26], floats(&mut seed, 104)),
-            ("d.b", vec![4], floats(&mut seed, 4)),
-        ],
-    );
-    std::fs::write(&arch, CNN).expect("write arch");
-    write_idx(&data, 3, 8, 8);
+    let (weights, arch, data) = cnn_files(dir.path(), 26, 3);
     match compile(&weights, &arch, &data, 3, 3) {
         Err(CompileError::Shape { layer: 5, message }) => assert!(message.contains("[4, 26]")),
         other => panic!("expected a shape error at layer 5, got {other:?}"),
