@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job: set up, build the Wasm guest, and run it with the opml CLI.
+# The main job: set up, build the Wasm guest, run one Fashion-MNIST inference in the
+# step machine with the opml CLI and benchmark it.
 #
 #   bash scripts/demo.sh
 set -euo pipefail
@@ -9,5 +10,13 @@ cd "$root"
 
 bash scripts/setup.sh
 bash scripts/build-guest.sh target/guest
-echo "demo: opml run target/guest/guest.wasm --invoke run"
-cargo run --release -q -p opml-prover --bin opml -- run target/guest/guest.wasm --invoke run
+cmp -s target/guest/guest.wasm guest-ml/guest.wasm ||
+    echo "demo: note: the fresh build differs from the committed guest-ml/guest.wasm (opml embeds the committed one)"
+cargo build --release -q -p opml-prover --bin opml
+opml=target/release/opml
+images=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+model=guest-ml/models/fmnist-mlp.opml
+echo "demo: opml infer --model $model --input $images --index 0 --engine step"
+"$opml" infer --model "$model" --input "$images" --index 0 --engine step
+echo "demo: opml bench --model $model --input $images --index 0"
+"$opml" bench --model "$model" --input "$images" --index 0

@@ -14,6 +14,10 @@
 #     knows wasm32v1-none, and the library sources for -Zbuild-std) and lld-19
 #     (wasm-ld-19).
 #   - wabt (wasm-validate, wasm-objdump), used by the tests to check guest features.
+#   - dataset-fashion-mnist (gzipped IDX files under /usr/share/datasets/fashion-mnist,
+#     read by the tests, `opml compile-model` and scripts/train-fmnist.py) and
+#     python3-numpy (the training script's only dependency; it runs with Debian's
+#     /usr/bin/python3 and writes safetensors itself, so no pip package is needed).
 #   - the pinned npm packages of arbiter-sol/ (solc, hardhat@2) via `npm ci`, skipped
 #     when node_modules was installed from the current package-lock.json.
 # apt-get runs as root, or through sudo when not root.
@@ -33,7 +37,7 @@ command -v cargo >/dev/null ||
     die "cargo not found: install a Rust toolchain with rustup first (this script does not install Rust itself)"
 say "ok: $(cargo --version) present"
 
-apt_wanted=(wabt)
+apt_wanted=(wabt dataset-fashion-mnist python3-numpy)
 if command -v rustup >/dev/null &&
     (cd "$root/guest-ml/guest" && rustup target list --installed 2>/dev/null) | grep -qx "$target"; then
     say "ok: rustup toolchain has $target; the guest builds with it (Debian's rustc-web not needed)"
@@ -86,6 +90,12 @@ if ((rustup_wasm == 0)); then
 fi
 command -v wasm-validate >/dev/null || die "wasm-validate missing although wabt is installed"
 say "ok: wasm-validate $(wasm-validate --version) present"
+[[ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]] ||
+    die "Fashion-MNIST files missing although dataset-fashion-mnist is installed"
+say "ok: Fashion-MNIST in /usr/share/datasets/fashion-mnist"
+/usr/bin/python3 -c 'import numpy' 2>/dev/null ||
+    die "/usr/bin/python3 cannot import numpy although python3-numpy is installed"
+say "ok: /usr/bin/python3 with numpy $(/usr/bin/python3 -c 'import numpy; print(numpy.__version__)')"
 
 # --- npm packages of arbiter-sol --------------------------------------------------
 node_major=$(node -p 'process.versions.node.split(".")[0]')

@@ -108,3 +108,82 @@ pub fn bench(
         outcomes_agree,
     })
 }
+
+/// What `opml bench --model` measured: one inference, whole run, per engine.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelBenchReport {
+    /// Steps of one inference in the step machine.
+    pub steps: u64,
+    /// Best time of the step machine's whole run (from `guest::load`'s ready machine
+    /// to halt), seconds.
+    pub vm_seconds: f64,
+    /// Best time of `guest::load` (decode, lower, instantiate, write the regions).
+    pub vm_load_seconds: f64,
+    /// Best time of `run()` in wasmi (instantiated and prepared beforehand), seconds.
+    pub wasmi_seconds: f64,
+    /// Best time of the native runner, seconds.
+    pub native_seconds: f64,
+    /// Step machine throughput.
+    pub vm_steps_per_second: f64,
+    /// `wasmi_seconds / vm_seconds`.
+    pub speed_ratio_vs_wasmi: f64,
+    /// Repeats per engine.
+    pub repeats: u32,
+    /// The class all engines returned.
+    pub class: u32,
+    /// All three engines returned the same output.
+    pub outputs_agree: bool,
+}
+
+/// Runs one inference of `image` on `input` `repeats` times in each engine.
+pub fn bench_model(
+    guest_wasm: &[u8],
+    image: &[u8],
+    input: &[u8],
+    repeats: u32,
+) -> Result<ModelBenchReport, crate::guest::GuestError> {
+    use crate::guest::{self, WasmiGuest};
+    let repeats = repeats.max(1);
+    let (mut vm_best, mut load_best) = (f64::INFINITY, f64::INFINITY);
+    let mut vm_out = None;
+    let mut steps = 0;
+    for _ in 0..repeats {
+        let start = Instant::now();
+        let mut m = guest::load(guest_wasm, image, input)?;
+        load_best = load_best.min(start.elapsed().as_secs_f64());
+        let start = Instant::now();
+        while m.status() == Status::Running {
+            m.run(CHUNK);
+        }
+        vm_best = vm_best.min(start.elapsed().as_secs_f64());
+        steps = m.steps();
+        vm_out = Some(guest::finish_step(&m)?);
+    }
+    let mut wasmi_best = f64::INFINITY;
+    let mut wasmi_out = None;
+    for _ in 0..repeats {
+        let mut w = WasmiGuest::load(guest_wasm, image, input, Fuel::Off)?;
+        let start = Instant::now();
+        wasmi_out = Some(w.run()?);
+        wasmi_best = wasmi_best.min(start.elapsed().as_secs_f64());
+    }
+    let mut native_best = f64::INFINITY;
+    let mut native_out = None;
+    for _ in 0..repeats {
+        let start = Instant::now();
+        native_out = Some(guest::run_native(image, input)?);
+        native_best = native_best.min(start.elapsed().as_secs_f64());
+    }
+    Ok(ModelBenchReport {
+        steps,
+        vm_seconds: vm_best,
+        vm_load_seconds: load_best,
+        wasmi_seconds: wasmi_best,
+        native_seconds: native_best,
+        vm_steps_per_second: steps as f64 / vm_best,
+        speed_ratio_vs_wasmi: wasmi_best / vm_best,
+        repeats,
+        class: vm_out.as_ref().map_or(0, |o| o.class),
+        outputs_agree: vm_out == wasmi_out && vm_out == native_out,
+    })
+}

@@ -3,8 +3,12 @@
 
 pub mod args;
 pub mod bench;
+pub mod compile;
 pub mod evm;
 pub mod game;
+pub mod guest;
+pub mod idx;
+pub mod image;
 pub mod interrupt;
 pub mod oracle;
 pub mod target;

@@ -1,15 +1,16 @@
 //! `opml`: the command-line front end of opml-wasm.
 
-use anyhow::{bail, Context, Result};
-use clap::{Args, Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
-use opml_prover::args::{parse_args, TypedValue};
-use opml_prover::{bench, interrupt, target};
-use opml_vm::{LoadOptions, Machine, Status, Trace};
-use serde_json::json;
-use std::path::PathBuf;
+mod cmd;
 
-mod demo;
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use cmd::demo::{cmd_demo, DemoArgs};
+use cmd::model::{cmd_compile, cmd_infer, CompileArgs, ModelArgs};
+use cmd::module::{cmd_bench, cmd_root, cmd_run, TargetArgs};
+use cmd::proof::{cmd_prove, cmd_verify};
+use opml_prover::guest::Engine;
+use opml_prover::interrupt;
+use std::path::PathBuf;
 
 #[derive(Parser)]
 #[command(
@@ -44,6 +45,7 @@ enum Command {
         interval: u64,
     },
     /// Run the same workload in the step machine and in wasmi; print both speeds.
+    /// With --model/--input: one inference of the ML guest (step machine, wasmi, native).
     Bench {
         #[command(flatten)]
         target: TargetArgs,
@@ -79,325 +81,23 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// The whole dispute on a chain: a cheating submitter, an honest challenger, the
-    /// dissection, the one-step proof on chain and the winner.
-    Demo {
-        /// How the submitter cheats.
-        #[arg(long, value_enum, default_value = "middle")]
-        cheat: demo::Cheat,
-        /// Where the agents keep their state.
-        #[arg(long, default_value = "target/demo-state")]
-        state_dir: PathBuf,
-        /// Run against this JSON-RPC node (e.g. a Hardhat node) instead of the
-        /// embedded chain; its first three accounts play owner, submitter, challenger.
+    /// Run a model image on an input; print the class, logits and probabilities.
+    Infer {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Where to run it.
+        #[arg(long, value_enum, default_value = "step")]
+        engine: Engine,
+        /// Machine-readable output.
         #[arg(long)]
-        rpc: Option<String>,
+        json: bool,
     },
-}
-
-#[derive(Args)]
-struct TargetArgs {
-    /// Module file, binary (.wasm) or text (.wat).
-    module: PathBuf,
-    /// Exported function to call.
-    #[arg(long, default_value = "run")]
-    invoke: String,
-    /// Arguments, e.g. `i32:1,i64:-2,f32:1.5`.
-    #[arg(long, default_value = "", allow_hyphen_values = true)]
-    args: String,
-    /// Reject float instructions (the on-chain provable profile).
-    #[arg(long)]
-    provable: bool,
-    /// Machine-readable output.
-    #[arg(long)]
-    json: bool,
-}
-
-impl TargetArgs {
-    fn parsed_args(&self) -> Result<Vec<TypedValue>> {
-        parse_args(&self.args).context("--args")
-    }
-
-    fn prepare(&self) -> Result<target::Prepared> {
-        let opts = LoadOptions {
-            provable: self.provable,
-        };
-        Ok(target::prepare(
-            &self.module,
-            &self.invoke,
-            &self.parsed_args()?,
-            opts,
-        )?)
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(2 + 2 * bytes.len());
-    s.push_str("0x");
-    for b in bytes {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
-}
-
-fn spinner(enabled: bool, what: &str) -> ProgressBar {
-    if !enabled {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} {human_pos} steps ({per_sec})")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    bar.set_message(what.to_string());
-    bar
-}
-
-/// Describes the op at the machine's pc: name and Wasm byte offset.
-fn describe_pc(m: &Machine) -> serde_json::Value {
-    json!({
-        "pc": m.pc(),
-        "op": m.op_at(m.pc()).map(|op| op.name()),
-        "wasm_offset": m.wasm_offset(m.pc()),
-    })
-}
-
-fn cmd_run(t: &TargetArgs, max_steps: u64) -> Result<()> {
-    let mut prepared = t.prepare()?;
-    let m = &mut prepared.machine;
-    let bar = spinner(!t.json, "running");
-    let start = std::time::Instant::now();
-    while m.status() == Status::Running && m.steps() < max_steps {
-        m.run((max_steps - m.steps()).min(1 << 24));
-        bar.set_position(m.steps());
-        if interrupt::requested() {
-            bar.finish_and_clear();
-            bail!("interrupted at step {}", m.steps());
-        }
-    }
-    let seconds = start.elapsed().as_secs_f64();
-    bar.finish_and_clear();
-    let root = hex(&m.state_root());
-    let status = m.status();
-    let results: Vec<String> = prepared
-        .result_types
-        .iter()
-        .zip(m.results())
-        .map(|(&ty, &bits)| TypedValue { ty, bits }.to_string())
-        .collect();
-    let out = match status {
-        Status::Halted => json!({"status": "halted", "results": results}),
-        Status::Trapped(trap) => {
-            json!({"status": "trapped", "trap": trap.message(), "at": describe_pc(m)})
-        }
-        Status::Running => json!({"status": "step-limit", "at": describe_pc(m)}),
-    };
-    if t.json {
-        let mut out = out;
-        out["steps"] = json!(m.steps());
-        out["root"] = json!(root);
-        out["seconds"] = json!(seconds);
-        println!("{out}");
-    } else {
-        match status {
-            Status::Halted => println!(
-                "results: {}",
-                if results.is_empty() {
-                    "(none)".into()
-                } else {
-                    results.join(", ")
-                }
-            ),
-            Status::Trapped(trap) => println!("trapped: {trap} at {}", describe_pc(m)),
-            Status::Running => println!("stopped at the step limit at {}", describe_pc(m)),
-        }
-        println!("steps:   {}", m.steps());
-        println!("root:    {root}");
-        println!("time:    {seconds:.3} s");
-    }
-    Ok(())
-}
-
-/// Records the target's run with checkpoints every `interval` steps (with a spinner;
-/// Ctrl-C stops), and checks that `step` is within it.
-fn record_until(t: &TargetArgs, step: u64, interval: u64) -> Result<Trace> {
-    let prepared = t.prepare()?;
-    let bar = spinner(!t.json, "recording");
-    let trace = Trace::record(prepared.machine, interval, u64::MAX, |n| {
-        bar.set_position(n);
-        !interrupt::requested()
-    })?;
-    bar.finish_and_clear();
-    let total = trace.total_steps();
-    if step > total {
-        bail!("step {step} is past the end of the run ({total} steps)");
-    }
-    Ok(trace)
-}
-
-fn cmd_root(t: &TargetArgs, step: u64, interval: u64) -> Result<()> {
-    let mut trace = record_until(t, step, interval)?;
-    let total = trace.total_steps();
-    let root = hex(&trace.root_at(step));
-    let m = trace.seek(step);
-    if t.json {
-        println!(
-            "{}",
-            json!({"step": step, "total_steps": total, "root": root, "next": describe_pc(m)})
-        );
-    } else {
-        println!("step:  {step} of {total}");
-        println!("root:  {root}");
-        println!("next:  {}", describe_pc(m));
-    }
-    Ok(())
-}
-
-fn cmd_bench(t: &TargetArgs, repeat: u32) -> Result<()> {
-    let bar = spinner(!t.json, "benchmarking");
-    let report = bench::bench(&t.module, &t.invoke, &t.parsed_args()?, repeat, |n| {
-        bar.set_position(n)
-    })?;
-    bar.finish_and_clear();
-    if t.json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
-        println!("steps:            {}", report.steps);
-        println!("wasmi fuel:       {}", report.wasmi_fuel);
-        println!(
-            "step machine:     {:.4} s  ({:.1} M steps/s)",
-            report.vm_seconds,
-            report.vm_steps_per_second / 1e6
-        );
-        println!("wasmi:            {:.4} s", report.wasmi_seconds);
-        println!("speed vs wasmi:   {:.3}x", report.speed_ratio_vs_wasmi);
-        println!("outcomes agree:   {}", report.outcomes_agree);
-    }
-    if !report.outcomes_agree {
-        bail!("the step machine and wasmi disagree on the outcome");
-    }
-    Ok(())
-}
-
-/// Records the run, proves the step and writes the proof.
-fn cmd_prove(t: &TargetArgs, step: u64, interval: u64, out: Option<&PathBuf>) -> Result<()> {
-    let mut trace = record_until(t, step, interval)?;
-    let total = trace.total_steps();
-    let start = std::time::Instant::now();
-    let at = describe_pc(trace.seek(step));
-    let at_text = format!("pc {}, wasm offset {}", at["pc"], at["wasm_offset"]);
-    let proof = trace
-        .prove(step)
-        .with_context(|| format!("cannot prove the step after step {step}"))?;
-    let seconds = start.elapsed().as_secs_f64();
-    if let Some(path) = out {
-        write_atomically(path, &proof.bytes)?;
-    }
-    let o = &proof.outcome;
-    let op = o.op.map_or("(none: the run has ended)", |op| op.name());
-    let trap = o.trap.map(|t| t.message());
-    if t.json {
-        let out_json = json!({
-            "step": step, "total_steps": total, "pre_root": hex(&o.pre_root),
-            "post_root": hex(&o.post_root), "op": op, "at": at, "trap": trap,
-            "size": proof.bytes.len(), "seconds": seconds,
-            "out": out.map(|p| p.display().to_string()),
-        });
-        println!("{out_json}");
-    } else {
-        println!("step:       {step} -> {} (of {total})", step + 1);
-        println!("pre-root:   {}", hex(&o.pre_root));
-        println!("post-root:  {}", hex(&o.post_root));
-        println!("op:         {op} ({at_text})");
-        if let Some(trap) = trap {
-            println!("trap:       {trap}");
-        }
-        println!("size:       {} bytes", proof.bytes.len());
-        println!("time:       {seconds:.3} s (seek from checkpoint + prove)");
-        if let Some(path) = out {
-            println!("written:    {}", path.display());
-        }
-    }
-    Ok(())
-}
-
-/// Runs a proof the Rust verifier accepted through the Solidity verifier in an embedded
-/// EVM; fails unless it returns the same post-root. Returns the gas used.
-fn evm_gas(o: &opml_vm::StepOutcome, proof: &[u8]) -> Result<u64> {
-    let mut verifier = opml_prover::evm::EvmVerifier::deploy()?;
-    let step = verifier.step(&o.pre_root, proof)?;
-    match step.verdict {
-        opml_prover::evm::Verdict::Valid(root) if root == o.post_root => Ok(step.gas),
-        other => bail!("the Solidity verifier disagrees with the Rust verifier: {other:?}"),
-    }
-}
-
-/// Writes `bytes` to `path` through a temporary file, so a failure never leaves a
-/// half-written proof.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// Parses a 0x-prefixed 32-byte hex root.
-fn parse_root(s: &str) -> Result<[u8; 32]> {
-    let digits = s.strip_prefix("0x").unwrap_or(s);
-    if digits.len() != 64 {
-        bail!(
-            "a root is 32 bytes (64 hex digits), got {} digits",
-            digits.len()
-        );
-    }
-    let mut root = [0u8; 32];
-    for (i, byte) in root.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16)
-            .with_context(|| format!("bad hex digit in root at byte {i}"))?;
-    }
-    Ok(root)
-}
-
-fn cmd_verify(file: &PathBuf, pre_root: Option<&str>, evm: bool, json_out: bool) -> Result<()> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let expected = pre_root.map(parse_root).transpose().context("--pre-root")?;
-    let verdict = opml_vm::verify(&bytes).and_then(|o| match expected {
-        Some(root) if root != o.pre_root => Err(opml_vm::ProofError::PreRootMismatch),
-        _ => Ok(o),
-    });
-    match verdict {
-        Ok(o) => {
-            let op = o.op.map_or("(none: the run has ended)", |op| op.name());
-            let gas = if evm {
-                Some(evm_gas(&o, &bytes)?)
-            } else {
-                None
-            };
-            if json_out {
-                println!(
-                    "{}",
-                    json!({"valid": true, "pre_root": hex(&o.pre_root), "post_root": hex(&o.post_root),
-                           "op": op, "trap": o.trap.map(|t| t.message()), "size": bytes.len(),
-                           "evm_gas": gas})
-                );
-            } else {
-                println!("valid proof ({} bytes) of {op}", bytes.len());
-                println!("pre-root:   {}", hex(&o.pre_root));
-                println!("post-root:  {}", hex(&o.post_root));
-                if let Some(gas) = gas {
-                    println!(
-                        "evm:        same post-root, {gas} gas (calldata and intrinsic included)"
-                    );
-                }
-            }
-            Ok(())
-        }
-        Err(e) => {
-            if json_out {
-                println!("{}", json!({"valid": false, "reason": e.to_string()}));
-            }
-            bail!("{}: proof rejected: {e}", file.display())
-        }
-    }
+    /// Quantize float weights into an int8 model image, calibrated on sample inputs.
+    CompileModel(CompileArgs),
+    /// The whole dispute on a chain: a cheating submitter, an honest challenger, the
+    /// dissection, the one-step proof on chain and the winner. Without --model it uses
+    /// the Fashion-MNIST model and test image 0 when present, else a toy program.
+    Demo(DemoArgs),
 }
 
 fn main() -> Result<()> {
@@ -411,6 +111,13 @@ fn main() -> Result<()> {
             interval,
         } => cmd_root(target, *step, *interval),
         Command::Bench { target, repeat } => cmd_bench(target, *repeat),
+        Command::Infer {
+            model,
+            engine,
+            json,
+        } => cmd_infer(model, *engine, *json),
+        Command::CompileModel(c) => cmd_compile(c),
+        Command::Demo(d) => cmd_demo(d),
         Command::Prove {
             target,
             step,
@@ -423,20 +130,5 @@ fn main() -> Result<()> {
             evm,
             json,
         } => cmd_verify(file, pre_root.as_deref(), *evm, *json),
-        Command::Demo {
-            cheat,
-            state_dir,
-            rpc,
-        } => {
-            let (job, input) = demo::default_job();
-            let mut chain: Box<dyn opml_prover::game::chain::Chain> = match rpc {
-                Some(url) => Box::new(
-                    opml_prover::game::rpc::RpcChain::connect(url)
-                        .with_context(|| format!("connecting to {url}"))?,
-                ),
-                None => Box::new(opml_prover::game::embedded::EmbeddedChain::new(3)),
-            };
-            demo::run(chain.as_mut(), &job, &input, *cheat, state_dir)
-        }
     }
 }

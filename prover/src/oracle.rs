@@ -178,6 +178,32 @@ impl Oracle {
         })
     }
 
+    /// Grows the exported memory `name` to at least `pages` and writes `(address,
+    /// bytes)` pairs into it (preparing inputs before a call).
+    pub fn prepare_memory(
+        &mut self,
+        name: &str,
+        pages: usize,
+        writes: &[(usize, Vec<u8>)],
+    ) -> Result<(), OracleError> {
+        let memory = self
+            .instance
+            .get_memory(&self.store, name)
+            .ok_or_else(|| OracleError(format!("no exported memory `{name}`")))?;
+        let have = memory.size(&self.store) as usize;
+        if have < pages {
+            memory
+                .grow(&mut self.store, (pages - have) as u64)
+                .map_err(|e| OracleError(format!("cannot grow `{name}` to {pages} pages: {e}")))?;
+        }
+        for (addr, bytes) in writes {
+            memory
+                .write(&mut self.store, *addr, bytes)
+                .map_err(|e| OracleError(format!("cannot write `{name}` at {addr:#x}: {e}")))?;
+        }
+        Ok(())
+    }
+
     /// The bytes of the exported memory `name`, if any.
     pub fn memory(&self, name: &str) -> Option<Vec<u8>> {
         self.instance

@@ -132,3 +132,34 @@ pub fn guest_wasm() -> Result<&'static [u8], String> {
         .as_deref()
         .map_err(Clone::clone)
 }
+
+/// xorshift64*: a fixed, seedable pseudo-random sequence, so a failing case of a
+/// randomized test names a reproducible seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// Uniform-ish in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+
+    /// `n` arbitrary int8 values.
+    pub fn i8s(&mut self, n: usize) -> Vec<i8> {
+        (0..n).map(|_| self.next_u64() as i8).collect()
+    }
+
+    /// `n` int32 values in `-bound..=bound`.
+    pub fn i32s(&mut self, n: usize, bound: i32) -> Vec<i32> {
+        (0..n)
+            .map(|_| (self.next_u64() % (2 * bound as u64 + 1)) as i32 - bound)
+            .collect()
+    }
+}

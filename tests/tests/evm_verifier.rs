@@ -5,12 +5,13 @@
 //! are fresh and every contract fits the EIP-170 size limit.
 
 use opml_prover::evm::{describe, describe_rust, EvmVerifier, Verdict, MAX_CODE_SIZE};
+use opml_prover::guest::{self, GUEST_WASM};
 use opml_tests::programs::{every_class_wat, TRAPPING_RUNS};
+use opml_tests::spec_suite::Event;
 use opml_tests::{repo_root, spec_suite};
 use opml_vm::proof::{solidity, verify_from};
-use opml_vm::{Config, Extern, LoadOptions, Machine, Module, Op, Status};
+use opml_vm::{Config, Extern, LoadOptions, Machine, Module, Op, Status, Trace};
 use std::collections::BTreeMap;
-use wast::{QuoteWat, Wast, WastDirective, WastExecute};
 
 /// Counts of what was compared.
 #[derive(Default)]
@@ -186,37 +187,25 @@ fn solidity_verifier_matches_rust_on_spec_suite_invocations() {
     let mut invocations = 0;
     for file in SPEC_FILES {
         let text = spec_suite::read(&root, file).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let buf = spec_suite::parse_buffer(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let wast: Wast = wast::parser::parse(&buf).unwrap_or_else(|e| panic!("{file}: {e}"));
         let mut module = None;
-        for directive in wast.directives {
-            match directive {
-                WastDirective::Module(QuoteWat::Wat(mut wat)) => {
-                    module = wat
-                        .encode()
-                        .ok()
-                        .and_then(|b| Module::load(&b, LoadOptions { provable: true }).ok())
-                        .filter(|m| m.imports.is_empty());
-                }
-                WastDirective::AssertReturn {
-                    exec: WastExecute::Invoke(inv),
-                    ..
-                }
-                | WastDirective::AssertTrap {
-                    exec: WastExecute::Invoke(inv),
-                    ..
-                } => {
-                    let Some(module) = &module else { continue };
-                    let Some(args) = int_args(&inv.args) else {
-                        continue;
-                    };
-                    if run_export(&mut evm, module, inv.name, &args, 41, &mut t).is_some() {
-                        invocations += 1;
-                    }
-                }
-                _ => {}
+        spec_suite::walk_invocations(file, &text, |event| match event {
+            Event::Module(bytes) => {
+                module = bytes
+                    .and_then(|b| Module::load(&b, LoadOptions { provable: true }).ok())
+                    .filter(|m| m.imports.is_empty());
             }
-        }
+            Event::Invoke { invoke, .. } => {
+                let Some(module) = &module else { return };
+                let Some(args) = spec_suite::core_args(invoke) else {
+                    return;
+                };
+                let args: Vec<u64> = args.iter().map(|&(_, bits)| bits).collect();
+                if run_export(&mut evm, module, invoke.name, &args, 41, &mut t).is_some() {
+                    invocations += 1;
+                }
+            }
+        })
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
     }
     eprintln!(
         "{invocations} spec invocations: {} proofs, {} tampered proofs agree",
@@ -225,16 +214,36 @@ fn solidity_verifier_matches_rust_on_spec_suite_invocations() {
     assert!(invocations > 1000, "{invocations}");
 }
 
-/// Integer arguments of an invocation, `None` if any is not an integer.
-fn int_args(args: &[wast::WastArg<'_>]) -> Option<Vec<u64>> {
-    use wast::core::WastArgCore;
-    args.iter()
-        .map(|a| match a {
-            wast::WastArg::Core(WastArgCore::I32(v)) => Some(*v as u32 as u64),
-            wast::WastArg::Core(WastArgCore::I64(v)) => Some(*v as u64),
-            _ => None,
-        })
-        .collect()
+/// The Solidity verifier on the ML guest: a sample of the steps of one Fashion-MNIST
+/// inference (the first ones, then every 7919th, and the last), with tampering.
+#[test]
+fn solidity_verifier_matches_rust_on_a_model_inference() {
+    let image_path = repo_root().join("guest-ml/models/fmnist-mlp.opml");
+    let image = std::fs::read(&image_path).expect("the committed model image is readable");
+    let input: Vec<u8> = (0..784).map(|i| ((i * 13 + i / 28) % 128) as u8).collect();
+    let machine = guest::load(GUEST_WASM, &image, &input).expect("the guest loads");
+    let mut trace = Trace::record(machine, 1 << 16, u64::MAX, |_| true).expect("records");
+    let total = trace.total_steps();
+    let mut evm = EvmVerifier::deploy().expect("deploys");
+    let mut t = Tally::default();
+    for n in (0..64).chain((64..total).step_by(7919)).chain([total - 1]) {
+        let pre = trace.root_at(n);
+        let proof = trace
+            .prove(n)
+            .unwrap_or_else(|e| panic!("guest step {n}: {e}"));
+        let what = format!("guest step {n}");
+        let (rejected, _) = agree(&mut evm, &pre, &proof.bytes, &what);
+        assert!(!rejected, "{what}: valid proof rejected");
+        t.proofs += 1;
+        if n % 16 == 0 {
+            tamper(&mut evm, &pre, &proof.bytes, &what, &mut t);
+        }
+    }
+    eprintln!(
+        "guest: {} proofs, {} tampered proofs agree",
+        t.proofs, t.tampered
+    );
+    assert!(t.proofs > 300, "{}", t.proofs);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! function index only in the code section. Small mutants that load are instantiated,
 //! which must not panic either.
 
-use opml_tests::spec_suite;
+use opml_tests::{spec_suite, Rng};
 use opml_vm::module::Limits;
 use opml_vm::{Config, LoadError, LoadOptions, Machine, Module};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -14,22 +14,6 @@ use wast::{QuoteWat, Wast, WastDirective};
 /// Mutants per module.
 const MUTANTS: u64 = 200;
 
-/// xorshift64*: a fixed, seedable sequence, so a failure names a reproducible mutant.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// One to four random edits.
 fn mutate(bytes: &mut Vec<u8>, rng: &mut Rng) {
     for _ in 0..1 + rng.below(4) {
@@ -37,7 +21,7 @@ fn mutate(bytes: &mut Vec<u8>, rng: &mut Rng) {
             return;
         }
         let at = rng.below(bytes.len());
-        let byte = rng.next() as u8;
+        let byte = rng.next_u64() as u8;
         match rng.below(10) {
             0..=2 => bytes[at] ^= 1 << (byte % 8),
             3..=4 => bytes[at] = byte,

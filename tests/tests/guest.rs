@@ -3,7 +3,7 @@
 
 use std::{fs, process::Command};
 
-use opml_guest_ml::smoke;
+use opml_guest_ml::abi;
 use opml_tests::{build_guest, guest_wasm, run_in_repo};
 use wasmparser::{Validator, WasmFeatures};
 
@@ -108,31 +108,48 @@ fn guest_uses_only_mvp_and_mutable_globals() {
 }
 
 #[test]
-fn guest_runs_in_wasmi() {
-    let engine = wasmi::Engine::default();
-    let module = wasmi::Module::new(&engine, guest()).expect("wasmi accepts the guest");
-    let mut store = wasmi::Store::new(&engine, ());
-    let instance = wasmi::Linker::<()>::new(&engine)
-        .instantiate_and_start(&mut store, &module)
-        .expect("instantiate the guest with no imports");
+fn committed_guest_wasm_is_the_fresh_build() {
+    let committed = opml_prover::guest::GUEST_WASM;
     assert!(
-        instance.get_memory(&store, "memory").is_some(),
-        "the guest must export its linear memory as \"memory\""
+        committed == guest(),
+        "guest-ml/guest.wasm ({} bytes) differs from a fresh build ({} bytes): run \
+         `bash scripts/build-guest.sh && cp target/guest/guest.wasm guest-ml/guest.wasm`",
+        committed.len(),
+        guest().len()
     );
-    let run = instance
-        .get_typed_func::<(), i32>(&store, "run")
-        .expect("the guest exports run() -> i32");
+}
 
-    let mut weights = vec![0i8; smoke::ROWS * smoke::COLS];
-    let mut input = vec![0i8; smoke::COLS];
-    let mut out = vec![0i32; smoke::ROWS];
-    let native = smoke::run(&mut weights, &mut input, &mut out).expect("standard shapes fit");
-
-    for call in 0..2 {
-        let in_wasm = run.call(&mut store, ()).expect("run() does not trap");
-        assert_eq!(
-            in_wasm, native,
-            "call {call}: wasmi returned {in_wasm:#010x}, native {native:#010x}"
-        );
+#[test]
+fn guest_has_no_float_opcode_and_fits_below_the_regions() {
+    let wasm = guest();
+    let mut pages = None;
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        match payload.expect("valid module") {
+            wasmparser::Payload::MemorySection(mems) => {
+                for m in mems {
+                    pages = Some(m.expect("memory type").initial);
+                }
+            }
+            wasmparser::Payload::CodeSectionEntry(body) => {
+                let mut ops = body.get_operators_reader().expect("operators");
+                while !ops.eof() {
+                    let (op, offset) = ops.read_with_offset().expect("operator");
+                    let name = format!("{op:?}");
+                    assert!(
+                        !name.starts_with("F32") && !name.starts_with("F64"),
+                        "float opcode {name} at offset {offset:#x}"
+                    );
+                }
+            }
+            _ => {}
+        }
     }
+    let pages = pages.expect("the guest defines a memory") as usize;
+    assert!(
+        pages * abi::PAGE <= abi::REGION_BASE,
+        "the guest declares {pages} pages, overlapping the regions at {:#x}",
+        abi::REGION_BASE
+    );
+    opml_vm::Module::load(wasm, opml_vm::LoadOptions { provable: true })
+        .expect("the provable profile (no floats) accepts the guest");
 }

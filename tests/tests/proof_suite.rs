@@ -2,8 +2,11 @@
 //! the steps of every invocation, `verify(prove(n))` must give the machine's root after
 //! step `n + 1`. Float steps are not provable and must be rejected as such.
 
+use opml_prover::guest::{self, GUEST_WASM};
 use opml_tests::spec_suite::{self, Event};
-use opml_vm::{verify, Config, Extern, InstanceId, LoadOptions, Machine, Module, ProofError};
+use opml_vm::{
+    verify, Config, Extern, InstanceId, LoadOptions, Machine, Module, ProofError, Trace,
+};
 use std::collections::{BTreeMap, HashMap};
 
 /// Steps proven at the start of every invocation; after that every `STRIDE`-th step
@@ -115,4 +118,42 @@ fn sampled_steps_of_every_spec_invocation_prove_and_verify() {
     assert!(tally.float_rejected > 300, "{}", tally.float_rejected);
     // Every integer, memory and control instruction of Wasm 1.0 + sign extension (108).
     assert!(tally.by_op.len() >= 108, "{:?}", tally.by_op.keys());
+}
+
+/// One Fashion-MNIST inference of the ML guest: the first steps, a dense sample across
+/// the run (every 997th step) and the last step are proven, verified, and checked
+/// against the trace's roots.
+#[test]
+fn sampled_steps_of_a_model_inference_prove_and_verify() {
+    let image_path = opml_tests::repo_root().join("guest-ml/models/fmnist-mlp.opml");
+    let image = std::fs::read(&image_path).expect("the committed model image is readable");
+    let input: Vec<u8> = (0..784).map(|i| ((i * 7 + i / 28) % 128) as u8).collect();
+    let machine = guest::load(GUEST_WASM, &image, &input).expect("the guest loads");
+    let mut trace = Trace::record(machine, 1 << 16, u64::MAX, |_| true).expect("records");
+    let total = trace.total_steps();
+    let mut by_op: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let sample = (0..200)
+        .chain((200..total).step_by(997))
+        .chain([total - 1, total]);
+    for n in sample {
+        let proof = trace
+            .prove(n)
+            .unwrap_or_else(|e| panic!("guest step {n}: {e}"));
+        let outcome = verify(&proof.bytes).unwrap_or_else(|e| panic!("guest step {n}: {e}"));
+        assert_eq!(
+            outcome.pre_root,
+            trace.root_at(n),
+            "guest step {n}: pre-root"
+        );
+        assert_eq!(
+            outcome.post_root,
+            trace.root_at(n + 1),
+            "guest step {n}: post-root"
+        );
+        *by_op
+            .entry(outcome.op.map_or("(stopped)", |op| op.name()))
+            .or_default() += 1;
+    }
+    eprintln!("guest proofs by instruction: {by_op:?}");
+    assert!(by_op.len() > 20, "{by_op:?}");
 }

@@ -295,8 +295,8 @@ fn section_name(p: &Payload<'_>) -> &'static str {
     }
 }
 
-/// Section names by section id.
-const SECTION_NAMES: [&str; 13] = [
+/// Section names by section id, as errors name them.
+pub const SECTION_NAMES: [&str; 13] = [
     "custom",
     "type",
     "import",

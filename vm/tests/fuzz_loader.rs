@@ -145,22 +145,10 @@ struct Section {
 }
 
 fn section_name(id: u8) -> &'static str {
-    const NAMES: [&str; 13] = [
-        "custom",
-        "type",
-        "import",
-        "function",
-        "table",
-        "memory",
-        "global",
-        "export",
-        "start",
-        "element",
-        "code",
-        "data",
-        "data count",
-    ];
-    NAMES.get(id as usize).copied().unwrap_or("unknown")
+    opml_vm::module::SECTION_NAMES
+        .get(id as usize)
+        .copied()
+        .unwrap_or("unknown")
 }
 
 /// The sections in order, the last possibly with an unreadable header.

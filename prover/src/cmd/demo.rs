@@ -2,17 +2,87 @@
 //! submitter that lies from some step on, an honest challenger, the dissection, the
 //! one-step proof on chain, and who won.
 
+use super::model::ModelArgs;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
+use opml_guest_ml::abi::{INPUT_ADDR, OUTPUT_ADDR, PAGE};
 use opml_prover::game::agent::{Action, Agent, AgentState, Role};
 use opml_prover::game::chain::Chain;
 use opml_prover::game::claims::{Behavior, Claims};
 use opml_prover::game::contracts::Params;
+use opml_prover::game::embedded::EmbeddedChain;
 use opml_prover::game::job::{Execution, Job};
+use opml_prover::game::rpc::RpcChain;
 use opml_prover::game::{story, toy};
-use opml_prover::interrupt;
-use std::path::Path;
+use opml_prover::{guest, interrupt};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+/// Arguments of `opml demo`.
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// How the submitter cheats.
+    #[arg(long, value_enum, default_value = "middle")]
+    cheat: Cheat,
+    /// Where the agents keep their state.
+    #[arg(long, default_value = "target/demo-state")]
+    state_dir: PathBuf,
+    /// Run against this JSON-RPC node (e.g. a Hardhat node) instead of the embedded
+    /// chain; its first three accounts play owner, submitter and challenger.
+    #[arg(long)]
+    rpc: Option<String>,
+}
+
+/// The committed Fashion-MNIST model and the Debian test images.
+const DEFAULT_MODEL: &str = "guest-ml/models/fmnist-mlp.opml";
+const DEFAULT_IMAGES: &str = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+
+/// `opml demo`.
+pub fn cmd_demo(a: &DemoArgs) -> Result<()> {
+    let mut model = ModelArgs {
+        model: a.model.model.clone(),
+        input: a.model.input.clone(),
+        index: a.model.index,
+        guest: a.model.guest.clone(),
+    };
+    if model.model.is_none()
+        && Path::new(DEFAULT_MODEL).exists()
+        && Path::new(DEFAULT_IMAGES).exists()
+    {
+        model.model = Some(DEFAULT_MODEL.into());
+        model.input = Some(DEFAULT_IMAGES.into());
+    }
+    let (job, input) = match &model.model {
+        Some(path) => {
+            let (wasm, image, input) = model.load()?;
+            let job = Job {
+                name: format!("{} on the ML guest", path.display()),
+                load: Box::new(move |input| {
+                    guest::load(&wasm, &image, input).map_err(|e| e.to_string())
+                }),
+                input_page: (INPUT_ADDR / PAGE) as u32,
+                output_page: (OUTPUT_ADDR / PAGE) as u32,
+            };
+            (job, input)
+        }
+        None => {
+            println!("no model given and {DEFAULT_MODEL} or {DEFAULT_IMAGES} missing: using the toy program");
+            (
+                toy::job(),
+                b"opml-wasm demo input: any bytes will do".to_vec(),
+            )
+        }
+    };
+    let mut chain: Box<dyn Chain> = match &a.rpc {
+        Some(url) => {
+            Box::new(RpcChain::connect(url).with_context(|| format!("connecting to {url}"))?)
+        }
+        None => Box::new(EmbeddedChain::new(3)),
+    };
+    run(chain.as_mut(), &job, &input, a.cheat, &a.state_dir)
+}
 
 /// How the demo's submitter cheats.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -184,12 +254,4 @@ pub fn run(
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-/// The demo's job: the toy checksum program over a fixed input.
-pub fn default_job() -> (Job, Vec<u8>) {
-    (
-        toy::job(),
-        b"opml-wasm demo input: any bytes will do".to_vec(),
-    )
 }

@@ -1,0 +1,52 @@
+//! The `opml` subcommands, one module per group; shared output helpers here.
+
+pub mod demo;
+pub mod model;
+pub mod module;
+pub mod proof;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use opml_vm::Machine;
+use serde_json::json;
+
+/// `0x`-prefixed lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(2 + 2 * bytes.len());
+    s.push_str("0x");
+    for b in bytes {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// A step-count spinner, hidden when `enabled` is false (JSON output).
+pub fn spinner(enabled: bool, what: &str) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {human_pos} steps ({per_sec})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// Describes the op at the machine's pc: name and Wasm byte offset.
+pub fn describe_pc(m: &Machine) -> serde_json::Value {
+    json!({
+        "pc": m.pc(),
+        "op": m.op_at(m.pc()).map(|op| op.name()),
+        "wasm_offset": m.wasm_offset(m.pc()),
+    })
+}
+
+/// Writes `bytes` to `path` through a temporary file, so a failure never leaves a
+/// half-written proof.
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}

@@ -1,0 +1,188 @@
+//! Subcommands on models: `infer`, `compile-model`, and `bench --model`.
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use opml_prover::guest::{self, Engine, GUEST_WASM};
+use opml_prover::{bench, compile, idx};
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Args)]
+/// Arguments of `opml compile-model`.
+pub struct CompileArgs {
+    /// Format of WEIGHTS (only `safetensors`).
+    #[arg(long, value_enum)]
+    pub from: WeightFormat,
+    /// The float weights.
+    pub weights: PathBuf,
+    /// Architecture description (JSON), see docs/model-image.md.
+    #[arg(long)]
+    pub arch: PathBuf,
+    /// Calibration images (IDX, optionally gzipped).
+    #[arg(long)]
+    pub calibrate: PathBuf,
+    /// How many calibration images to use.
+    #[arg(long, default_value_t = 1000)]
+    pub calibrate_count: usize,
+    /// How many of them the per-layer error report uses.
+    #[arg(long, default_value_t = 200)]
+    pub error_count: usize,
+    /// Where to write the image.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Test images (IDX) for a float vs integer accuracy report.
+    #[arg(long, requires = "test_labels")]
+    pub test_images: Option<PathBuf>,
+    /// Test labels (IDX).
+    #[arg(long, requires = "test_images")]
+    pub test_labels: Option<PathBuf>,
+}
+
+/// Weight file formats `compile-model` reads.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum WeightFormat {
+    /// safetensors, F32 tensors.
+    Safetensors,
+}
+
+#[derive(Args)]
+/// A model image, an input and the guest to run them on.
+pub struct ModelArgs {
+    /// Model image (from `opml compile-model`).
+    #[arg(long, requires = "input")]
+    pub model: Option<PathBuf>,
+    /// Input: raw int8 bytes, or an IDX image file (gzipped or not) with --index.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Which image of an IDX input file (pixels become `pixel >> 1`).
+    #[arg(long, default_value_t = 0)]
+    pub index: usize,
+    /// Guest module to use instead of the built-in guest-ml/guest.wasm.
+    #[arg(long)]
+    pub guest: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    /// (guest bytes, image bytes, input bytes).
+    pub fn load(&self) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+        let read =
+            |p: &PathBuf| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
+        let guest = match &self.guest {
+            Some(p) => read(p)?,
+            None => GUEST_WASM.to_vec(),
+        };
+        let model = self.model.as_ref().context("--model is required")?;
+        let input_path = self.input.as_ref().context("--input is required")?;
+        let raw = read(input_path)?;
+        let input = if idx::looks_like_idx(&raw) {
+            let images = idx::Idx::decode(input_path, &raw)?;
+            let px = images.item(self.index).with_context(|| {
+                format!(
+                    "{}: no image {} (it has {})",
+                    input_path.display(),
+                    self.index,
+                    images.len()
+                )
+            })?;
+            idx::pixels_to_input(px)
+        } else {
+            raw
+        };
+        Ok((guest, read(model)?, input))
+    }
+}
+
+/// `opml infer`.
+pub fn cmd_infer(m: &ModelArgs, engine: Engine, json: bool) -> Result<()> {
+    let (guest_wasm, image, input) = m.load()?;
+    let start = std::time::Instant::now();
+    let (out, steps) = guest::run(engine, &guest_wasm, &image, &input)?;
+    let seconds = start.elapsed().as_secs_f64();
+    if json {
+        println!(
+            "{}",
+            json!({"class": out.class, "logits": out.logits, "probs_q16": out.probs,
+                   "engine": format!("{engine:?}").to_lowercase(), "steps": steps, "seconds": seconds})
+        );
+        return Ok(());
+    }
+    let probs: Vec<String> = out
+        .probs
+        .iter()
+        .map(|&p| format!("{:.3}", f64::from(p) / 65536.0))
+        .collect();
+    println!("class:   {}", out.class);
+    println!("logits:  {:?}", out.logits);
+    println!("softmax: [{}]", probs.join(", "));
+    if let Some(steps) = steps {
+        println!("steps:   {steps}");
+    }
+    println!("time:    {seconds:.3} s ({engine:?})");
+    Ok(())
+}
+
+/// `opml compile-model`.
+pub fn cmd_compile(c: &CompileArgs) -> Result<()> {
+    let (weights, arch, out, error_count) = (&c.weights, &c.arch, &c.out, c.error_count);
+    // safetensors is the only format so far; the match fails to compile when one is added.
+    match c.from {
+        WeightFormat::Safetensors => {}
+    }
+    let compiled = compile::compile(weights, arch, &c.calibrate, c.calibrate_count, error_count)?;
+    println!("per-layer quantization error (relative RMS, {error_count} calibration images):");
+    println!(
+        "  {:<3} {:<12} {:>10} {:>12} {:>12}",
+        "#", "stage", "weights", "activation", "scale"
+    );
+    for (i, s) in compiled.stages.iter().enumerate() {
+        let w = s
+            .weight_error
+            .map_or("-".to_string(), |e| format!("{:.4}", e));
+        println!(
+            "  {i:<3} {:<12} {w:>10} {:>12.4} {:>12.3e}",
+            s.name, s.activation_error, s.scale
+        );
+    }
+    std::fs::write(out, &compiled.image)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    println!("wrote {} ({} bytes)", out.display(), compiled.image.len());
+    if let Some((images, labels)) = c.test_images.as_ref().zip(c.test_labels.as_ref()) {
+        let acc = compile::accuracy(weights, arch, &compiled.image, images, labels)?;
+        println!(
+            "float model accuracy:   {:.2} % ({} images)",
+            100.0 * acc.float,
+            acc.images
+        );
+        println!(
+            "integer model accuracy: {:.2} % (native runner)",
+            100.0 * acc.int
+        );
+    }
+    Ok(())
+}
+
+/// `opml bench --model`.
+pub fn cmd_bench_model(m: &ModelArgs, repeat: u32, json: bool) -> Result<()> {
+    let (guest_wasm, image, input) = m.load()?;
+    let r = bench::bench_model(&guest_wasm, &image, &input, repeat)?;
+    if json {
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        println!("class:            {}", r.class);
+        println!("steps:            {}", r.steps);
+        println!(
+            "step machine:     {:.4} s  ({:.1} M steps/s), load {:.4} s",
+            r.vm_seconds,
+            r.vm_steps_per_second / 1e6,
+            r.vm_load_seconds
+        );
+        println!("wasmi:            {:.4} s", r.wasmi_seconds);
+        println!("native:           {:.5} s", r.native_seconds);
+        println!("speed vs wasmi:   {:.3}x", r.speed_ratio_vs_wasmi);
+        println!("outputs agree:    {}", r.outputs_agree);
+    }
+    if !r.outputs_agree {
+        bail!("the engines disagree on the output");
+    }
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! `opml prove` and `opml verify` from the command line: a proof of a model inference
+//! step written by `prove` is accepted by `verify`, by the Rust verifier and the
+//! Solidity verifier alike with the same roots; a corrupted proof is rejected with the
+//! reason and exit status 1, and nothing is written when proving fails.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+fn opml(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_opml"))
+        .args(args)
+        .output()
+        .expect("run opml")
+}
+
+fn json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "opml failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object on stdout")
+}
+
+#[test]
+fn prove_then_verify_on_rust_and_evm_agree() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = dir.path().join("input.bin");
+    std::fs::write(&input, vec![50u8; 784]).expect("write input");
+    let proof = dir.path().join("step.proof");
+    let model = repo("guest-ml/models/fmnist-mlp.opml");
+    let (model, input_s, proof_s) = (
+        model.to_str().expect("utf-8"),
+        input.to_str().expect("utf-8"),
+        proof.to_str().expect("utf-8"),
+    );
+    let proved = json(&opml(&[
+        "prove", "--model", model, "--input", input_s, "--step", "123457", "--out", proof_s,
+        "--json",
+    ]));
+    let verified = json(&opml(&["verify", proof_s, "--evm", "--json"]));
+    assert_eq!(verified["valid"], true);
+    assert_eq!(verified["pre_root"], proved["pre_root"]);
+    assert_eq!(verified["post_root"], proved["post_root"]);
+    assert_eq!(verified["op"], proved["op"]);
+    assert!(verified["evm_gas"]
+        .as_u64()
+        .is_some_and(|g| g > 21_000 && g < 300_000));
+
+    // A wrong --pre-root and a corrupted byte are both rejected, with the reason.
+    let wrong = format!("0x{}", "11".repeat(32));
+    let out = opml(&["verify", proof_s, "--pre-root", &wrong]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pre-state root"));
+    let mut bytes = std::fs::read(&proof).expect("read proof");
+    bytes[40] ^= 1;
+    std::fs::write(&proof, &bytes).expect("write proof");
+    let out = opml(&["verify", proof_s]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("proof rejected"));
+}
+
+#[test]
+fn prove_past_the_end_fails_without_writing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let proof = dir.path().join("never.proof");
+    let sum = repo("tests/data/sum.wat");
+    let out = opml(&[
+        "prove",
+        sum.to_str().expect("utf-8"),
+        "--invoke",
+        "sum",
+        "--args",
+        "i32:10",
+        "--step",
+        "100000",
+        "--out",
+        proof.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("past the end of the run"));
+    assert!(!proof.exists(), "a failed prove wrote {}", proof.display());
+}
