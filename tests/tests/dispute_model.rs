@@ -1,0 +1,105 @@
+//! The dispute protocol with the real ML guest and the committed Fashion-MNIST model on
+//! the embedded chain: the registry derives the guest's start root from the input bytes,
+//! the honest output is bound to the final root, and a submitter lying from the middle of
+//! the inference loses its bond to the challenger through a one-step proof.
+
+use alloy_primitives::U256;
+use opml_guest_ml::abi::{INPUT_ADDR, OUTPUT_ADDR, PAGE};
+use opml_prover::game::agent::{Action, Agent, AgentState, Role};
+use opml_prover::game::chain::Chain;
+use opml_prover::game::claims::{Behavior, Claims};
+use opml_prover::game::contracts::Params;
+use opml_prover::game::embedded::EmbeddedChain;
+use opml_prover::game::job::{Execution, Job};
+use opml_prover::game::story;
+use opml_prover::guest::{self, GUEST_WASM};
+use opml_tests::repo_root;
+
+fn job() -> Job {
+    let image = std::fs::read(repo_root().join("guest-ml/models/fmnist-mlp.opml"))
+        .expect("the committed model image");
+    Job {
+        name: "fashion-mnist".into(),
+        load: Box::new(move |input| {
+            guest::load(GUEST_WASM, &image, input).map_err(|e| e.to_string())
+        }),
+        input_page: (INPUT_ADDR / PAGE) as u32,
+        output_page: (OUTPUT_ADDR / PAGE) as u32,
+    }
+}
+
+fn input() -> Vec<u8> {
+    (0..784u32).map(|i| ((i * 7) % 128) as u8).collect()
+}
+
+#[test]
+fn cheating_submitter_loses_on_fashion_mnist() {
+    let job = job();
+    let input = input();
+    let exec = Execution::run(&job, &input, 1 << 14, |_| true).expect("inference runs");
+    let output = guest::Output::decode(&exec.final_state.output).expect("a model output");
+    assert_eq!(output.logits.len(), 10);
+    let mut chain = EmbeddedChain::new(3);
+    let accounts = chain.accounts();
+    let s = story::setup(
+        &mut chain,
+        accounts[0],
+        Params::default(),
+        &exec.layout,
+        &input,
+    )
+    .expect("setup");
+    assert_eq!(
+        s.start_root, exec.start_root,
+        "registry derives the guest's start root"
+    );
+    let steps = exec.steps;
+    let mut agents = Vec::new();
+    for (i, role, behavior) in [
+        (1, Role::Submitter, Behavior::LieFrom(steps / 2)),
+        (2, Role::Challenger, Behavior::Honest),
+    ] {
+        let exec = Execution::run(&job, &input, 1 << 14, |_| true).expect("inference runs");
+        let claims = Claims::new(exec, behavior, job.output_page).expect("claims");
+        let state = AgentState {
+            role,
+            behavior,
+            silent: false,
+            request: s.request,
+            input: input.clone(),
+            game: None,
+            acted: false,
+            done: false,
+        };
+        agents.push(Agent::new(accounts[i], s.deployment, state, claims, None).expect("agent"));
+    }
+    let [sub, cha] = &mut agents[..] else {
+        unreachable!()
+    };
+    let mut actions = Vec::new();
+    story::drive(&mut chain, &mut [sub, cha], 1_800, 500, |i, a| {
+        actions.push((i, a.clone()))
+    })
+    .expect("the story ends");
+    assert!(
+        actions.contains(&(1, Action::Done { won: true })),
+        "{actions:?}"
+    );
+    let proved = actions.iter().find_map(|(_, a)| match a {
+        Action::Proved { step, gas, .. } => Some((*step, *gas)),
+        _ => None,
+    });
+    let (step, gas) = proved.expect("decided by a one-step proof");
+    assert_eq!(step + 1, steps / 2, "the first lying step is found");
+    assert!(gas < 300_000, "one-step gas {gas}");
+    let paid = story::settle(
+        &mut chain,
+        s.deployment.registry,
+        &[accounts[1], accounts[2]],
+    )
+    .expect("settle");
+    assert_eq!(
+        paid,
+        vec![U256::ZERO, U256::from(2 * Params::default().bond)]
+    );
+}
