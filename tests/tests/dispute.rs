@@ -177,6 +177,7 @@ fn start_and_final_roots_match_the_machine() {
 fn honest_result_finalizes_unchallenged() {
     let mut p = play(HONEST, HONEST);
     assert!(p.submitter_won);
+    assert!(p.actions.contains(&(1, Action::Agreed)));
     assert_eq!(p.status, RequestStatus::Finalized);
     assert!(!p
         .actions

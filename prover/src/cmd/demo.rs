@@ -165,6 +165,7 @@ fn tell(who: &str, a: &Action) {
             println!("{who}: the other side ran out of time (gas {gas})")
         }
         Action::Finalized { gas } => println!("{who}: window over, finalizes (gas {gas})"),
+        Action::Agreed => println!("{who}: the result matches its own run; it stays final"),
         Action::Done { won } => {
             println!("{who}: done, {}", if *won { "WON" } else { "lost" })
         }

@@ -98,6 +98,8 @@ pub enum Action {
         /// Gas used.
         gas: u64,
     },
+    /// Challenger: the result matched its own run and became final unchallenged.
+    Agreed,
     /// The agent's part is over.
     Done {
         /// Whether its side won (or its result stands).
@@ -163,7 +165,7 @@ impl Agent {
             Role::Submitter => self.poll_submitter(chain)?,
             Role::Challenger => self.poll_challenger(chain)?,
         };
-        if let Some(Action::Done { .. }) = action {
+        if let Some(Action::Done { .. } | Action::Agreed) = action {
             self.state.done = true;
         }
         if action.is_some() {
@@ -223,8 +225,9 @@ impl Agent {
                 gas: receipt.gas_used,
             }));
         }
-        if matches!(r.status, RequestStatus::Finalized) || (!open && !self.state.acted) {
-            return Ok(Some(Action::Done { won: false }));
+        // Not in a game: we never challenged this result.
+        if r.status == RequestStatus::Finalized {
+            return Ok(Some(Action::Agreed));
         }
         Ok(None)
     }
