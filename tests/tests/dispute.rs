@@ -2,7 +2,7 @@
 //! final roots as the step machine; an honest result finalizes; every kind of cheating
 //! submitter is challenged and loses its bond; a false challenger loses; a silent party
 //! loses on time; bonds are conserved; nobody finalizes twice or moves out of turn; an
-//! agent resumes from its saved state.
+//! agent resumes from its saved state; the contracts fit EIP-170.
 
 use alloy_primitives::{Address, U256};
 use opml_prover::game::agent::{Action, Agent, AgentState, Role};
@@ -152,6 +152,17 @@ fn assert_challenger_wins(submitter: Behavior) {
             .any(|(_, a)| matches!(a, Action::Proved { .. })),
         "decided by a one-step proof"
     );
+}
+
+#[test]
+fn contracts_fit_eip_170() {
+    use opml_prover::evm::MAX_CODE_SIZE;
+    for (name, code) in [
+        ("Registry", &Registry::DEPLOYED_BYTECODE),
+        ("DisputeGame", &DisputeGame::DEPLOYED_BYTECODE),
+    ] {
+        assert!(code.len() <= MAX_CODE_SIZE, "{name}: {} bytes", code.len());
+    }
 }
 
 #[test]

@@ -144,11 +144,6 @@ impl Agent {
         Ok(store::load(path)?)
     }
 
-    /// The claims the agent plays with.
-    pub fn claims(&mut self) -> &mut Claims {
-        &mut self.claims
-    }
-
     fn save(&self) -> Result<(), GameError> {
         if let Some(p) = &self.path {
             store::save(p, &self.state)?;
