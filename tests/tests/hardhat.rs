@@ -1,13 +1,13 @@
 //! The dispute story over JSON-RPC against a real Hardhat 2 node, started and stopped by
 //! the test (`arbiter-sol/node_modules/.bin/hardhat node`; run `scripts/setup.sh` first):
 //! a cheating submitter is challenged and loses its bond; an honest result finalizes
-//! after the window; the registry ends holding nothing.
+//! after the window and cannot be finalized twice; the registry ends holding nothing.
 
 use alloy_primitives::U256;
 use opml_prover::game::agent::{Action, Agent, AgentState, Role};
-use opml_prover::game::chain::Chain;
+use opml_prover::game::chain::{Chain, ChainError};
 use opml_prover::game::claims::{Behavior, Claims};
-use opml_prover::game::contracts::Params;
+use opml_prover::game::contracts::{describe_revert, Params, Registry};
 use opml_prover::game::job::Execution;
 use opml_prover::game::onchain::{self, RequestStatus};
 use opml_prover::game::rpc::RpcChain;
@@ -89,10 +89,10 @@ fn agent(chain: &RpcChain, s: &story::Setup, i: usize, role: Role, b: Behavior) 
     Agent::new(chain.accounts()[i], s.deployment, state, claims, None).expect("agent")
 }
 
-fn story(
-    chain: &mut RpcChain,
-    cheat: Behavior,
-) -> (Vec<(usize, Action)>, RequestStatus, Vec<U256>) {
+/// A story's setup, moves, final request status and payouts.
+type Told = (story::Setup, Vec<(usize, Action)>, RequestStatus, Vec<U256>);
+
+fn story(chain: &mut RpcChain, cheat: Behavior) -> Told {
     let exec = Execution::run(&toy::job(), INPUT, 64, |_| true).expect("toy runs");
     let owner = chain.accounts()[0];
     let s = story::setup(chain, owner, Params::default(), &exec.layout, INPUT).expect("setup");
@@ -114,7 +114,7 @@ fn story(
     let status = onchain::request(chain, s.deployment.registry, s.request)
         .expect("request")
         .status;
-    (actions, status, paid)
+    (s, actions, status, paid)
 }
 
 #[test]
@@ -127,7 +127,7 @@ fn dispute_story_on_hardhat() {
     let n = Execution::run(&toy::job(), INPUT, 64, |_| true)
         .unwrap()
         .steps;
-    let (actions, status, paid) = story(&mut chain, Behavior::LieFrom(n / 2));
+    let (_, actions, status, paid) = story(&mut chain, Behavior::LieFrom(n / 2));
     eprintln!(
         "cheating submitter on hardhat: {:.2} s",
         t.elapsed().as_secs_f64()
@@ -143,7 +143,7 @@ fn dispute_story_on_hardhat() {
     assert_eq!(paid, vec![U256::ZERO, bond * U256::from(2)]);
 
     let t = Instant::now();
-    let (actions, status, paid) = story(&mut chain, Behavior::Honest);
+    let (s, actions, status, paid) = story(&mut chain, Behavior::Honest);
     eprintln!(
         "honest submitter on hardhat: {:.2} s",
         t.elapsed().as_secs_f64()
@@ -154,4 +154,17 @@ fn dispute_story_on_hardhat() {
     );
     assert_eq!(status, RequestStatus::Finalized);
     assert_eq!(paid, vec![bond, U256::ZERO]);
+
+    // The node reports reverts as such: finalizing twice fails with the contract error.
+    let call = Registry::finalizeCall {
+        id: U256::from(s.request),
+    };
+    let from = chain.accounts()[1];
+    match onchain::send(&mut chain, from, s.deployment.registry, call, U256::ZERO) {
+        Err(ChainError::Reverted(data)) => {
+            let why = describe_revert(&data);
+            assert!(why.contains("WrongStatus"), "{why}");
+        }
+        other => panic!("finalizing twice: {other:?}"),
+    }
 }

@@ -1,0 +1,62 @@
+//! `opml demo` from the command line on the embedded chain with the Fashion-MNIST model:
+//! the lying submitter loses, the one-step proof names its instruction and gas, the
+//! honest run finalizes unchallenged, and each story stays under the 10 s target.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn demo(cheat: &str) -> (String, Duration) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let raw = dir.path().join("input.bin");
+    let bytes: Vec<u8> = (0..784u32).map(|i| (i % 97) as u8).collect();
+    std::fs::write(&raw, bytes).expect("write input");
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../guest-ml/models/fmnist-mlp.opml");
+    let t = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_opml"))
+        .args(["demo", "--cheat", cheat, "--model"])
+        .arg(&model)
+        .arg("--input")
+        .arg(&raw)
+        .arg("--state-dir")
+        .arg(dir.path())
+        .output()
+        .expect("run opml");
+    let elapsed = t.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        dir.path().join("challenger.json").exists(),
+        "agent state saved"
+    );
+    (stdout, elapsed)
+}
+
+#[test]
+fn demo_lying_submitter_loses() {
+    let (out, elapsed) = demo("middle");
+    assert!(out.contains("challenger: done, WON"), "{out}");
+    assert!(out.contains("submitter : done, lost"), "{out}");
+    assert!(out.contains("one-step proof of step"), "{out}");
+    assert!(
+        out.contains("payouts: submitter 0.0 ETH, challenger 2.0 ETH"),
+        "{out}"
+    );
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+}
+
+#[test]
+fn demo_honest_submitter_finalizes() {
+    let (out, elapsed) = demo("none");
+    assert!(out.contains("submitter : done, WON"), "{out}");
+    assert!(
+        out.contains("challenger: the result matches its own run"),
+        "{out}"
+    );
+    assert!(!out.contains("challenges"), "{out}");
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+}
