@@ -48,7 +48,7 @@ contract DisputeGame {
         uint64 lastMove;
         uint64 defenderClock;
         uint64 challengerClock;
-        bytes32[] roots;
+        bytes32 rootsHash;
     }
 
     /// The one-step verifier.
@@ -59,7 +59,8 @@ contract DisputeGame {
 
     /// A game began.
     event Started(uint256 indexed gameId, uint256 ref, uint64 steps);
-    /// The defender posted the roots at `points`.
+    /// The defender posted the roots at the inner `points` (only their hash is stored:
+    /// the challenger reads them from this event and hands them back to `pick`).
     event Dissected(uint256 indexed gameId, uint64[] points, bytes32[] roots);
     /// The challenger picked the segment `[lo, hi]`.
     event Picked(uint256 indexed gameId, uint64 lo, uint64 hi);
@@ -121,7 +122,8 @@ contract DisputeGame {
         }
     }
 
-    /// @notice The public state of a game (the roots of the current round excluded).
+    /// @notice The public state of a game (the roots of the current round are in its
+    /// latest `Dissected` event).
     function info(uint256 gameId)
         external
         view
@@ -155,33 +157,29 @@ contract DisputeGame {
         );
     }
 
-    /// @notice The inner roots the defender posted this round.
-    function roots(uint256 gameId) external view returns (bytes32[] memory) {
-        return games[gameId].roots;
-    }
-
     /// @notice Defender: the roots at the inner points of `points(gameId)`.
     function dissect(uint256 gameId, bytes32[] calldata inner) external {
         Game storage g = _move(gameId, Turn.Defender);
         uint64[] memory p = points(gameId);
         if (inner.length != p.length - 2) revert BadMove();
-        g.roots = inner;
+        g.rootsHash = keccak256(abi.encodePacked(inner));
         g.turn = Turn.Challenger;
         emit Dissected(gameId, p, inner);
     }
 
     /// @notice Challenger: the segment `index` (between points `index` and `index + 1`),
-    /// whose start it agrees with and whose end it disputes.
-    function pick(uint256 gameId, uint256 index) external {
+    /// whose start it agrees with and whose end it disputes; `inner` are the roots the
+    /// defender posted this round (from its `Dissected` event).
+    function pick(uint256 gameId, uint256 index, bytes32[] calldata inner) external {
         Game storage g = _move(gameId, Turn.Challenger);
         if (g.hi - g.lo == 1) revert BadMove();
+        if (keccak256(abi.encodePacked(inner)) != g.rootsHash) revert BadMove();
         uint64[] memory p = points(gameId);
         if (index + 1 >= p.length) revert BadMove();
-        if (index > 0) g.loRoot = g.roots[index - 1];
-        if (index + 2 < p.length) g.hiRoot = g.roots[index];
+        if (index > 0) g.loRoot = inner[index - 1];
+        if (index + 2 < p.length) g.hiRoot = inner[index];
         g.lo = p[index];
         g.hi = p[index + 1];
-        delete g.roots;
         g.turn = g.hi - g.lo == 1 ? Turn.Challenger : Turn.Defender;
         emit Picked(gameId, g.lo, g.hi);
     }

@@ -310,6 +310,7 @@ fn moves_out_of_turn_revert() {
     let pick = alloy_sol_types::SolCall::abi_encode(&DisputeGame::pickCall {
         gameId: U256::ZERO,
         index: U256::ZERO,
+        inner: Vec::new(),
     });
     reverts(&mut chain, accounts[2], pick.clone());
     let dissect = alloy_sol_types::SolCall::abi_encode(&DisputeGame::dissectCall {
@@ -329,7 +330,9 @@ fn moves_out_of_turn_revert() {
     let r = onchain::send(&mut chain, accounts[3], registry, call, U256::from(BOND));
     assert!(matches!(r, Err(ChainError::Reverted(_))), "{r:?}");
     sub.poll(&mut chain).unwrap(); // dissect: now the challenger's turn
-    reverts(&mut chain, accounts[1], pick);
+    reverts(&mut chain, accounts[1], pick.clone());
+    // The challenger cannot pick against roots the defender did not post.
+    reverts(&mut chain, accounts[2], pick);
 }
 
 #[test]

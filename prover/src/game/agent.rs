@@ -310,6 +310,7 @@ impl Agent {
                 let call = DisputeGame::pickCall {
                     gameId: U256::from(g),
                     index: U256::from(index),
+                    inner: posted.iter().map(|r| FixedBytes(*r)).collect(),
                 };
                 onchain::send(chain, self.me, at, call, U256::ZERO)?
             }

@@ -1,7 +1,7 @@
 //! The chain the agents talk to: one trait, two backends (the embedded revm in
 //! [`super::embedded`], JSON-RPC in [`super::rpc`]).
 
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{Address, Log, B256, U256};
 
 /// Why a chain operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -52,4 +52,6 @@ pub trait Chain {
     fn advance(&mut self, seconds: u64) -> Result<(), ChainError>;
     /// Balance of `who` in wei.
     fn balance(&mut self, who: Address) -> Result<U256, ChainError>;
+    /// The logs emitted by `address` whose first topics are `topics`, oldest first.
+    fn logs(&mut self, address: Address, topics: &[B256]) -> Result<Vec<Log>, ChainError>;
 }

@@ -3,7 +3,7 @@
 //! sets.
 
 use super::chain::{Chain, ChainError, Receipt};
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{Address, Log, B256, U256};
 use revm::{
     context::{
         result::{ExecutionResult, Output},
@@ -29,6 +29,7 @@ pub struct EmbeddedChain {
     accounts: Vec<Address>,
     time: u64,
     block: u64,
+    logs: Vec<Log>,
 }
 
 impl EmbeddedChain {
@@ -59,6 +60,7 @@ impl EmbeddedChain {
             accounts,
             time: GENESIS_TIME,
             block: 1,
+            logs: Vec::new(),
         }
     }
 
@@ -68,9 +70,12 @@ impl EmbeddedChain {
         if commit {
             self.block += 1;
             self.time += 1;
-            self.evm
+            let result = self
+                .evm
                 .transact_commit(tx)
-                .map_err(|e| ChainError::Backend(e.to_string()))
+                .map_err(|e| ChainError::Backend(e.to_string()))?;
+            self.logs.extend_from_slice(result.logs());
+            Ok(result)
         } else {
             self.evm
                 .transact(tx)
@@ -148,6 +153,15 @@ impl Chain for EmbeddedChain {
     fn advance(&mut self, seconds: u64) -> Result<(), ChainError> {
         self.time += seconds;
         Ok(())
+    }
+
+    fn logs(&mut self, address: Address, topics: &[B256]) -> Result<Vec<Log>, ChainError> {
+        Ok(self
+            .logs
+            .iter()
+            .filter(|l| l.address == address && l.data.topics().starts_with(topics))
+            .cloned()
+            .collect())
     }
 
     fn balance(&mut self, who: Address) -> Result<U256, ChainError> {

@@ -2,8 +2,8 @@
 
 use super::chain::{Chain, ChainError, Receipt};
 use super::contracts::{DisputeGame, Registry};
-use alloy_primitives::{Address, U256};
-use alloy_sol_types::SolCall;
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::{SolCall, SolEvent};
 
 /// Runs a view call and decodes its result.
 pub fn view<C: SolCall>(
@@ -163,25 +163,29 @@ pub fn game(chain: &mut dyn Chain, at: Address, id: u64) -> Result<GameView, Cha
     })
 }
 
-/// The points of the current round and the inner roots posted for it.
+/// The points of the current round and the inner roots posted for it (from the game's
+/// latest `Dissected` event; none before the defender's move).
 pub fn round(
     chain: &mut dyn Chain,
     at: Address,
     id: u64,
 ) -> Result<(Vec<u64>, Vec<[u8; 32]>), ChainError> {
-    let points = view(
-        chain,
-        at,
-        DisputeGame::pointsCall {
-            gameId: U256::from(id),
-        },
-    )?;
-    let roots = view(
-        chain,
-        at,
-        DisputeGame::rootsCall {
-            gameId: U256::from(id),
-        },
-    )?;
-    Ok((points, roots.into_iter().map(|r| r.0).collect()))
+    let call = DisputeGame::pointsCall {
+        gameId: U256::from(id),
+    };
+    let points = view(chain, at, call)?;
+    let topics = [
+        DisputeGame::Dissected::SIGNATURE_HASH,
+        B256::from(U256::from(id)),
+    ];
+    let roots = match chain.logs(at, &topics)?.last() {
+        Some(log) => DisputeGame::Dissected::decode_log_data(&log.data)
+            .map_err(|e| ChainError::Backend(format!("bad Dissected event: {e}")))?
+            .roots
+            .into_iter()
+            .map(|r| r.0)
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok((points, roots))
 }

@@ -4,9 +4,9 @@
 
 use super::chain::{Chain, ChainError, Receipt};
 use alloy::network::TransactionBuilder;
-use alloy::primitives::{Address, Bytes, U256};
+use alloy::primitives::{Address, Bytes, Log, B256, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
-use alloy::rpc::types::TransactionRequest;
+use alloy::rpc::types::{Filter, TransactionRequest};
 use alloy::transports::{RpcError, TransportErrorKind};
 
 /// A chain behind a JSON-RPC endpoint.
@@ -127,6 +127,25 @@ impl Chain for RpcChain {
                 .map_err(rpc_error)
         })?;
         Ok(())
+    }
+
+    fn logs(&mut self, address: Address, topics: &[B256]) -> Result<Vec<Log>, ChainError> {
+        let mut filter = Filter::new().address(address).from_block(0);
+        if let Some(&t) = topics.first() {
+            filter = filter.event_signature(t);
+        }
+        if let Some(&t) = topics.get(1) {
+            filter = filter.topic1(t);
+        }
+        let logs = self
+            .rt
+            .block_on(async { self.provider.get_logs(&filter).await })
+            .map_err(rpc_error)?;
+        Ok(logs
+            .into_iter()
+            .map(|l| l.inner)
+            .filter(|l| l.data.topics().starts_with(topics))
+            .collect())
     }
 
     fn balance(&mut self, who: Address) -> Result<U256, ChainError> {
