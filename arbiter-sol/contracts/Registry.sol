@@ -144,8 +144,9 @@ contract Registry is IGameOwner {
     }
 
     /// @notice Posts a result with the bond. `prefix`, `pages`, `limit` are the final
-    /// state's fields, `outputPath` the output page's sibling path in its memory tree. A
-    /// halted result's output is read from the output page; a trapped one has none.
+    /// state's fields, `outputPath` the output page's sibling path in its memory tree. The
+    /// status must be halted or trapped; either way `output` is what the output page
+    /// holds (a trapped run's is normally empty).
     function submit(
         uint256 id,
         bytes calldata output,
@@ -160,7 +161,7 @@ contract Registry is IGameOwner {
         if (msg.value != bond) revert WrongBond();
         if (steps == 0 || prefix.length < 2) revert BadFinalState();
         uint8 status = uint8(prefix[1]);
-        if (status != STATUS_HALTED && !(status == STATUS_TRAPPED && output.length == 0)) {
+        if (status != STATUS_HALTED && status != STATUS_TRAPPED) {
             revert BadFinalState();
         }
         Model storage m = models[r.model];

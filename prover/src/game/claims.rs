@@ -70,7 +70,6 @@ impl Claims {
                 let mut f = exec.state_after(k - 1, output_page)?;
                 f.prefix[1] = 2;
                 f.prefix[2] = Trap::Unreachable.code();
-                f.output.clear();
                 (k, f)
             }
         };

@@ -32,13 +32,19 @@ const WAT: &str = r#"(module
 
 /// Loads the toy program with `input` in its input region.
 pub fn load(input: &[u8]) -> Result<Machine, String> {
+    load_wat(WAT, input)
+}
+
+/// Loads a text-format program exporting `memory` and `run`, with `input` in the input
+/// region (page [`INPUT_PAGE`]), ready to invoke `run`.
+pub fn load_wat(wat: &str, input: &[u8]) -> Result<Machine, String> {
     if input.len() > super::layout::REGION_CAPACITY {
         return Err(format!(
             "input of {} bytes does not fit a page",
             input.len()
         ));
     }
-    let bytes = wat::parse_str(WAT).map_err(|e| e.to_string())?;
+    let bytes = wat::parse_str(wat).map_err(|e| e.to_string())?;
     let module = Module::load(&bytes, LoadOptions { provable: true }).map_err(|e| e.to_string())?;
     let mut m = Machine::new(Config::default());
     let id = m.instantiate(&module).map_err(|e| e.to_string())?;
@@ -49,7 +55,7 @@ pub fn load(input: &[u8]) -> Result<Machine, String> {
     let (Some(Extern::Memory(mem)), Some(Extern::Func(run))) =
         (exports.get("memory").copied(), exports.get("run").copied())
     else {
-        return Err("the toy program lacks `memory` or `run`".into());
+        return Err("the program lacks `memory` or `run`".into());
     };
     let region = [&(input.len() as u32).to_le_bytes()[..], input].concat();
     m.memory_mut(mem)

@@ -1,0 +1,80 @@
+//! An honest run that traps after writing part of its output: the submitter posts the
+//! trapped final state with what the output page holds, the honest challenger agrees,
+//! and the result finalizes.
+
+use opml_prover::game::agent::{Action, Agent, AgentState, Role};
+use opml_prover::game::chain::Chain;
+use opml_prover::game::claims::{Behavior, Claims};
+use opml_prover::game::contracts::Params;
+use opml_prover::game::embedded::EmbeddedChain;
+use opml_prover::game::job::{Execution, Job};
+use opml_prover::game::onchain::{self, RequestStatus};
+use opml_prover::game::{story, toy};
+
+const TRAPPING: &str = r#"(module
+  (memory (export "memory") 258)
+  (func (export "run") (result i32)
+    (i32.store (i32.const 0x1010000) (i32.const 4))
+    (i32.store (i32.const 0x1010004) (i32.load (i32.const 0x1000004)))
+    unreachable))"#;
+
+fn job() -> Job {
+    Job {
+        name: "trapping".into(),
+        load: Box::new(|input| toy::load_wat(TRAPPING, input)),
+        input_page: toy::INPUT_PAGE,
+        output_page: toy::OUTPUT_PAGE,
+    }
+}
+
+#[test]
+fn honest_trapped_result_finalizes() {
+    let input = b"trap";
+    let exec = Execution::run(&job(), input, 16, |_| true).expect("runs");
+    assert_eq!(exec.final_state.status(), 2, "the run traps");
+    assert_eq!(
+        exec.final_state.output, b"trap",
+        "partial output on the page"
+    );
+    let mut chain = EmbeddedChain::new(3);
+    let accounts = chain.accounts();
+    let s = story::setup(
+        &mut chain,
+        accounts[0],
+        Params::default(),
+        &exec.layout,
+        input,
+    )
+    .expect("setup");
+    let mut agents = Vec::new();
+    for (i, role) in [(1, Role::Submitter), (2, Role::Challenger)] {
+        let exec = Execution::run(&job(), input, 16, |_| true).expect("runs");
+        let claims = Claims::new(exec, Behavior::Honest, toy::OUTPUT_PAGE).expect("claims");
+        let state = AgentState {
+            role,
+            behavior: Behavior::Honest,
+            silent: false,
+            request: s.request,
+            input: input.to_vec(),
+            game: None,
+            acted: false,
+            done: false,
+        };
+        agents.push(Agent::new(accounts[i], s.deployment, state, claims, None).expect("agent"));
+    }
+    let [sub, cha] = &mut agents[..] else {
+        unreachable!()
+    };
+    let mut actions = Vec::new();
+    story::drive(&mut chain, &mut [sub, cha], 1_800, 100, |i, a| {
+        actions.push((i, a.clone()))
+    })
+    .expect("the story ends");
+    assert!(
+        actions.contains(&(0, Action::Done { won: true })),
+        "{actions:?}"
+    );
+    assert!(actions.contains(&(1, Action::Agreed)), "{actions:?}");
+    let r = onchain::request(&mut chain, s.deployment.registry, s.request).expect("request");
+    assert_eq!(r.status, RequestStatus::Finalized);
+}
