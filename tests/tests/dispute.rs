@@ -43,6 +43,8 @@ fn agent(
 ) -> Agent {
     let claims = Claims::new(execution(), p.behavior, toy::OUTPUT_PAGE).expect("claims");
     let state = AgentState {
+        me: chain.accounts()[i],
+        deployment: setup.deployment,
         role,
         behavior: p.behavior,
         silent: p.silent,
@@ -52,7 +54,7 @@ fn agent(
         acted: false,
         done: false,
     };
-    Agent::new(chain.accounts()[i], setup.deployment, state, claims, path).expect("agent")
+    Agent::new(state, claims, path).expect("agent")
 }
 
 struct Played {
@@ -368,19 +370,15 @@ fn agents_resume_from_saved_state() {
         cha.poll(&mut chain).unwrap();
     }
     drop((sub, cha));
+    let accounts = chain.accounts();
     let resume = |path: PathBuf, i: usize| {
         let state = Agent::load_state(&path).unwrap();
         assert!(state.acted && state.game.is_some(), "{state:?}");
+        assert_eq!(state.me, accounts[i]);
+        assert_eq!(state.deployment, setup.deployment);
         let exec = Execution::run(&toy::job(), &state.input, INTERVAL, |_| true).unwrap();
         let claims = Claims::new(exec, state.behavior, toy::OUTPUT_PAGE).unwrap();
-        Agent::new(
-            chain.accounts()[i],
-            setup.deployment,
-            state,
-            claims,
-            Some(path),
-        )
-        .unwrap()
+        Agent::new(state, claims, Some(path)).unwrap()
     };
     let mut sub = resume(sub_path, 1);
     let mut cha = resume(cha_path, 2);

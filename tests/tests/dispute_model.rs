@@ -62,6 +62,8 @@ fn cheating_submitter_loses_on_fashion_mnist() {
         let exec = Execution::run(&job, &input, 1 << 14, |_| true).expect("inference runs");
         let claims = Claims::new(exec, behavior, job.output_page).expect("claims");
         let state = AgentState {
+            me: accounts[i],
+            deployment: s.deployment,
             role,
             behavior,
             silent: false,
@@ -71,7 +73,7 @@ fn cheating_submitter_loses_on_fashion_mnist() {
             acted: false,
             done: false,
         };
-        agents.push(Agent::new(accounts[i], s.deployment, state, claims, None).expect("agent"));
+        agents.push(Agent::new(state, claims, None).expect("agent"));
     }
     let [sub, cha] = &mut agents[..] else {
         unreachable!()

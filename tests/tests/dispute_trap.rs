@@ -51,6 +51,8 @@ fn honest_trapped_result_finalizes() {
         let exec = Execution::run(&job(), input, 16, |_| true).expect("runs");
         let claims = Claims::new(exec, Behavior::Honest, toy::OUTPUT_PAGE).expect("claims");
         let state = AgentState {
+            me: accounts[i],
+            deployment: s.deployment,
             role,
             behavior: Behavior::Honest,
             silent: false,
@@ -60,7 +62,7 @@ fn honest_trapped_result_finalizes() {
             acted: false,
             done: false,
         };
-        agents.push(Agent::new(accounts[i], s.deployment, state, claims, None).expect("agent"));
+        agents.push(Agent::new(state, claims, None).expect("agent"));
     }
     let [sub, cha] = &mut agents[..] else {
         unreachable!()

@@ -77,6 +77,8 @@ fn agent(chain: &RpcChain, s: &story::Setup, i: usize, role: Role, b: Behavior) 
     let exec = Execution::run(&toy::job(), INPUT, 64, |_| true).expect("toy runs");
     let claims = Claims::new(exec, b, toy::OUTPUT_PAGE).expect("claims");
     let state = AgentState {
+        me: chain.accounts()[i],
+        deployment: s.deployment,
         role,
         behavior: b,
         silent: false,
@@ -86,7 +88,7 @@ fn agent(chain: &RpcChain, s: &story::Setup, i: usize, role: Role, b: Behavior) 
         acted: false,
         done: false,
     };
-    Agent::new(chain.accounts()[i], s.deployment, state, claims, None).expect("agent")
+    Agent::new(state, claims, None).expect("agent")
 }
 
 /// A story's setup, moves, final request status and payouts.

@@ -228,6 +228,8 @@ pub fn run(
     ] {
         let claims = Claims::new(exec, behavior, job.output_page)?;
         let state = AgentState {
+            me,
+            deployment: setup.deployment,
             role,
             behavior,
             silent: false,
@@ -238,7 +240,7 @@ pub fn run(
             done: false,
         };
         let path = state_dir.join(name);
-        agents.push(Agent::new(me, setup.deployment, state, claims, Some(path))?);
+        agents.push(Agent::new(state, claims, Some(path))?);
     }
     let [sub, cha] = &mut agents[..] else {
         unreachable!("two agents were pushed");

@@ -24,6 +24,10 @@ pub enum Role {
 /// recomputed from the job and the input).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AgentState {
+    /// The agent's account.
+    pub me: Address,
+    /// The arbiter it talks to.
+    pub deployment: Deployment,
     /// The agent's side.
     pub role: Role,
     /// How it departs from the honest execution.
@@ -109,10 +113,6 @@ pub enum Action {
 
 /// A submitter or challenger.
 pub struct Agent {
-    /// Its account.
-    pub me: Address,
-    /// The arbiter it talks to.
-    pub deployment: Deployment,
     /// Its state (saved to `path`).
     pub state: AgentState,
     claims: Claims,
@@ -122,15 +122,11 @@ pub struct Agent {
 impl Agent {
     /// An agent with fresh state, saved to `path` when given.
     pub fn new(
-        me: Address,
-        deployment: Deployment,
         state: AgentState,
         claims: Claims,
         path: Option<PathBuf>,
     ) -> Result<Agent, GameError> {
         let agent = Agent {
-            me,
-            deployment,
             state,
             claims,
             path,
@@ -170,13 +166,13 @@ impl Agent {
     }
 
     fn registry(&self) -> Address {
-        self.deployment.registry
+        self.state.deployment.registry
     }
 
     fn poll_submitter(&mut self, chain: &mut dyn Chain) -> Result<Option<Action>, GameError> {
         let id = self.state.request;
         let r = onchain::request(chain, self.registry(), id)?;
-        let mine = r.submitter == self.me;
+        let mine = r.submitter == self.state.me;
         match r.status {
             RequestStatus::Open if !self.state.acted => self.submit(chain).map(Some),
             // Our result was removed: a challenger won.
@@ -184,7 +180,7 @@ impl Agent {
             RequestStatus::Finalized => Ok(Some(Action::Done { won: mine })),
             RequestStatus::Pending if mine && chain.now()? >= r.deadline => {
                 let call = Registry::finalizeCall { id: U256::from(id) };
-                let gas = onchain::send(chain, self.me, self.registry(), call, U256::ZERO)?;
+                let gas = onchain::send(chain, self.state.me, self.registry(), call, U256::ZERO)?;
                 Ok(Some(Action::Finalized { gas: gas.gas_used }))
             }
             RequestStatus::Challenged if mine => {
@@ -199,7 +195,7 @@ impl Agent {
         let id = self.state.request;
         let r = onchain::request(chain, self.registry(), id)?;
         if let Some(g) = self.state.game {
-            let view = onchain::game(chain, self.deployment.game, g)?;
+            let view = onchain::game(chain, self.state.deployment.game, g)?;
             if view.turn == Turn::Over {
                 return Ok(Some(Action::Done {
                     won: view.challenger_won,
@@ -211,7 +207,7 @@ impl Agent {
         if open && !self.state.acted && self.claims.disputes(&r.final_root, r.steps) {
             let bond = onchain::view(chain, self.registry(), Registry::bondCall {})?;
             let call = Registry::challengeCall { id: U256::from(id) };
-            let receipt = onchain::send(chain, self.me, self.registry(), call, bond)?;
+            let receipt = onchain::send(chain, self.state.me, self.registry(), call, bond)?;
             let r = onchain::request(chain, self.registry(), id)?;
             self.state.acted = true;
             self.state.game = Some(r.game);
@@ -239,7 +235,7 @@ impl Agent {
             limit: f.limit,
             outputPath: f.output_path.map(FixedBytes),
         };
-        let receipt = onchain::send(chain, self.me, self.registry(), call, bond)?;
+        let receipt = onchain::send(chain, self.state.me, self.registry(), call, bond)?;
         self.state.acted = true;
         Ok(Action::Submitted {
             steps: self.claims.steps,
@@ -249,12 +245,12 @@ impl Agent {
 
     /// One move in game `g`, if it is ours (or the other side has run out of time).
     fn play(&mut self, chain: &mut dyn Chain, g: u64) -> Result<Option<Action>, GameError> {
-        let at = self.deployment.game;
+        let at = self.state.deployment.game;
         let view = onchain::game(chain, at, g)?;
         let my_turn = match (view.turn, self.state.role) {
             (Turn::Over, _) => return Ok(None),
-            (Turn::Defender, Role::Submitter) => view.defender == self.me,
-            (Turn::Challenger, Role::Challenger) => view.challenger == self.me,
+            (Turn::Defender, Role::Submitter) => view.defender == self.state.me,
+            (Turn::Challenger, Role::Challenger) => view.challenger == self.state.me,
             _ => false,
         };
         if !my_turn {
@@ -262,7 +258,7 @@ impl Agent {
                 let call = DisputeGame::timeoutCall {
                     gameId: U256::from(g),
                 };
-                let receipt = onchain::send(chain, self.me, at, call, U256::ZERO)?;
+                let receipt = onchain::send(chain, self.state.me, at, call, U256::ZERO)?;
                 return Ok(Some(Action::ClaimedTimeout {
                     gas: receipt.gas_used,
                 }));
@@ -284,7 +280,7 @@ impl Agent {
                     gameId: U256::from(g),
                     inner,
                 };
-                let gas = onchain::send(chain, self.me, at, call, U256::ZERO)?.gas_used;
+                let gas = onchain::send(chain, self.state.me, at, call, U256::ZERO)?.gas_used;
                 return Ok(Some(Action::Dissected {
                     lo: view.lo,
                     hi: view.hi,
@@ -298,7 +294,7 @@ impl Agent {
                     gameId: U256::from(g),
                     proof: proof.bytes.into(),
                 };
-                let gas = onchain::send(chain, self.me, at, call, U256::ZERO)?.gas_used;
+                let gas = onchain::send(chain, self.state.me, at, call, U256::ZERO)?.gas_used;
                 return Ok(Some(Action::Proved {
                     step: view.lo,
                     op: proof.outcome.op,
@@ -312,7 +308,7 @@ impl Agent {
                     index: U256::from(index),
                     inner: posted.iter().map(|r| FixedBytes(*r)).collect(),
                 };
-                onchain::send(chain, self.me, at, call, U256::ZERO)?
+                onchain::send(chain, self.state.me, at, call, U256::ZERO)?
             }
         };
         let after = onchain::game(chain, at, g)?;
