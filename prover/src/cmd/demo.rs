@@ -13,7 +13,7 @@ use opml_prover::game::contracts::Params;
 use opml_prover::game::embedded::EmbeddedChain;
 use opml_prover::game::job::{Execution, Job};
 use opml_prover::game::rpc::RpcChain;
-use opml_prover::game::{story, toy};
+use opml_prover::game::{story, toy, GameError};
 use opml_prover::{guest, interrupt};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -33,6 +33,14 @@ pub struct DemoArgs {
     /// chain; its first three accounts play owner, submitter and challenger.
     #[arg(long)]
     rpc: Option<String>,
+    /// Stop after this many polling rounds, leaving the agents' state on disk (to show
+    /// a restart with --resume against the same --rpc node).
+    #[arg(long)]
+    stop_after: Option<usize>,
+    /// Resume the agents saved in --state-dir instead of starting a new story (needs
+    /// the --rpc node they played on; the embedded chain does not outlive a process).
+    #[arg(long, requires = "rpc")]
+    resume: bool,
 }
 
 /// The committed Fashion-MNIST model and the Debian test images.
@@ -81,7 +89,17 @@ pub fn cmd_demo(a: &DemoArgs) -> Result<()> {
         }
         None => Box::new(EmbeddedChain::new(3)),
     };
-    run(chain.as_mut(), &job, &input, a.cheat, &a.state_dir)
+    if a.resume {
+        return resume(chain.as_mut(), &job, &a.state_dir);
+    }
+    run(
+        chain.as_mut(),
+        &job,
+        &input,
+        a.cheat,
+        &a.state_dir,
+        a.stop_after,
+    )
 }
 
 /// How the demo's submitter cheats.
@@ -179,6 +197,7 @@ pub fn run(
     input: &[u8],
     cheat: Cheat,
     state_dir: &Path,
+    stop_after: Option<usize>,
 ) -> Result<()> {
     let started = Instant::now();
     let t = Instant::now();
@@ -242,13 +261,54 @@ pub fn run(
         let path = state_dir.join(name);
         agents.push(Agent::new(state, claims, Some(path))?);
     }
-    let [sub, cha] = &mut agents[..] else {
-        unreachable!("two agents were pushed");
+    play(chain, &mut agents, stop_after, started)
+}
+
+/// Resumes the agents saved in `state_dir` (against the chain they played on).
+pub fn resume(chain: &mut dyn Chain, job: &Job, state_dir: &Path) -> Result<()> {
+    let started = Instant::now();
+    let mut agents = Vec::new();
+    for name in ["submitter.json", "challenger.json"] {
+        let path = state_dir.join(name);
+        let state = Agent::load_state(&path)?;
+        println!(
+            "resuming the {:?} from {} (request {}, game {:?})",
+            state.role,
+            path.display(),
+            state.request,
+            state.game
+        );
+        let exec = record(job, &state.input)?;
+        let claims = Claims::new(exec, state.behavior, job.output_page)?;
+        agents.push(Agent::new(state, claims, Some(path))?);
+    }
+    play(chain, &mut agents, None, started)
+}
+
+/// Drives the submitter and the challenger to the end (or for `stop_after` polling
+/// rounds), then pays out.
+fn play(
+    chain: &mut dyn Chain,
+    agents: &mut [Agent],
+    stop_after: Option<usize>,
+    started: Instant,
+) -> Result<()> {
+    let [sub, cha] = agents else {
+        anyhow::bail!("the demo plays with exactly two agents");
     };
-    story::drive(chain, &mut [sub, cha], params.window / 2, 10_000, |i, a| {
+    let idle = Params::default().window / 2;
+    let rounds = stop_after.unwrap_or(10_000);
+    match story::drive(chain, &mut [sub, cha], idle, rounds, |i, a| {
         tell(["submitter ", "challenger"][i], a)
-    })?;
-    let paid = story::settle(chain, setup.deployment.registry, &[submitter, challenger])?;
+    }) {
+        Err(GameError::Stuck(n)) if stop_after.is_some() => {
+            println!("stopped after {n} polling rounds; the agents' state is saved: resume with --resume");
+            return Ok(());
+        }
+        other => other?,
+    }
+    let who = [sub.state.me, cha.state.me];
+    let paid = story::settle(chain, sub.state.deployment.registry, &who)?;
     let wei = 1e18;
     println!(
         "payouts: submitter {:.1} ETH, challenger {:.1} ETH; whole story {:.2} s",
