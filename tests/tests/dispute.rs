@@ -42,18 +42,15 @@ fn agent(
     path: Option<PathBuf>,
 ) -> Agent {
     let claims = Claims::new(execution(), p.behavior, toy::OUTPUT_PAGE).expect("claims");
-    let state = AgentState {
-        me: chain.accounts()[i],
-        deployment: setup.deployment,
+    let mut state = AgentState::fresh(
+        chain.accounts()[i],
+        setup.deployment,
+        setup.request,
         role,
-        behavior: p.behavior,
-        silent: p.silent,
-        request: setup.request,
-        input: INPUT.to_vec(),
-        game: None,
-        acted: false,
-        done: false,
-    };
+        p.behavior,
+        INPUT,
+    );
+    state.silent = p.silent;
     Agent::new(state, claims, path).expect("agent")
 }
 

@@ -61,18 +61,7 @@ fn cheating_submitter_loses_on_fashion_mnist() {
     ] {
         let exec = Execution::run(&job, &input, 1 << 14, |_| true).expect("inference runs");
         let claims = Claims::new(exec, behavior, job.output_page).expect("claims");
-        let state = AgentState {
-            me: accounts[i],
-            deployment: s.deployment,
-            role,
-            behavior,
-            silent: false,
-            request: s.request,
-            input: input.clone(),
-            game: None,
-            acted: false,
-            done: false,
-        };
+        let state = AgentState::fresh(accounts[i], s.deployment, s.request, role, behavior, &input);
         agents.push(Agent::new(state, claims, None).expect("agent"));
     }
     let [sub, cha] = &mut agents[..] else {

@@ -50,18 +50,14 @@ fn honest_trapped_result_finalizes() {
     for (i, role) in [(1, Role::Submitter), (2, Role::Challenger)] {
         let exec = Execution::run(&job(), input, 16, |_| true).expect("runs");
         let claims = Claims::new(exec, Behavior::Honest, toy::OUTPUT_PAGE).expect("claims");
-        let state = AgentState {
-            me: accounts[i],
-            deployment: s.deployment,
+        let state = AgentState::fresh(
+            accounts[i],
+            s.deployment,
+            s.request,
             role,
-            behavior: Behavior::Honest,
-            silent: false,
-            request: s.request,
-            input: input.to_vec(),
-            game: None,
-            acted: false,
-            done: false,
-        };
+            Behavior::Honest,
+            input,
+        );
         agents.push(Agent::new(state, claims, None).expect("agent"));
     }
     let [sub, cha] = &mut agents[..] else {

@@ -76,18 +76,7 @@ impl Drop for Node {
 fn agent(chain: &RpcChain, s: &story::Setup, i: usize, role: Role, b: Behavior) -> Agent {
     let exec = Execution::run(&toy::job(), INPUT, 64, |_| true).expect("toy runs");
     let claims = Claims::new(exec, b, toy::OUTPUT_PAGE).expect("claims");
-    let state = AgentState {
-        me: chain.accounts()[i],
-        deployment: s.deployment,
-        role,
-        behavior: b,
-        silent: false,
-        request: s.request,
-        input: INPUT.to_vec(),
-        game: None,
-        acted: false,
-        done: false,
-    };
+    let state = AgentState::fresh(chain.accounts()[i], s.deployment, s.request, role, b, INPUT);
     Agent::new(state, claims, None).expect("agent")
 }
 

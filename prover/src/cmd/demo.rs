@@ -246,18 +246,7 @@ pub fn run(
         ),
     ] {
         let claims = Claims::new(exec, behavior, job.output_page)?;
-        let state = AgentState {
-            me,
-            deployment: setup.deployment,
-            role,
-            behavior,
-            silent: false,
-            request: setup.request,
-            input: input.to_vec(),
-            game: None,
-            acted: false,
-            done: false,
-        };
+        let state = AgentState::fresh(me, setup.deployment, setup.request, role, behavior, input);
         let path = state_dir.join(name);
         agents.push(Agent::new(state, claims, Some(path))?);
     }

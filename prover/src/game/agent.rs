@@ -46,6 +46,32 @@ pub struct AgentState {
     pub done: bool,
 }
 
+impl AgentState {
+    /// The state of an agent that has not acted yet: `role` on `request`, departing
+    /// from the honest execution as `behavior` says, answering in games.
+    pub fn fresh(
+        me: Address,
+        deployment: Deployment,
+        request: u64,
+        role: Role,
+        behavior: Behavior,
+        input: &[u8],
+    ) -> AgentState {
+        AgentState {
+            me,
+            deployment,
+            role,
+            behavior,
+            silent: false,
+            request,
+            input: input.to_vec(),
+            game: None,
+            acted: false,
+            done: false,
+        }
+    }
+}
+
 /// One move an agent made.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
