@@ -141,6 +141,21 @@ impl Oracle {
 
     /// Calls `export(args)`; memory reported is the export called `memory`.
     pub fn call(&mut self, export: &str, args: &[TypedValue]) -> Result<OracleRun, OracleError> {
+        let (outcome, fuel) = self.invoke(export, args)?;
+        Ok(OracleRun {
+            outcome,
+            fuel,
+            memory: self.memory_bytes("memory").map(<[u8]>::to_vec),
+        })
+    }
+
+    /// Calls `export(args)` and returns its outcome and fuel (when metered) without
+    /// copying memory out: the part of a call a benchmark times.
+    pub fn invoke(
+        &mut self,
+        export: &str,
+        args: &[TypedValue],
+    ) -> Result<(OracleOutcome, Option<u64>), OracleError> {
         let func = self
             .instance
             .get_func(&self.store, export)
@@ -170,12 +185,7 @@ impl Oracle {
             (Some(before), Some(after)) => Some(before - after),
             _ => None,
         };
-        let memory = self.memory("memory");
-        Ok(OracleRun {
-            outcome,
-            fuel,
-            memory,
-        })
+        Ok((outcome, fuel))
     }
 
     /// Grows the exported memory `name` to at least `pages` and writes `(address,
@@ -205,10 +215,10 @@ impl Oracle {
     }
 
     /// The bytes of the exported memory `name`, if any.
-    pub fn memory(&self, name: &str) -> Option<Vec<u8>> {
+    pub fn memory_bytes(&self, name: &str) -> Option<&[u8]> {
         self.instance
             .get_memory(&self.store, name)
-            .map(|m| m.data(&self.store).to_vec())
+            .map(|m| m.data(&self.store))
     }
 }
 
