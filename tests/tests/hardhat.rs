@@ -8,70 +8,15 @@ use opml_prover::game::agent::{Action, Agent, AgentState, Role};
 use opml_prover::game::chain::{Chain, ChainError};
 use opml_prover::game::claims::{Behavior, Claims};
 use opml_prover::game::contracts::{describe_revert, Params, Registry};
+use opml_prover::game::devnode::HardhatNode;
 use opml_prover::game::job::Execution;
 use opml_prover::game::onchain::{self, RequestStatus};
 use opml_prover::game::rpc::RpcChain;
 use opml_prover::game::{story, toy};
 use opml_tests::repo_root;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const INPUT: &[u8] = b"hardhat end-to-end";
-
-/// A Hardhat node on a free port, killed on drop.
-struct Node {
-    child: Child,
-    url: String,
-}
-
-impl Node {
-    fn start() -> Node {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let dir = repo_root().join("arbiter-sol");
-        let mut child = Command::new(dir.join("node_modules/.bin/hardhat"))
-            .args([
-                "node",
-                "--hostname",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-            ])
-            .current_dir(&dir)
-            .env("HARDHAT_DISABLE_TELEMETRY_PROMPT", "true")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("hardhat starts (run scripts/setup.sh)");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            assert!(Instant::now() < deadline, "hardhat did not start in 60 s");
-            match lines.next() {
-                Some(Ok(l)) if l.contains("Started HTTP") => break,
-                Some(_) => {}
-                None => panic!("hardhat exited before listening"),
-            }
-        }
-        // Keep draining its log so the node never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Node {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        }
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn agent(chain: &RpcChain, s: &story::Setup, i: usize, role: Role, b: Behavior) -> Agent {
     let exec = Execution::run(&toy::job(), INPUT, 64, |_| true).expect("toy runs");
@@ -110,8 +55,8 @@ fn story(chain: &mut RpcChain, cheat: Behavior) -> Told {
 
 #[test]
 fn dispute_story_on_hardhat() {
-    let node = Node::start();
-    let mut chain = RpcChain::connect(&node.url).expect("connects");
+    let node = HardhatNode::start(&repo_root().join("arbiter-sol"), None).expect("hardhat node");
+    let mut chain = RpcChain::connect(node.url()).expect("connects");
     let bond = U256::from(Params::default().bond);
 
     let t = Instant::now();

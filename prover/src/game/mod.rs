@@ -6,6 +6,7 @@ pub mod agent;
 pub mod chain;
 pub mod claims;
 pub mod contracts;
+pub mod devnode;
 pub mod embedded;
 pub mod job;
 pub mod layout;

@@ -1,12 +1,15 @@
-//! The JSON-RPC chain: a node (Hardhat in the end-to-end tests) reached over HTTP with
-//! alloy. Transactions are sent unsigned from the node's unlocked accounts; the clock
-//! moves with Hardhat's `evm_increaseTime` and `evm_mine`.
+//! The JSON-RPC chain: a node reached over HTTP with alloy. With private keys the
+//! transactions are signed here (any node, any chain) and the accounts are the keys';
+//! without, they are sent unsigned from the node's unlocked accounts (a development
+//! node such as Hardhat). [`Chain::advance`] uses Hardhat's `evm_increaseTime` and
+//! `evm_mine`; agents on a real chain wait for the clock instead.
 
 use super::chain::{Chain, ChainError, Receipt};
-use alloy::network::TransactionBuilder;
+use alloy::network::{EthereumWallet, TransactionBuilder};
 use alloy::primitives::{Address, Bytes, Log, B256, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::{Filter, TransactionRequest};
+use alloy::signers::local::PrivateKeySigner;
 use alloy::transports::{RpcError, TransportErrorKind};
 
 /// A chain behind a JSON-RPC endpoint.
@@ -29,15 +32,43 @@ fn rpc_error(e: RpcError<TransportErrorKind>) -> ChainError {
 }
 
 impl RpcChain {
-    /// Connects to `url` and lists the node's accounts.
+    /// Connects to `url`; the accounts are the node's unlocked ones.
     pub fn connect(url: &str) -> Result<RpcChain, ChainError> {
+        Self::connect_with_keys(url, Vec::new())
+    }
+
+    /// Connects to `url`. With `keys`, transactions are signed locally and the
+    /// accounts are the keys' addresses, in order; with none, the node's unlocked
+    /// accounts send.
+    pub fn connect_with_keys(
+        url: &str,
+        keys: Vec<PrivateKeySigner>,
+    ) -> Result<RpcChain, ChainError> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(backend)?;
         let url = url.parse().map_err(backend)?;
-        let provider = ProviderBuilder::new().connect_http(url).erased();
-        let accounts = rt.block_on(provider.get_accounts()).map_err(rpc_error)?;
+        let accounts: Vec<Address> = keys.iter().map(PrivateKeySigner::address).collect();
+        let mut keys = keys.into_iter();
+        let (provider, accounts) = match keys.next() {
+            Some(first) => {
+                let wallet = keys.fold(EthereumWallet::new(first), |mut w, k| {
+                    w.register_signer(k);
+                    w
+                });
+                let provider = ProviderBuilder::new()
+                    .wallet(wallet)
+                    .connect_http(url)
+                    .erased();
+                (provider, accounts)
+            }
+            None => {
+                let provider = ProviderBuilder::new().connect_http(url).erased();
+                let accounts = rt.block_on(provider.get_accounts()).map_err(rpc_error)?;
+                (provider, accounts)
+            }
+        };
         Ok(RpcChain {
             rt,
             provider,
