@@ -2,10 +2,11 @@
 //! the step machine or wasmi, running the same model natively, and reading the output
 //! region (the ABI of `opml_guest_ml::abi`, documented in `docs/guest-abi.md`).
 
+use crate::game::job::Job;
 use crate::oracle::{Fuel, Oracle, OracleError, OracleOutcome, OracleRun};
 use opml_guest_ml::abi::{
     memory_pages, ACTIVATION_CAPACITY, IMAGE_ADDR, INPUT_ADDR, INPUT_CAPACITY, OUTPUT_ADDR,
-    OUTPUT_CAPACITY,
+    OUTPUT_CAPACITY, PAGE,
 };
 use opml_guest_ml::exec::{self, Scratch, View};
 use opml_vm::{Config, Extern, LoadOptions, Machine, Module, Status};
@@ -200,6 +201,17 @@ pub fn run_step(
         machine.run(1 << 26);
     }
     Ok((finish_step(&machine)?, machine.steps()))
+}
+
+/// The guest running `image` as a dispute job: its input and output regions are the
+/// pages of the guest ABI's input and output addresses.
+pub fn dispute_job(name: String, guest_wasm: Vec<u8>, image: Vec<u8>) -> Job {
+    Job {
+        name,
+        load: Box::new(move |input| load(&guest_wasm, &image, input).map_err(|e| e.to_string())),
+        input_page: (INPUT_ADDR / PAGE) as u32,
+        output_page: (OUTPUT_ADDR / PAGE) as u32,
+    }
 }
 
 /// The guest instantiated in wasmi with its memory prepared like [`load`]; call `run`

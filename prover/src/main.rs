@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use cmd::demo::{cmd_demo, DemoArgs};
 use cmd::model::{cmd_compile, cmd_infer, CompileArgs, ModelArgs};
 use cmd::module::{cmd_bench, cmd_root, cmd_run, TargetArgs};
+use cmd::operate::{cmd_agent, cmd_deploy, cmd_request, AgentArgs, DeployArgs, RequestArgs};
 use cmd::proof::{cmd_prove, cmd_verify};
 use opml_prover::guest::Engine;
 use opml_prover::interrupt;
@@ -98,6 +99,14 @@ enum Command {
     /// dissection, the one-step proof on chain and the winner. Without --model it uses
     /// the Fashion-MNIST model and test image 0 when present, else a toy program.
     Demo(DemoArgs),
+    /// Deploy the arbiter (verifier, dispute game, registry) to a node; write its
+    /// addresses and parameters to a file for `opml request` and `opml agent`.
+    Deploy(DeployArgs),
+    /// Register a model on a deployed arbiter and request an inference on an input.
+    Request(RequestArgs),
+    /// Play one side of a request (submitter or challenger) until its part is over;
+    /// resumes from its state file after a restart.
+    Agent(AgentArgs),
 }
 
 fn main() -> Result<()> {
@@ -118,6 +127,9 @@ fn main() -> Result<()> {
         } => cmd_infer(model, *engine, *json),
         Command::CompileModel(c) => cmd_compile(c),
         Command::Demo(d) => cmd_demo(d),
+        Command::Deploy(d) => cmd_deploy(d),
+        Command::Request(r) => cmd_request(r),
+        Command::Agent(a) => cmd_agent(a),
         Command::Prove {
             target,
             step,

@@ -4,7 +4,6 @@
 //! the inference loses its bond to the challenger through a one-step proof.
 
 use alloy_primitives::U256;
-use opml_guest_ml::abi::{INPUT_ADDR, OUTPUT_ADDR, PAGE};
 use opml_prover::game::agent::{Action, Agent, AgentState, Role};
 use opml_prover::game::chain::Chain;
 use opml_prover::game::claims::{Behavior, Claims};
@@ -18,14 +17,7 @@ use opml_tests::repo_root;
 fn job() -> Job {
     let image = std::fs::read(repo_root().join("guest-ml/models/fmnist-mlp.opml"))
         .expect("the committed model image");
-    Job {
-        name: "fashion-mnist".into(),
-        load: Box::new(move |input| {
-            guest::load(GUEST_WASM, &image, input).map_err(|e| e.to_string())
-        }),
-        input_page: (INPUT_ADDR / PAGE) as u32,
-        output_page: (OUTPUT_ADDR / PAGE) as u32,
-    }
+    guest::dispute_job("fashion-mnist".into(), GUEST_WASM.to_vec(), image)
 }
 
 fn input() -> Vec<u8> {

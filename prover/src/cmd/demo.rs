@@ -3,18 +3,16 @@
 //! one-step proof on chain, and who won.
 
 use super::model::ModelArgs;
+use super::narrate::{record, short_hex, tell};
 use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressStyle};
-use opml_guest_ml::abi::{INPUT_ADDR, OUTPUT_ADDR, PAGE};
-use opml_prover::game::agent::{Action, Agent, AgentState, Role};
+use opml_prover::game::agent::{Agent, AgentState, Role};
 use opml_prover::game::chain::Chain;
 use opml_prover::game::claims::{Behavior, Claims};
 use opml_prover::game::contracts::Params;
 use opml_prover::game::embedded::EmbeddedChain;
-use opml_prover::game::job::{Execution, Job};
+use opml_prover::game::job::Job;
 use opml_prover::game::rpc::RpcChain;
 use opml_prover::game::{story, toy, GameError};
-use opml_prover::{guest, interrupt};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -63,18 +61,7 @@ pub fn cmd_demo(a: &DemoArgs) -> Result<()> {
         model.input = Some(DEFAULT_IMAGES.into());
     }
     let (job, input) = match &model.model {
-        Some(path) => {
-            let (wasm, image, input) = model.load()?;
-            let job = Job {
-                name: format!("{} on the ML guest", path.display()),
-                load: Box::new(move |input| {
-                    guest::load(&wasm, &image, input).map_err(|e| e.to_string())
-                }),
-                input_page: (INPUT_ADDR / PAGE) as u32,
-                output_page: (OUTPUT_ADDR / PAGE) as u32,
-            };
-            (job, input)
-        }
+        Some(_) => model.job()?,
         None => {
             println!("no model given and {DEFAULT_MODEL} or {DEFAULT_IMAGES} missing: using the toy program");
             (
@@ -120,7 +107,8 @@ pub enum Cheat {
 }
 
 impl Cheat {
-    fn behavior(self, steps: u64) -> Behavior {
+    /// The submitter's behaviour on a run of `steps` steps.
+    pub fn behavior(self, steps: u64) -> Behavior {
         match self {
             Cheat::None => Behavior::Honest,
             Cheat::Early => Behavior::LieFrom(1),
@@ -128,64 +116,6 @@ impl Cheat {
             Cheat::Last => Behavior::LieFrom(steps),
             Cheat::Steps => Behavior::StepCount(5),
             Cheat::Trap => Behavior::FakeTrap(steps / 2),
-        }
-    }
-}
-
-/// Checkpoint interval of the demo's traces.
-const INTERVAL: u64 = 1 << 14;
-
-fn record(job: &Job, input: &[u8]) -> Result<Execution> {
-    let bar = ProgressBar::new_spinner().with_style(
-        ProgressStyle::with_template("{spinner} recording {msg} steps")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    let exec = Execution::run(job, input, INTERVAL, |n| {
-        bar.set_message(n.to_string());
-        bar.tick();
-        !interrupt::requested()
-    });
-    bar.finish_and_clear();
-    exec.with_context(|| format!("running {}", job.name))
-}
-
-fn hex(h: &[u8]) -> String {
-    let s: String = h.iter().map(|b| format!("{b:02x}")).collect();
-    format!("0x{}…", &s[..12.min(s.len())])
-}
-
-fn tell(who: &str, a: &Action) {
-    match a {
-        Action::Submitted { steps, gas } => {
-            println!("{who}: posts its result: {steps} steps, bond attached (gas {gas})")
-        }
-        Action::Challenged { game, gas } => {
-            println!("{who}: disagrees and challenges: game {game} (gas {gas})")
-        }
-        Action::Dissected { lo, hi, roots, gas } => println!(
-            "{who}: round over steps [{lo}, {hi}] ({} steps): posts {roots} roots (gas {gas})",
-            hi - lo
-        ),
-        Action::Picked { lo, hi, gas } => {
-            println!("{who}: first disputed segment is [{lo}, {hi}] (gas {gas})")
-        }
-        Action::Proved { step, op, gas } => {
-            let op = op.map_or_else(
-                || "none: the state had already stopped".into(),
-                |o| format!("{o:?}"),
-            );
-            println!(
-                "{who}: one-step proof of step {} on chain: instruction {op}, gas {gas}",
-                step + 1
-            )
-        }
-        Action::ClaimedTimeout { gas } => {
-            println!("{who}: the other side ran out of time (gas {gas})")
-        }
-        Action::Finalized { gas } => println!("{who}: window over, finalizes (gas {gas})"),
-        Action::Agreed => println!("{who}: the result matches its own run; it stays final"),
-        Action::Done { won } => {
-            println!("{who}: done, {}", if *won { "WON" } else { "lost" })
         }
     }
 }
@@ -208,7 +138,7 @@ pub fn run(
         job.name,
         t.elapsed().as_secs_f64(),
         exec.final_state.output.len(),
-        hex(&exec.final_root)
+        short_hex(&exec.final_root)
     );
     let accounts = chain.accounts();
     let [owner, submitter, challenger, ..] = accounts[..] else {
@@ -219,7 +149,7 @@ pub fn run(
     println!(
         "deployed WasmStep, DisputeGame, Registry; model registered; request {} posted, start root derived on chain: {}",
         setup.request,
-        hex(&setup.start_root)
+        short_hex(&setup.start_root)
     );
     anyhow::ensure!(
         setup.start_root == exec.start_root,

@@ -3,6 +3,8 @@
 pub mod demo;
 pub mod model;
 pub mod module;
+pub mod narrate;
+pub mod operate;
 pub mod proof;
 
 use anyhow::{Context, Result};

@@ -2,6 +2,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use opml_prover::game::job::Job;
 use opml_prover::guest::{self, Engine, GUEST_WASM};
 use opml_prover::{bench, compile, idx};
 use serde_json::json;
@@ -63,6 +64,16 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
+    /// The dispute job of the guest running the model image, and the input.
+    pub fn job(&self) -> Result<(Job, Vec<u8>)> {
+        let (wasm, image, input) = self.load()?;
+        let name = match &self.model {
+            Some(path) => format!("{} on the ML guest", path.display()),
+            None => "the ML guest".into(),
+        };
+        Ok((guest::dispute_job(name, wasm, image), input))
+    }
+
     /// (guest bytes, image bytes, input bytes).
     pub fn load(&self) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>)> {
         let read =

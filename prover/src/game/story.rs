@@ -31,7 +31,23 @@ pub fn setup(
     input: &[u8],
 ) -> Result<Setup, GameError> {
     let deployment = contracts::deploy(chain, from, params)?;
-    let registry = deployment.registry;
+    let model = register(chain, from, deployment.registry, layout)?;
+    let (request, start_root) = request(chain, from, deployment.registry, model, input)?;
+    Ok(Setup {
+        deployment,
+        model,
+        request,
+        start_root,
+    })
+}
+
+/// Registers a model with `layout` in `registry`; returns its id.
+pub fn register(
+    chain: &mut dyn Chain,
+    from: Address,
+    registry: Address,
+    layout: &ModelLayout,
+) -> Result<u64, GameError> {
     let model = onchain::view(chain, registry, Registry::modelCountCall {})?;
     let call = Registry::registerCall {
         prefix: Bytes::copy_from_slice(&layout.prefix),
@@ -42,20 +58,27 @@ pub fn setup(
         inputPath: layout.input_path.map(FixedBytes),
     };
     onchain::send(chain, from, registry, call, U256::ZERO)?;
+    Ok(model.saturating_to())
+}
+
+/// Requests an inference of `model` on `input`; returns the request id and the start
+/// root the registry derived.
+pub fn request(
+    chain: &mut dyn Chain,
+    from: Address,
+    registry: Address,
+    model: u64,
+    input: &[u8],
+) -> Result<(u64, [u8; 32]), GameError> {
     let request = onchain::view(chain, registry, Registry::requestCountCall {})?;
     let call = Registry::requestCall {
-        model,
+        model: U256::from(model),
         input: Bytes::copy_from_slice(input),
     };
     onchain::send(chain, from, registry, call, U256::ZERO)?;
     let request: u64 = request.saturating_to();
     let start_root = onchain::request(chain, registry, request)?.start_root;
-    Ok(Setup {
-        deployment,
-        model: model.saturating_to(),
-        request,
-        start_root,
-    })
+    Ok((request, start_root))
 }
 
 /// Polls the agents in turn until all are done, calling `on_action(agent, action)` for

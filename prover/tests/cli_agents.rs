@@ -1,0 +1,205 @@
+//! `opml deploy`, `opml request` and two `opml agent` processes against a live Hardhat
+//! node that mines a block every second (started and stopped here; run
+//! `scripts/setup.sh` first). The challenger signs with a fresh private key (OPML_KEY);
+//! the submitter sends from an unlocked node account. A cheating submitter loses to a
+//! challenger that is stopped mid-game and resumed from its state file; an honest
+//! result finalizes after the window; a wrong input or deployment file is refused.
+
+use alloy::signers::local::PrivateKeySigner;
+use alloy_primitives::U256;
+use opml_prover::game::chain::Chain;
+use opml_prover::game::devnode::HardhatNode;
+use opml_prover::game::rpc::RpcChain;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A node, an arbiter deployed on it and the files the commands share.
+struct Stage {
+    node: HardhatNode,
+    dir: tempfile::TempDir,
+    challenger_key: String,
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+impl Stage {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `opml NAME --rpc URL ARGS…` for the model and `input` (a file in the stage).
+    fn command(&self, name: &str, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_opml"));
+        c.arg(name).args(["--rpc", self.node.url()]).args(args);
+        c.env_remove("OPML_KEY").env("RUST_BACKTRACE", "0");
+        c
+    }
+
+    fn model_args(&self, input: &str) -> Vec<String> {
+        let model = repo().join("guest-ml/models/fmnist-mlp.opml");
+        vec![
+            "--deployment".into(),
+            self.path("deployment.json").display().to_string(),
+            "--model".into(),
+            model.display().to_string(),
+            "--input".into(),
+            self.path(input).display().to_string(),
+        ]
+    }
+
+    /// An `opml agent` for `request`; the challenger signs with its key.
+    fn agent(&self, role: &str, request: u64, input: &str, extra: &[&str]) -> Command {
+        let mut args = vec![
+            "--role".to_string(),
+            role.into(),
+            "--request".into(),
+            request.to_string(),
+            "--state".into(),
+            self.path(&format!("{role}-{request}.json"))
+                .display()
+                .to_string(),
+            "--poll-ms".into(),
+            "200".into(),
+        ];
+        args.extend(self.model_args(input));
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut c = self.command("agent", &args);
+        if role == "challenger" {
+            c.env("OPML_KEY", &self.challenger_key);
+        } else {
+            c.args(["--account", "1"]);
+        }
+        c
+    }
+}
+
+/// Runs a command to the end; its stdout, or a panic with both streams.
+fn ok(mut c: Command) -> String {
+    let out = c.output().expect("opml runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Runs a command that must fail; its stderr.
+fn fails(mut c: Command) -> String {
+    let out: Output = c.output().expect("opml runs");
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn spawn(mut c: Command) -> Child {
+    c.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("opml starts")
+}
+
+/// Waits for `child` at most two minutes.
+fn finish(mut child: Child) -> String {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("agent still running after 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().expect("output");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn stage() -> Stage {
+    let node = HardhatNode::start(&repo().join("arbiter-sol"), Some(Duration::from_secs(1)))
+        .expect("hardhat node (run scripts/setup.sh)");
+    let key = PrivateKeySigner::random();
+    let mut funder = RpcChain::connect(node.url()).expect("connects");
+    let from = funder.accounts()[3];
+    let ten_eth = U256::from(10u128.pow(19));
+    funder
+        .send(from, key.address(), Vec::new(), ten_eth)
+        .expect("funds the challenger's key");
+    let stage = Stage {
+        node,
+        dir: tempfile::tempdir().expect("temp dir"),
+        challenger_key: key.to_bytes().to_string(),
+    };
+    for (name, salt) in [("a.bin", 97u32), ("b.bin", 89)] {
+        let bytes: Vec<u8> = (0..784u32).map(|i| (i % salt) as u8).collect();
+        std::fs::write(stage.path(name), bytes).expect("write input");
+    }
+    let out = stage.path("deployment.json").display().to_string();
+    let deployed = ok(stage.command(
+        "deploy",
+        &["--window", "4", "--clock", "300", "--out", &out],
+    ));
+    assert!(deployed.contains("registry: 0x"), "{deployed}");
+    stage
+}
+
+/// `opml request` for `input`; the request id it printed.
+fn request(s: &Stage, input: &str, extra: &[&str]) -> u64 {
+    let mut args = s.model_args(input);
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args.push("--json".into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let printed = ok(s.command("request", &args));
+    let v: serde_json::Value = serde_json::from_str(printed.trim()).expect("JSON");
+    v["request"].as_u64().expect("a request id")
+}
+
+#[test]
+fn agents_play_the_protocol_on_a_live_node() {
+    let s = stage();
+
+    // A submitter lying from the middle of the run; the challenger is stopped after
+    // three moves and resumed from its state file by a new process.
+    let r = request(&s, "a.bin", &[]);
+    let submitter = spawn(s.agent("submitter", r, "a.bin", &["--cheat", "middle"]));
+    let first = ok(s.agent("challenger", r, "a.bin", &["--max-moves", "3"]));
+    assert!(first.contains("stopped after 3 moves"), "{first}");
+    let second = ok(s.agent("challenger", r, "a.bin", &[]));
+    let lost = finish(submitter);
+    assert!(second.contains("resuming from"), "{second}");
+    assert!(second.contains("one-step proof of step"), "{second}");
+    assert!(second.contains("challenger: done, WON"), "{second}");
+    assert!(
+        second.contains("withdrew 2000000000000000000 wei"),
+        "{second}"
+    );
+    assert!(lost.contains("submitter: done, lost"), "{lost}");
+
+    // An honest result: finalized after the 4 s window, the challenger agrees.
+    let r = request(&s, "b.bin", &["--model-id", "0"]);
+    let submitter = spawn(s.agent("submitter", r, "b.bin", &[]));
+    let agreed = ok(s.agent("challenger", r, "b.bin", &[]));
+    let won = finish(submitter);
+    assert!(agreed.contains("matches its own run"), "{agreed}");
+    assert!(won.contains("window over, finalizes"), "{won}");
+    assert!(won.contains("submitter: done, WON"), "{won}");
+
+    // Another input than the request's is refused before anything is sent.
+    let err = fails(s.agent("challenger", r, "a.bin", &[]));
+    assert!(err.contains("start root on chain"), "{err}");
+    std::fs::write(s.path("deployment.json"), "{}").expect("overwrite");
+    let err = fails(s.agent("submitter", r, "b.bin", &[]));
+    assert!(err.contains("not a deployment file"), "{err}");
+}
