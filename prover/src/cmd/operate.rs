@@ -15,7 +15,7 @@ use opml_prover::game::claims::Claims;
 use opml_prover::game::contracts::{self, Deployment, Params};
 use opml_prover::game::layout::ModelLayout;
 use opml_prover::game::rpc::RpcChain;
-use opml_prover::game::{onchain, story};
+use opml_prover::game::{onchain, story, GameError};
 use opml_prover::interrupt;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -213,6 +213,9 @@ pub enum RoleArg {
     Challenger,
 }
 
+/// Consecutive chain errors an agent rides out before it stops.
+const CHAIN_RETRIES: u32 = 3;
+
 /// `opml agent`.
 pub fn cmd_agent(a: &AgentArgs) -> Result<()> {
     let deployment = read_deployment(&a.deployment)?;
@@ -262,7 +265,7 @@ pub fn cmd_agent(a: &AgentArgs) -> Result<()> {
     let claims = Claims::new(exec, state.behavior, job.output_page)?;
     let mut agent = Agent::new(state, claims, Some(a.state.clone()))?;
     let who = format!("{role:?}").to_lowercase();
-    let mut moves = 0;
+    let (mut moves, mut failures) = (0, 0);
     while !agent.state.done {
         if interrupt::requested() || a.max_moves.is_some_and(|m| moves >= m) {
             println!(
@@ -271,12 +274,20 @@ pub fn cmd_agent(a: &AgentArgs) -> Result<()> {
             );
             return Ok(());
         }
-        match agent.poll(&mut chain)? {
-            Some(action) => {
+        match agent.poll(&mut chain) {
+            Ok(Some(action)) => {
                 tell(&who, &action);
-                moves += 1;
+                (moves, failures) = (moves + 1, 0);
             }
-            None => std::thread::sleep(Duration::from_millis(a.poll_ms)),
+            Ok(None) => std::thread::sleep(Duration::from_millis(a.poll_ms)),
+            // The chain may have moved under the move (or the node hiccuped): read it
+            // again before giving up.
+            Err(GameError::Chain(e)) if failures < CHAIN_RETRIES => {
+                failures += 1;
+                eprintln!("{who}: {e}; reading the chain again ({failures}/{CHAIN_RETRIES})");
+                std::thread::sleep(Duration::from_millis(a.poll_ms));
+            }
+            Err(e) => return Err(e.into()),
         }
     }
     let paid = story::settle(&mut chain, deployment.registry, &[me])?;
