@@ -77,9 +77,8 @@ impl Stage {
     }
 }
 
-/// Runs a command to the end; its stdout, or a panic with both streams.
-fn ok(mut c: Command) -> String {
-    let out = c.output().expect("opml runs");
+/// The stdout of a finished command, or a panic with both streams when it failed.
+fn succeeded(out: Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -87,6 +86,11 @@ fn ok(mut c: Command) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     stdout
+}
+
+/// Runs a command to the end; its stdout.
+fn ok(mut c: Command) -> String {
+    succeeded(c.output().expect("opml runs"))
 }
 
 /// Runs a command that must fail; its stderr.
@@ -117,14 +121,7 @@ fn finish(mut child: Child) -> String {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let out = child.wait_with_output().expect("output");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    succeeded(child.wait_with_output().expect("output"))
 }
 
 fn stage() -> Stage {
