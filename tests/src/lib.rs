@@ -5,6 +5,7 @@
 //! fails with a message naming `scripts/setup.sh`, and the error returned here carries
 //! that message.
 
+pub mod duel;
 pub mod programs;
 pub mod spec_suite;
 

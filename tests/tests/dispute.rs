@@ -14,6 +14,7 @@ use opml_prover::game::job::Execution;
 use opml_prover::game::onchain::{self, RequestStatus};
 use opml_prover::game::story::{self, Setup};
 use opml_prover::game::toy;
+use opml_tests::duel;
 use std::path::PathBuf;
 
 const INPUT: &[u8] = b"opml-wasm: one honest validator is enough!";
@@ -86,11 +87,7 @@ fn play(submitter: Party, challenger: Party) -> Played {
     let before = total(&mut chain, setup.deployment.registry);
     let mut sub = agent(&chain, &setup, 1, Role::Submitter, &submitter, None);
     let mut cha = agent(&chain, &setup, 2, Role::Challenger, &challenger, None);
-    let mut actions = Vec::new();
-    story::drive(&mut chain, &mut [&mut sub, &mut cha], 600, 500, |i, a| {
-        actions.push((i, a.clone()))
-    })
-    .expect("the story ends");
+    let actions = duel::moves(&mut chain, &mut [&mut sub, &mut cha], 600, 500);
     let who = [chain.accounts()[1], chain.accounts()[2]];
     story::settle(&mut chain, setup.deployment.registry, &who).expect("settle");
     assert_eq!(

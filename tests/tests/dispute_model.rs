@@ -4,14 +4,15 @@
 //! the inference loses its bond to the challenger through a one-step proof.
 
 use alloy_primitives::U256;
-use opml_prover::game::agent::{Action, Agent, AgentState, Role};
+use opml_prover::game::agent::Action;
 use opml_prover::game::chain::Chain;
-use opml_prover::game::claims::{Behavior, Claims};
+use opml_prover::game::claims::Behavior;
 use opml_prover::game::contracts::Params;
 use opml_prover::game::embedded::EmbeddedChain;
 use opml_prover::game::job::{Execution, Job};
 use opml_prover::game::story;
 use opml_prover::guest::{self, GUEST_WASM};
+use opml_tests::duel;
 use opml_tests::repo_root;
 
 fn job() -> Job {
@@ -46,24 +47,15 @@ fn cheating_submitter_loses_on_fashion_mnist() {
         "registry derives the guest's start root"
     );
     let steps = exec.steps;
-    let mut agents = Vec::new();
-    for (i, role, behavior) in [
-        (1, Role::Submitter, Behavior::LieFrom(steps / 2)),
-        (2, Role::Challenger, Behavior::Honest),
-    ] {
-        let exec = Execution::run(&job, &input, 1 << 14, |_| true).expect("inference runs");
-        let claims = Claims::new(exec, behavior, job.output_page).expect("claims");
-        let state = AgentState::fresh(accounts[i], s.deployment, s.request, role, behavior, &input);
-        agents.push(Agent::new(state, claims, None).expect("agent"));
-    }
-    let [sub, cha] = &mut agents[..] else {
-        unreachable!()
-    };
-    let mut actions = Vec::new();
-    story::drive(&mut chain, &mut [sub, cha], 1_800, 500, |i, a| {
-        actions.push((i, a.clone()))
-    })
-    .expect("the story ends");
+    let [mut sub, mut cha] = duel::pair(
+        &chain,
+        &s,
+        &job,
+        &input,
+        1 << 14,
+        Behavior::LieFrom(steps / 2),
+    );
+    let actions = duel::moves(&mut chain, &mut [&mut sub, &mut cha], 1_800, 500);
     assert!(
         actions.contains(&(1, Action::Done { won: true })),
         "{actions:?}"

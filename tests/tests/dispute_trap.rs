@@ -2,14 +2,15 @@
 //! trapped final state with what the output page holds, the honest challenger agrees,
 //! and the result finalizes.
 
-use opml_prover::game::agent::{Action, Agent, AgentState, Role};
+use opml_prover::game::agent::Action;
 use opml_prover::game::chain::Chain;
-use opml_prover::game::claims::{Behavior, Claims};
+use opml_prover::game::claims::Behavior;
 use opml_prover::game::contracts::Params;
 use opml_prover::game::embedded::EmbeddedChain;
 use opml_prover::game::job::{Execution, Job};
 use opml_prover::game::onchain::{self, RequestStatus};
 use opml_prover::game::{story, toy};
+use opml_tests::duel;
 
 const TRAPPING: &str = r#"(module
   (memory (export "memory") 258)
@@ -46,28 +47,8 @@ fn honest_trapped_result_finalizes() {
         input,
     )
     .expect("setup");
-    let mut agents = Vec::new();
-    for (i, role) in [(1, Role::Submitter), (2, Role::Challenger)] {
-        let exec = Execution::run(&job(), input, 16, |_| true).expect("runs");
-        let claims = Claims::new(exec, Behavior::Honest, toy::OUTPUT_PAGE).expect("claims");
-        let state = AgentState::fresh(
-            accounts[i],
-            s.deployment,
-            s.request,
-            role,
-            Behavior::Honest,
-            input,
-        );
-        agents.push(Agent::new(state, claims, None).expect("agent"));
-    }
-    let [sub, cha] = &mut agents[..] else {
-        unreachable!()
-    };
-    let mut actions = Vec::new();
-    story::drive(&mut chain, &mut [sub, cha], 1_800, 100, |i, a| {
-        actions.push((i, a.clone()))
-    })
-    .expect("the story ends");
+    let [mut sub, mut cha] = duel::pair(&chain, &s, &job(), input, 16, Behavior::Honest);
+    let actions = duel::moves(&mut chain, &mut [&mut sub, &mut cha], 1_800, 100);
     assert!(
         actions.contains(&(0, Action::Done { won: true })),
         "{actions:?}"

@@ -4,26 +4,20 @@
 //! after the window and cannot be finalized twice; the registry ends holding nothing.
 
 use alloy_primitives::U256;
-use opml_prover::game::agent::{Action, Agent, AgentState, Role};
+use opml_prover::game::agent::Action;
 use opml_prover::game::chain::{Chain, ChainError};
-use opml_prover::game::claims::{Behavior, Claims};
+use opml_prover::game::claims::Behavior;
 use opml_prover::game::contracts::{describe_revert, Params, Registry};
 use opml_prover::game::devnode::HardhatNode;
 use opml_prover::game::job::Execution;
 use opml_prover::game::onchain::{self, RequestStatus};
 use opml_prover::game::rpc::RpcChain;
 use opml_prover::game::{story, toy};
+use opml_tests::duel;
 use opml_tests::repo_root;
 use std::time::Instant;
 
 const INPUT: &[u8] = b"hardhat end-to-end";
-
-fn agent(chain: &RpcChain, s: &story::Setup, i: usize, role: Role, b: Behavior) -> Agent {
-    let exec = Execution::run(&toy::job(), INPUT, 64, |_| true).expect("toy runs");
-    let claims = Claims::new(exec, b, toy::OUTPUT_PAGE).expect("claims");
-    let state = AgentState::fresh(chain.accounts()[i], s.deployment, s.request, role, b, INPUT);
-    Agent::new(state, claims, None).expect("agent")
-}
 
 /// A story's setup, moves, final request status and payouts.
 type Told = (story::Setup, Vec<(usize, Action)>, RequestStatus, Vec<U256>);
@@ -36,13 +30,8 @@ fn story(chain: &mut RpcChain, cheat: Behavior) -> Told {
         s.start_root, exec.start_root,
         "registry derives the start root"
     );
-    let mut sub = agent(chain, &s, 1, Role::Submitter, cheat);
-    let mut cha = agent(chain, &s, 2, Role::Challenger, Behavior::Honest);
-    let mut actions = Vec::new();
-    story::drive(chain, &mut [&mut sub, &mut cha], 1_800, 500, |i, a| {
-        actions.push((i, a.clone()))
-    })
-    .expect("the story ends");
+    let [mut sub, mut cha] = duel::pair(chain, &s, &toy::job(), INPUT, 64, cheat);
+    let actions = duel::moves(chain, &mut [&mut sub, &mut cha], 1_800, 500);
     let who = [chain.accounts()[1], chain.accounts()[2]];
     let paid = story::settle(chain, s.deployment.registry, &who).expect("settle");
     let registry_left = chain.balance(s.deployment.registry).expect("balance");

@@ -1,0 +1,54 @@
+//! The two parties of a dispute test: a submitter (account 1) and a challenger
+//! (account 2), each with its own honest run of the job, played to the end.
+
+use opml_prover::game::agent::{Action, Agent, AgentState, Role};
+use opml_prover::game::chain::Chain;
+use opml_prover::game::claims::{Behavior, Claims};
+use opml_prover::game::job::{Execution, Job};
+use opml_prover::game::story::{self, Setup};
+
+/// The submitter playing `cheat` and an honest challenger on the request of `setup`,
+/// each having run `job` on `input` itself (checkpoints every `interval` steps).
+pub fn pair(
+    chain: &dyn Chain,
+    setup: &Setup,
+    job: &Job,
+    input: &[u8],
+    interval: u64,
+    cheat: Behavior,
+) -> [Agent; 2] {
+    let accounts = chain.accounts();
+    let party = |i: usize, role, behavior| {
+        let exec = Execution::run(job, input, interval, |_| true).expect("the job runs");
+        let claims = Claims::new(exec, behavior, job.output_page).expect("claims");
+        let state = AgentState::fresh(
+            accounts[i],
+            setup.deployment,
+            setup.request,
+            role,
+            behavior,
+            input,
+        );
+        Agent::new(state, claims, None).expect("agent")
+    };
+    [
+        party(1, Role::Submitter, cheat),
+        party(2, Role::Challenger, Behavior::Honest),
+    ]
+}
+
+/// Drives `agents` until all are done (advancing the clock `idle` seconds when nobody
+/// can move, at most `max_polls` polls); every move with its agent's index.
+pub fn moves(
+    chain: &mut dyn Chain,
+    agents: &mut [&mut Agent],
+    idle: u64,
+    max_polls: usize,
+) -> Vec<(usize, Action)> {
+    let mut moves = Vec::new();
+    story::drive(chain, agents, idle, max_polls, |i, a| {
+        moves.push((i, a.clone()))
+    })
+    .expect("the story ends");
+    moves
+}
