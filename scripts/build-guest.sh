@@ -2,12 +2,15 @@
 # Builds the Wasm guest (guest-ml/guest) for wasm32v1-none and writes OUT_DIR/guest.wasm.
 #
 #   bash scripts/build-guest.sh [OUT_DIR]      (default OUT_DIR: <repo>/target/guest)
+#   bash scripts/build-guest.sh --clippy       (lint the guest crate with the same
+#                                               toolchain, warnings as errors; no output)
 #
 # Toolchain, chosen in this order:
 #   1. a rustup toolchain that has the wasm32v1-none target installed: plain
 #      `cargo build --release --target wasm32v1-none` (links with its bundled rust-lld);
 #   2. Debian's rustc-web (/usr/bin/rustc) + rust-web-src + wasm-ld-19, which builds
-#      core/alloc from source: RUSTC_BOOTSTRAP=1 ... -Zbuild-std=core,alloc.
+#      core/alloc from source: RUSTC_BOOTSTRAP=1 ... -Zbuild-std=core,alloc (and
+#      rust-web-clippy's /usr/bin/cargo-clippy for --clippy).
 # scripts/setup.sh installs the second. This script never installs anything.
 #
 # Environment:
@@ -28,6 +31,11 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 guest_dir="$root/guest-ml/guest"
 target=wasm32v1-none
 
+clippy=false
+if [[ ${1:-} == --clippy ]]; then
+    clippy=true
+    shift
+fi
 out_dir=${1:-$root/target/guest}
 target_dir=${GUEST_TARGET_DIR:-${CARGO_TARGET_DIR:-$root/target}/guest-build}
 
@@ -53,20 +61,35 @@ unset CARGO_ENCODED_RUSTFLAGS
 export RUSTFLAGS="--remap-path-prefix=$root=/opml-wasm"
 export CARGO_TARGET_DIR="$target_dir"
 
-cargo_args=(build --release --locked --target "$target" --manifest-path "$guest_dir/Cargo.toml")
+cargo=(cargo build)
 case $toolchain in
 rustup)
     echo "build-guest: toolchain: rustup $(cd "$guest_dir" && rustc --version)"
+    $clippy && cargo=(cargo clippy)
     ;;
 debian)
     echo "build-guest: toolchain: Debian $(/usr/bin/rustc --version), linker wasm-ld-19, -Zbuild-std=core,alloc"
     export RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_WASM32V1_NONE_LINKER=wasm-ld-19
-    cargo_args+=(-Zbuild-std=core,alloc)
+    if $clippy; then
+        [[ -x /usr/bin/cargo-clippy ]] ||
+            die "/usr/bin/cargo-clippy not found (package rust-web-clippy): run scripts/setup.sh"
+        # Debian's cargo-clippy drives the cargo on PATH with Debian's clippy-driver.
+        cargo=(/usr/bin/cargo-clippy clippy)
+    fi
     ;;
 esac
+cargo_args=(--release --locked --target "$target" --manifest-path "$guest_dir/Cargo.toml")
+[[ $toolchain == debian ]] && cargo_args+=(-Zbuild-std=core,alloc)
+
+if $clippy; then
+    (cd "$guest_dir" && "${cargo[@]}" "${cargo_args[@]}" -- -D warnings) ||
+        die "clippy found problems in $guest_dir (see above)"
+    echo "build-guest: clippy: no warnings"
+    exit 0
+fi
 
 start=$SECONDS
-(cd "$guest_dir" && cargo "${cargo_args[@]}") || die "cargo build of $guest_dir failed (see above)"
+(cd "$guest_dir" && "${cargo[@]}" "${cargo_args[@]}") || die "cargo build of $guest_dir failed (see above)"
 
 built="$target_dir/$target/release/opml_guest.wasm"
 [[ -f $built ]] || die "cargo succeeded but $built is missing"

@@ -11,8 +11,8 @@
 #     installed (`rustup target list --installed`), that one is used by
 #     scripts/build-guest.sh and nothing more is needed (it links with its bundled
 #     rust-lld). Otherwise: Debian's apt packages rustc-web + rust-web-src (a rustc that
-#     knows wasm32v1-none, and the library sources for -Zbuild-std) and lld-19
-#     (wasm-ld-19).
+#     knows wasm32v1-none, and the library sources for -Zbuild-std), rust-web-clippy
+#     (to lint the guest in CI) and lld-19 (wasm-ld-19).
 #   - wabt (wasm-validate, wasm-objdump), used by the tests to check guest features.
 #   - dataset-fashion-mnist (gzipped IDX files under /usr/share/datasets/fashion-mnist,
 #     read by the tests, `opml compile-model` and scripts/train-fmnist.py) and
@@ -43,8 +43,8 @@ if command -v rustup >/dev/null &&
     say "ok: rustup toolchain has $target; the guest builds with it (Debian's rustc-web not needed)"
     rustup_wasm=1
 else
-    say "no rustup toolchain with $target: using Debian's rustc-web, rust-web-src and lld-19"
-    apt_wanted+=(rustc-web rust-web-src lld-19)
+    say "no rustup toolchain with $target: using Debian's rustc-web, rust-web-src, rust-web-clippy and lld-19"
+    apt_wanted+=(rustc-web rust-web-src rust-web-clippy lld-19)
     rustup_wasm=0
 fi
 command -v node >/dev/null || apt_wanted+=(nodejs)
