@@ -68,8 +68,9 @@ contract Registry is IGameOwner {
 
     /// A model was registered.
     event Registered(uint256 indexed model, bytes32 program);
-    /// An input was posted (the input bytes are in the calldata).
-    event Requested(uint256 indexed request, uint256 indexed model, bytes32 startRoot);
+    /// An input was posted. The bytes are in the log so that any re-executor can fetch
+    /// them from a node by request id (the contract keeps only the start root).
+    event Requested(uint256 indexed request, uint256 indexed model, bytes32 startRoot, bytes input);
     /// A result was posted.
     event Submitted(uint256 indexed request, address submitter, bytes32 finalRoot, uint64 steps);
     /// A result was challenged.
@@ -140,7 +141,7 @@ contract Registry is IGameOwner {
         Request storage r = requests[id];
         r.model = model;
         r.startRoot = root;
-        emit Requested(id, model, root);
+        emit Requested(id, model, root, input);
     }
 
     /// @notice Posts a result with the bond. `prefix`, `pages`, `limit` are the final

@@ -1,7 +1,8 @@
 //! `opml deploy`, `opml request` and two `opml agent` processes against a live Hardhat
 //! node that mines a block every second (started and stopped here; run
-//! `scripts/setup.sh` first). The challenger signs with a fresh private key (OPML_KEY);
-//! the submitter sends from an unlocked node account. A cheating submitter loses to a
+//! `scripts/setup.sh` first). The challenger signs with a fresh private key (OPML_KEY)
+//! and reads the request's input from the chain; the submitter sends from an unlocked
+//! node account. A cheating submitter loses to a
 //! challenger that is stopped mid-game and resumed from its state file; an honest
 //! result finalizes after the window; a wrong input or deployment file is refused.
 
@@ -38,20 +39,24 @@ impl Stage {
         c
     }
 
-    fn model_args(&self, input: &str) -> Vec<String> {
+    /// The deployment, the model and `input` (a file in the stage) when given.
+    fn model_args(&self, input: Option<&str>) -> Vec<String> {
         let model = repo().join("guest-ml/models/fmnist-mlp.opml");
-        vec![
+        let mut args = vec![
             "--deployment".into(),
             self.path("deployment.json").display().to_string(),
             "--model".into(),
             model.display().to_string(),
-            "--input".into(),
-            self.path(input).display().to_string(),
-        ]
+        ];
+        if let Some(input) = input {
+            args.extend(["--input".into(), self.path(input).display().to_string()]);
+        }
+        args
     }
 
-    /// An `opml agent` for `request`; the challenger signs with its key.
-    fn agent(&self, role: &str, request: u64, input: &str, extra: &[&str]) -> Command {
+    /// An `opml agent` for `request` (reading the input from the chain when `input` is
+    /// `None`); the challenger signs with its key.
+    fn agent(&self, role: &str, request: u64, input: Option<&str>, extra: &[&str]) -> Command {
         let mut args = vec![
             "--role".to_string(),
             role.into(),
@@ -154,7 +159,7 @@ fn stage() -> Stage {
 
 /// `opml request` for `input`; the request id it printed.
 fn request(s: &Stage, input: &str, extra: &[&str]) -> u64 {
-    let mut args = s.model_args(input);
+    let mut args = s.model_args(Some(input));
     args.extend(extra.iter().map(|a| a.to_string()));
     args.push("--json".into());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -167,13 +172,14 @@ fn request(s: &Stage, input: &str, extra: &[&str]) -> u64 {
 fn agents_play_the_protocol_on_a_live_node() {
     let s = stage();
 
-    // A submitter lying from the middle of the run; the challenger is stopped after
-    // three moves and resumed from its state file by a new process.
+    // A submitter lying from the middle of the run; the challenger, which reads the
+    // input from the chain, is stopped after three moves and resumed from its state
+    // file by a new process.
     let r = request(&s, "a.bin", &[]);
-    let submitter = spawn(s.agent("submitter", r, "a.bin", &["--cheat", "middle"]));
-    let first = ok(s.agent("challenger", r, "a.bin", &["--max-moves", "3"]));
+    let submitter = spawn(s.agent("submitter", r, Some("a.bin"), &["--cheat", "middle"]));
+    let first = ok(s.agent("challenger", r, None, &["--max-moves", "3"]));
     assert!(first.contains("stopped after 3 moves"), "{first}");
-    let second = ok(s.agent("challenger", r, "a.bin", &[]));
+    let second = ok(s.agent("challenger", r, None, &[]));
     let lost = finish(submitter);
     assert!(second.contains("resuming from"), "{second}");
     assert!(second.contains("one-step proof of step"), "{second}");
@@ -186,17 +192,17 @@ fn agents_play_the_protocol_on_a_live_node() {
 
     // An honest result: finalized after the 4 s window, the challenger agrees.
     let r = request(&s, "b.bin", &["--model-id", "0"]);
-    let submitter = spawn(s.agent("submitter", r, "b.bin", &[]));
-    let agreed = ok(s.agent("challenger", r, "b.bin", &[]));
+    let submitter = spawn(s.agent("submitter", r, Some("b.bin"), &[]));
+    let agreed = ok(s.agent("challenger", r, None, &[]));
     let won = finish(submitter);
     assert!(agreed.contains("matches its own run"), "{agreed}");
     assert!(won.contains("window over, finalizes"), "{won}");
     assert!(won.contains("submitter: done, WON"), "{won}");
 
     // Another input than the request's is refused before anything is sent.
-    let err = fails(s.agent("challenger", r, "a.bin", &[]));
+    let err = fails(s.agent("challenger", r, Some("a.bin"), &[]));
     assert!(err.contains("start root on chain"), "{err}");
     std::fs::write(s.path("deployment.json"), "{}").expect("overwrite");
-    let err = fails(s.agent("submitter", r, "b.bin", &[]));
+    let err = fails(s.agent("submitter", r, Some("b.bin"), &[]));
     assert!(err.contains("not a deployment file"), "{err}");
 }

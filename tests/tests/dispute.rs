@@ -181,6 +181,25 @@ fn start_and_final_roots_match_the_machine() {
 }
 
 #[test]
+fn request_input_is_readable_from_the_chain() {
+    let mut chain = EmbeddedChain::new(3);
+    let s = setup(&mut chain);
+    let registry = s.deployment.registry;
+    let from = chain.accounts()[0];
+    let (second, _) = story::request(&mut chain, from, registry, s.model, b"other").unwrap();
+    assert_eq!(
+        onchain::request_input(&mut chain, registry, s.request).unwrap(),
+        INPUT
+    );
+    assert_eq!(
+        onchain::request_input(&mut chain, registry, second).unwrap(),
+        b"other"
+    );
+    let missing = onchain::request_input(&mut chain, registry, second + 1).unwrap_err();
+    assert!(missing.to_string().contains("no request"), "{missing}");
+}
+
+#[test]
 fn honest_result_finalizes_unchallenged() {
     let mut p = play(HONEST, HONEST);
     assert!(p.submitter_won);

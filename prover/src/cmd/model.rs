@@ -50,7 +50,7 @@ pub enum WeightFormat {
 /// A model image, an input and the guest to run them on.
 pub struct ModelArgs {
     /// Model image (from `opml compile-model`).
-    #[arg(long, requires = "input")]
+    #[arg(long)]
     pub model: Option<PathBuf>,
     /// Input: raw int8 bytes, or an IDX image file (gzipped or not) with --index.
     #[arg(long)]
@@ -66,41 +66,61 @@ pub struct ModelArgs {
 impl ModelArgs {
     /// The dispute job of the guest running the model image, and the input.
     pub fn job(&self) -> Result<(Job, Vec<u8>)> {
-        let (wasm, image, input) = self.load()?;
+        let input = self.input_bytes()?.context("--input is required")?;
+        Ok((self.job_without_input()?, input))
+    }
+
+    /// The dispute job of the guest running the model image.
+    pub fn job_without_input(&self) -> Result<Job> {
+        let (wasm, image) = self.guest_and_image()?;
         let name = match &self.model {
             Some(path) => format!("{} on the ML guest", path.display()),
             None => "the ML guest".into(),
         };
-        Ok((guest::dispute_job(name, wasm, image), input))
+        Ok(guest::dispute_job(name, wasm, image))
     }
 
     /// (guest bytes, image bytes, input bytes).
     pub fn load(&self) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>)> {
-        let read =
-            |p: &PathBuf| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
+        let input = self.input_bytes()?.context("--input is required")?;
+        let (guest, image) = self.guest_and_image()?;
+        Ok((guest, image, input))
+    }
+
+    /// (guest bytes, image bytes).
+    fn guest_and_image(&self) -> Result<(Vec<u8>, Vec<u8>)> {
         let guest = match &self.guest {
             Some(p) => read(p)?,
             None => GUEST_WASM.to_vec(),
         };
         let model = self.model.as_ref().context("--model is required")?;
-        let input_path = self.input.as_ref().context("--input is required")?;
-        let raw = read(input_path)?;
-        let input = if idx::looks_like_idx(&raw) {
-            let images = idx::Idx::decode(input_path, &raw)?;
-            let px = images.item(self.index).with_context(|| {
-                format!(
-                    "{}: no image {} (it has {})",
-                    input_path.display(),
-                    self.index,
-                    images.len()
-                )
-            })?;
-            idx::pixels_to_input(px)
-        } else {
-            raw
-        };
-        Ok((guest, read(model)?, input))
+        Ok((guest, read(model)?))
     }
+
+    /// The input's bytes (image `--index` of an IDX file); `None` without `--input`.
+    pub fn input_bytes(&self) -> Result<Option<Vec<u8>>> {
+        let Some(input_path) = &self.input else {
+            return Ok(None);
+        };
+        let raw = read(input_path)?;
+        if !idx::looks_like_idx(&raw) {
+            return Ok(Some(raw));
+        }
+        let images = idx::Idx::decode(input_path, &raw)?;
+        let px = images.item(self.index).with_context(|| {
+            format!(
+                "{}: no image {} (it has {})",
+                input_path.display(),
+                self.index,
+                images.len()
+            )
+        })?;
+        Ok(Some(idx::pixels_to_input(px)))
+    }
+}
+
+fn read(p: &PathBuf) -> Result<Vec<u8>> {
+    std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))
 }
 
 /// `opml infer`.

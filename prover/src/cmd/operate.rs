@@ -187,7 +187,9 @@ pub struct AgentArgs {
     /// The side to play.
     #[arg(long, value_enum)]
     role: RoleArg,
-    /// The model and the request's input (checked against the request's start root).
+    /// The model. The request's input is read from the chain (the registry's
+    /// `Requested` event) unless --input is given; either way it is checked against the
+    /// request's start root.
     #[command(flatten)]
     model: ModelArgs,
     /// The agent's state file: created on the first run, resumed from afterwards.
@@ -223,8 +225,13 @@ pub fn cmd_agent(a: &AgentArgs) -> Result<()> {
         RoleArg::Submitter => Role::Submitter,
         RoleArg::Challenger => Role::Challenger,
     };
-    let (job, input) = a.model.job()?;
+    let job = a.model.job_without_input()?;
     let (mut chain, me) = a.rpc.connect()?;
+    let input = match a.model.input_bytes()? {
+        Some(input) => input,
+        None => onchain::request_input(&mut chain, deployment.registry, a.request)
+            .with_context(|| format!("reading the input of request {}", a.request))?,
+    };
     let exec = record(&job, &input)?;
     let on_chain = onchain::request(&mut chain, deployment.registry, a.request)?;
     ensure!(

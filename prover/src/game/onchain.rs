@@ -189,3 +189,24 @@ pub fn round(
     };
     Ok((points, roots))
 }
+
+/// The input bytes of request `id`, from the registry's `Requested` event.
+pub fn request_input(
+    chain: &mut dyn Chain,
+    registry: Address,
+    id: u64,
+) -> Result<Vec<u8>, ChainError> {
+    let topics = [
+        Registry::Requested::SIGNATURE_HASH,
+        B256::from(U256::from(id)),
+    ];
+    match chain.logs(registry, &topics)?.first() {
+        Some(log) => Ok(Registry::Requested::decode_log_data(&log.data)
+            .map_err(|e| ChainError::Backend(format!("bad Requested event: {e}")))?
+            .input
+            .to_vec()),
+        None => Err(ChainError::Backend(format!(
+            "registry {registry} has no request {id}"
+        ))),
+    }
+}
