@@ -4,10 +4,11 @@ mod cmd;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use cmd::agent::{cmd_agent, cmd_serve, AgentArgs, ServeArgs};
 use cmd::demo::{cmd_demo, DemoArgs};
 use cmd::model::{cmd_compile, cmd_infer, CompileArgs, ModelArgs};
 use cmd::module::{cmd_bench, cmd_root, cmd_run, TargetArgs};
-use cmd::operate::{cmd_agent, cmd_deploy, cmd_request, AgentArgs, DeployArgs, RequestArgs};
+use cmd::operate::{cmd_deploy, cmd_request, DeployArgs, RequestArgs};
 use cmd::proof::{cmd_prove, cmd_verify};
 use opml_prover::guest::Engine;
 use opml_prover::interrupt;
@@ -107,6 +108,9 @@ enum Command {
     /// Play one side of a request (submitter or challenger) until its part is over;
     /// resumes from its state file after a restart.
     Agent(AgentArgs),
+    /// Play one side of every request of a registered model as requests come (inputs
+    /// read from the chain), one agent per request, each resumable from its state file.
+    Serve(ServeArgs),
 }
 
 fn main() -> Result<()> {
@@ -130,6 +134,7 @@ fn main() -> Result<()> {
         Command::Deploy(d) => cmd_deploy(d),
         Command::Request(r) => cmd_request(r),
         Command::Agent(a) => cmd_agent(a),
+        Command::Serve(s) => cmd_serve(s),
         Command::Prove {
             target,
             step,

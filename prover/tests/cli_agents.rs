@@ -129,7 +129,8 @@ fn finish(mut child: Child) -> String {
     succeeded(child.wait_with_output().expect("output"))
 }
 
-fn stage() -> Stage {
+/// A node with a block a second and an arbiter with a `window`-second challenge window.
+fn stage(window: &str) -> Stage {
     let node = HardhatNode::start(&repo().join("arbiter-sol"), Some(Duration::from_secs(1)))
         .expect("hardhat node (run scripts/setup.sh)");
     let key = PrivateKeySigner::random();
@@ -151,7 +152,7 @@ fn stage() -> Stage {
     let out = stage.path("deployment.json").display().to_string();
     let deployed = ok(stage.command(
         "deploy",
-        &["--window", "4", "--clock", "300", "--out", &out],
+        &["--window", window, "--clock", "300", "--out", &out],
     ));
     assert!(deployed.contains("registry: 0x"), "{deployed}");
     stage
@@ -170,7 +171,7 @@ fn request(s: &Stage, input: &str, extra: &[&str]) -> u64 {
 
 #[test]
 fn agents_play_the_protocol_on_a_live_node() {
-    let s = stage();
+    let s = stage("4");
 
     // A submitter lying from the middle of the run; the challenger, which reads the
     // input from the chain, is stopped after three moves and resumed from its state
@@ -205,4 +206,50 @@ fn agents_play_the_protocol_on_a_live_node() {
     std::fs::write(s.path("deployment.json"), "{}").expect("overwrite");
     let err = fails(s.agent("submitter", r, Some("b.bin"), &[]));
     assert!(err.contains("not a deployment file"), "{err}");
+}
+
+#[test]
+fn serve_challenges_every_request_of_its_model() {
+    let s = stage("8");
+    let ra = request(&s, "a.bin", &[]);
+    let rb = request(&s, "b.bin", &["--model-id", "0"]);
+    let mut serve_args = s.model_args(None);
+    serve_args.extend(
+        [
+            "--role",
+            "challenger",
+            "--model-id",
+            "0",
+            "--state-dir",
+            &s.path("serve").display().to_string(),
+            "--poll-ms",
+            "200",
+            "--max-requests",
+            "2",
+        ]
+        .map(String::from),
+    );
+    let serve_args: Vec<&str> = serve_args.iter().map(String::as_str).collect();
+    let mut serve = s.command("serve", &serve_args);
+    serve.env("OPML_KEY", &s.challenger_key);
+    let serve = spawn(serve);
+    let liar = spawn(s.agent("submitter", ra, Some("a.bin"), &["--cheat", "last"]));
+    let honest = ok(s.agent("submitter", rb, Some("b.bin"), &[]));
+    let served = finish(serve);
+    let lost = finish(liar);
+    assert!(lost.contains("submitter: done, lost"), "{lost}");
+    assert!(honest.contains("submitter: done, WON"), "{honest}");
+    assert!(
+        served.contains(&format!("challenger #{ra}: done, WON")),
+        "{served}"
+    );
+    assert!(
+        served.contains(&format!("challenger #{rb}: the result matches its own run")),
+        "{served}"
+    );
+    assert!(served.contains("served 2 requests"), "{served}");
+    assert!(
+        s.path(&format!("serve/request-{ra}.json")).exists(),
+        "per-request state"
+    );
 }

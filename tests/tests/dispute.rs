@@ -195,6 +195,9 @@ fn request_input_is_readable_from_the_chain() {
         onchain::request_input(&mut chain, registry, second).unwrap(),
         b"other"
     );
+    let all = onchain::posted(&mut chain, registry, None).unwrap();
+    let listed: Vec<_> = all.iter().map(|p| (p.request, p.model)).collect();
+    assert_eq!(listed, [(s.request, s.model), (second, s.model)]);
     let missing = onchain::request_input(&mut chain, registry, second + 1).unwrap_err();
     assert!(missing.to_string().contains("no request"), "{missing}");
 }

@@ -1,5 +1,6 @@
 //! The `opml` subcommands, one module per group; shared output helpers here.
 
+pub mod agent;
 pub mod demo;
 pub mod model;
 pub mod module;

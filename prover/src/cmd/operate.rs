@@ -1,32 +1,27 @@
 //! Running the protocol on a live chain, one party per process: `opml deploy` (the
-//! arbiter), `opml request` (register a model and ask for an inference) and `opml
-//! agent` (a submitter or a challenger that plays until its part is over and resumes
-//! from its state file after a restart).
+//! arbiter) and `opml request` (register a model and ask for an inference); the node
+//! and account arguments and the deployment file shared with `opml agent` and `opml
+//! serve` ([`super::agent`]).
 
-use super::demo::Cheat;
 use super::model::ModelArgs;
-use super::narrate::{record, short_hex, tell};
+use super::narrate::short_hex;
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::Address;
-use anyhow::{bail, ensure, Context, Result};
-use opml_prover::game::agent::{Agent, AgentState, Role};
+use anyhow::{ensure, Context, Result};
 use opml_prover::game::chain::Chain;
-use opml_prover::game::claims::Claims;
 use opml_prover::game::contracts::{self, Deployment, Params};
 use opml_prover::game::layout::ModelLayout;
 use opml_prover::game::rpc::RpcChain;
-use opml_prover::game::{onchain, story, GameError};
-use opml_prover::interrupt;
+use opml_prover::game::story;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// Which node to talk to and which account sends.
 #[derive(clap::Args)]
 pub struct RpcArgs {
     /// JSON-RPC endpoint of the node.
     #[arg(long)]
-    rpc: String,
+    pub rpc: String,
     /// Private key (hex) to sign with; without it, the node's unlocked account
     /// --account sends (a development node such as Hardhat).
     #[arg(long, env = "OPML_KEY", hide_env_values = true)]
@@ -38,7 +33,7 @@ pub struct RpcArgs {
 
 impl RpcArgs {
     /// The chain and the sending account.
-    fn connect(&self) -> Result<(RpcChain, Address)> {
+    pub fn connect(&self) -> Result<(RpcChain, Address)> {
         let keys = match &self.key {
             Some(k) => vec![k
                 .trim()
@@ -68,7 +63,8 @@ struct DeploymentFile {
     params: Params,
 }
 
-fn read_deployment(path: &Path) -> Result<Deployment> {
+/// Reads a file written by `opml deploy`.
+pub fn read_deployment(path: &Path) -> Result<Deployment> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let file: DeploymentFile = serde_json::from_str(&text)
@@ -169,137 +165,6 @@ pub fn cmd_request(a: &RequestArgs) -> Result<()> {
         println!("model:      {model}");
         println!("request:    {request}");
         println!("start root: {}", super::hex(&start_root));
-    }
-    Ok(())
-}
-
-/// Arguments of `opml agent`.
-#[derive(clap::Args)]
-pub struct AgentArgs {
-    #[command(flatten)]
-    rpc: RpcArgs,
-    /// File written by `opml deploy`.
-    #[arg(long)]
-    deployment: PathBuf,
-    /// The request to work on.
-    #[arg(long)]
-    request: u64,
-    /// The side to play.
-    #[arg(long, value_enum)]
-    role: RoleArg,
-    /// The model. The request's input is read from the chain (the registry's
-    /// `Requested` event) unless --input is given; either way it is checked against the
-    /// request's start root.
-    #[command(flatten)]
-    model: ModelArgs,
-    /// The agent's state file: created on the first run, resumed from afterwards.
-    #[arg(long)]
-    state: PathBuf,
-    /// For demonstrations: a submitter that cheats this way.
-    #[arg(long, value_enum, default_value = "none")]
-    cheat: Cheat,
-    /// Milliseconds between polls of the chain when there is nothing to do.
-    #[arg(long, default_value_t = 500)]
-    poll_ms: u64,
-    /// Stop after this many moves (the state is saved; run again to resume).
-    #[arg(long)]
-    max_moves: Option<usize>,
-}
-
-/// `--role`.
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-pub enum RoleArg {
-    /// Posts the result and defends it.
-    Submitter,
-    /// Checks the result and challenges it when it is wrong.
-    Challenger,
-}
-
-/// Consecutive chain errors an agent rides out before it stops.
-const CHAIN_RETRIES: u32 = 3;
-
-/// `opml agent`.
-pub fn cmd_agent(a: &AgentArgs) -> Result<()> {
-    let deployment = read_deployment(&a.deployment)?;
-    let role = match a.role {
-        RoleArg::Submitter => Role::Submitter,
-        RoleArg::Challenger => Role::Challenger,
-    };
-    let job = a.model.job_without_input()?;
-    let (mut chain, me) = a.rpc.connect()?;
-    let input = match a.model.input_bytes()? {
-        Some(input) => input,
-        None => onchain::request_input(&mut chain, deployment.registry, a.request)
-            .with_context(|| format!("reading the input of request {}", a.request))?,
-    };
-    let exec = record(&job, &input)?;
-    let on_chain = onchain::request(&mut chain, deployment.registry, a.request)?;
-    ensure!(
-        on_chain.start_root == exec.start_root,
-        "request {}: its start root on chain is {}, this model and input give {}",
-        a.request,
-        short_hex(&on_chain.start_root),
-        short_hex(&exec.start_root)
-    );
-    let state = if a.state.exists() {
-        let s = Agent::load_state(&a.state)?;
-        ensure!(
-            (s.me, s.deployment, s.request, s.role) == (me, deployment, a.request, role),
-            "{} holds the {:?} of request {} for {} on registry {}, not this one",
-            a.state.display(),
-            s.role,
-            s.request,
-            s.me,
-            s.deployment.registry
-        );
-        println!("resuming from {} (game {:?})", a.state.display(), s.game);
-        s
-    } else {
-        if role == Role::Challenger && !matches!(a.cheat, Cheat::None) {
-            bail!("--cheat is for a submitter");
-        }
-        let behavior = a.cheat.behavior(exec.steps);
-        AgentState::fresh(me, deployment, a.request, role, behavior, &input)
-    };
-    println!(
-        "{:?} {me} on request {}: honest run {} steps, final root {}; plays {:?}",
-        role,
-        a.request,
-        exec.steps,
-        short_hex(&exec.final_root),
-        state.behavior
-    );
-    let claims = Claims::new(exec, state.behavior, job.output_page)?;
-    let mut agent = Agent::new(state, claims, Some(a.state.clone()))?;
-    let who = format!("{role:?}").to_lowercase();
-    let (mut moves, mut failures) = (0, 0);
-    while !agent.state.done {
-        if interrupt::requested() || a.max_moves.is_some_and(|m| moves >= m) {
-            println!(
-                "stopped after {moves} moves; state saved in {}: run again to resume",
-                a.state.display()
-            );
-            return Ok(());
-        }
-        match agent.poll(&mut chain) {
-            Ok(Some(action)) => {
-                tell(&who, &action);
-                (moves, failures) = (moves + 1, 0);
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(a.poll_ms)),
-            // The chain may have moved under the move (or the node hiccuped): read it
-            // again before giving up.
-            Err(GameError::Chain(e)) if failures < CHAIN_RETRIES => {
-                failures += 1;
-                eprintln!("{who}: {e}; reading the chain again ({failures}/{CHAIN_RETRIES})");
-                std::thread::sleep(Duration::from_millis(a.poll_ms));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let paid = story::settle(&mut chain, deployment.registry, &[me])?;
-    if let Some(wei) = paid.first().filter(|w| !w.is_zero()) {
-        println!("{who}: withdrew {wei} wei");
     }
     Ok(())
 }

@@ -190,21 +190,48 @@ pub fn round(
     Ok((points, roots))
 }
 
+/// A request as its `Requested` event tells it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Posted {
+    /// The request id.
+    pub request: u64,
+    /// The model it runs.
+    pub model: u64,
+    /// The input bytes.
+    pub input: Vec<u8>,
+}
+
+/// Requests posted to `registry` (all of them, or request `id` only), oldest first.
+pub fn posted(
+    chain: &mut dyn Chain,
+    registry: Address,
+    id: Option<u64>,
+) -> Result<Vec<Posted>, ChainError> {
+    let mut topics = vec![Registry::Requested::SIGNATURE_HASH];
+    topics.extend(id.map(|id| B256::from(U256::from(id))));
+    chain
+        .logs(registry, &topics)?
+        .iter()
+        .map(|log| {
+            let e = Registry::Requested::decode_log_data(&log.data)
+                .map_err(|e| ChainError::Backend(format!("bad Requested event: {e}")))?;
+            Ok(Posted {
+                request: e.request.saturating_to(),
+                model: e.model.saturating_to(),
+                input: e.input.to_vec(),
+            })
+        })
+        .collect()
+}
+
 /// The input bytes of request `id`, from the registry's `Requested` event.
 pub fn request_input(
     chain: &mut dyn Chain,
     registry: Address,
     id: u64,
 ) -> Result<Vec<u8>, ChainError> {
-    let topics = [
-        Registry::Requested::SIGNATURE_HASH,
-        B256::from(U256::from(id)),
-    ];
-    match chain.logs(registry, &topics)?.first() {
-        Some(log) => Ok(Registry::Requested::decode_log_data(&log.data)
-            .map_err(|e| ChainError::Backend(format!("bad Requested event: {e}")))?
-            .input
-            .to_vec()),
+    match posted(chain, registry, Some(id))?.into_iter().next() {
+        Some(p) => Ok(p.input),
         None => Err(ChainError::Backend(format!(
             "registry {registry} has no request {id}"
         ))),

@@ -57,14 +57,21 @@ impl RpcChain {
                     w.register_signer(k);
                     w
                 });
+                // The nonce is read from the node before every transaction (not counted
+                // here), so other processes may send from the same account.
                 let provider = ProviderBuilder::new()
+                    .disable_recommended_fillers()
+                    .with_gas_estimation()
+                    .with_simple_nonce_management()
+                    .fetch_chain_id()
                     .wallet(wallet)
                     .connect_http(url)
                     .erased();
                 (provider, accounts)
             }
             None => {
-                let provider = ProviderBuilder::new().connect_http(url).erased();
+                // The node fills nonce and gas of its own accounts' transactions.
+                let provider = ProviderBuilder::default().connect_http(url).erased();
                 let accounts = rt.block_on(provider.get_accounts()).map_err(rpc_error)?;
                 (provider, accounts)
             }

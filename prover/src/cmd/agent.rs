@@ -1,0 +1,321 @@
+//! The agents on a live chain: `opml agent` plays one side of one request until its part
+//! is over; `opml serve` plays one side of every request of a model as they come. Both
+//! save each agent's state after every move and resume from it after a restart.
+
+use super::demo::Cheat;
+use super::model::ModelArgs;
+use super::narrate::{record, short_hex, tell};
+use super::operate::{read_deployment, RpcArgs};
+use alloy_primitives::Address;
+use anyhow::{bail, ensure, Context, Result};
+use opml_prover::game::agent::{Action, Agent, AgentState, Role};
+use opml_prover::game::claims::Claims;
+use opml_prover::game::contracts::Deployment;
+use opml_prover::game::job::Job;
+use opml_prover::game::rpc::RpcChain;
+use opml_prover::game::{onchain, story, GameError};
+use opml_prover::interrupt;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// `--role`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum RoleArg {
+    /// Posts the result and defends it.
+    Submitter,
+    /// Checks the result and challenges it when it is wrong.
+    Challenger,
+}
+
+impl RoleArg {
+    fn role(self) -> Role {
+        match self {
+            RoleArg::Submitter => Role::Submitter,
+            RoleArg::Challenger => Role::Challenger,
+        }
+    }
+}
+
+/// Consecutive chain errors an agent rides out before it stops.
+const CHAIN_RETRIES: u32 = 3;
+
+/// What every agent of one process shares: the chain, its account, the arbiter, the
+/// job and the side it plays.
+struct Seat {
+    chain: RpcChain,
+    me: Address,
+    deployment: Deployment,
+    job: Job,
+    role: Role,
+}
+
+impl Seat {
+    fn open(rpc: &RpcArgs, deployment: &Path, model: &ModelArgs, role: RoleArg) -> Result<Seat> {
+        let deployment = read_deployment(deployment)?;
+        let job = model.job_without_input()?;
+        let (chain, me) = rpc.connect()?;
+        Ok(Seat {
+            chain,
+            me,
+            deployment,
+            job,
+            role: role.role(),
+        })
+    }
+
+    /// The agent of `request` on `input`: resumed from `path` when it exists, else new
+    /// (a submitter departing from the honest run as `cheat` says).
+    fn agent(&mut self, request: u64, input: Vec<u8>, path: &Path, cheat: Cheat) -> Result<Agent> {
+        let exec = record(&self.job, &input)?;
+        let registry = self.deployment.registry;
+        let on_chain = onchain::request(&mut self.chain, registry, request)?;
+        ensure!(
+            on_chain.start_root == exec.start_root,
+            "request {request}: its start root on chain is {}, this model and input give {}",
+            short_hex(&on_chain.start_root),
+            short_hex(&exec.start_root)
+        );
+        let state = if path.exists() {
+            let s = Agent::load_state(path)?;
+            let mine = (self.me, self.deployment, request, self.role);
+            ensure!(
+                (s.me, s.deployment, s.request, s.role) == mine,
+                "{} holds the {:?} of request {} for {} on registry {}, not this one",
+                path.display(),
+                s.role,
+                s.request,
+                s.me,
+                s.deployment.registry
+            );
+            println!("resuming from {} (game {:?})", path.display(), s.game);
+            s
+        } else {
+            if self.role == Role::Challenger && !matches!(cheat, Cheat::None) {
+                bail!("--cheat is for a submitter");
+            }
+            let behavior = cheat.behavior(exec.steps);
+            AgentState::fresh(
+                self.me,
+                self.deployment,
+                request,
+                self.role,
+                behavior,
+                &input,
+            )
+        };
+        println!(
+            "{:?} {} on request {request}: honest run {} steps, final root {}; plays {:?}",
+            self.role,
+            self.me,
+            exec.steps,
+            short_hex(&exec.final_root),
+            state.behavior
+        );
+        let claims = Claims::new(exec, state.behavior, self.job.output_page)?;
+        Ok(Agent::new(state, claims, Some(path.to_path_buf()))?)
+    }
+
+    /// One poll of `agent`, riding out up to [`CHAIN_RETRIES`] consecutive chain errors
+    /// (counted in `failures`): the chain may have moved under the move, or the node
+    /// hiccuped.
+    fn poll(&mut self, agent: &mut Agent, failures: &mut u32) -> Result<Option<Action>> {
+        match agent.poll(&mut self.chain) {
+            Ok(action) => {
+                *failures = 0;
+                Ok(action)
+            }
+            Err(GameError::Chain(e)) if *failures < CHAIN_RETRIES => {
+                *failures += 1;
+                eprintln!(
+                    "request {}: {e}; reading the chain again ({failures}/{CHAIN_RETRIES})",
+                    agent.state.request
+                );
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Withdraws what the registry credits this account; prints it.
+    fn withdraw(&mut self, who: &str) -> Result<()> {
+        let registry = self.deployment.registry;
+        let paid = story::settle(&mut self.chain, registry, &[self.me])?;
+        if let Some(wei) = paid.first().filter(|w| !w.is_zero()) {
+            println!("{who}: withdrew {wei} wei");
+        }
+        Ok(())
+    }
+
+    fn who(&self) -> String {
+        format!("{:?}", self.role).to_lowercase()
+    }
+}
+
+/// Arguments of `opml agent`.
+#[derive(clap::Args)]
+pub struct AgentArgs {
+    #[command(flatten)]
+    rpc: RpcArgs,
+    /// File written by `opml deploy`.
+    #[arg(long)]
+    deployment: PathBuf,
+    /// The request to work on.
+    #[arg(long)]
+    request: u64,
+    /// The side to play.
+    #[arg(long, value_enum)]
+    role: RoleArg,
+    /// The model. The request's input is read from the chain (the registry's
+    /// `Requested` event) unless --input is given; either way it is checked against the
+    /// request's start root.
+    #[command(flatten)]
+    model: ModelArgs,
+    /// The agent's state file: created on the first run, resumed from afterwards.
+    #[arg(long)]
+    state: PathBuf,
+    /// For demonstrations: a submitter that cheats this way.
+    #[arg(long, value_enum, default_value = "none")]
+    cheat: Cheat,
+    /// Milliseconds between polls of the chain when there is nothing to do.
+    #[arg(long, default_value_t = 500)]
+    poll_ms: u64,
+    /// Stop after this many moves (the state is saved; run again to resume).
+    #[arg(long)]
+    max_moves: Option<usize>,
+}
+
+/// `opml agent`.
+pub fn cmd_agent(a: &AgentArgs) -> Result<()> {
+    let mut seat = Seat::open(&a.rpc, &a.deployment, &a.model, a.role)?;
+    let input = match a.model.input_bytes()? {
+        Some(input) => input,
+        None => onchain::request_input(&mut seat.chain, seat.deployment.registry, a.request)
+            .with_context(|| format!("reading the input of request {}", a.request))?,
+    };
+    let mut agent = seat.agent(a.request, input, &a.state, a.cheat)?;
+    let who = seat.who();
+    let (mut moves, mut failures) = (0, 0);
+    while !agent.state.done {
+        if interrupt::requested() || a.max_moves.is_some_and(|m| moves >= m) {
+            println!(
+                "stopped after {moves} moves; state saved in {}: run again to resume",
+                a.state.display()
+            );
+            return Ok(());
+        }
+        match seat.poll(&mut agent, &mut failures)? {
+            Some(action) => {
+                tell(&who, &action);
+                moves += 1;
+            }
+            None => std::thread::sleep(Duration::from_millis(a.poll_ms)),
+        }
+    }
+    seat.withdraw(&who)
+}
+
+/// Arguments of `opml serve`.
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    rpc: RpcArgs,
+    /// File written by `opml deploy`.
+    #[arg(long)]
+    deployment: PathBuf,
+    /// The side to play on every request.
+    #[arg(long, value_enum)]
+    role: RoleArg,
+    /// The registered model whose requests to serve.
+    #[arg(long)]
+    model_id: u64,
+    /// The model image (its inputs come from the chain).
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Where each request's agent keeps its state (`request-<id>.json`).
+    #[arg(long)]
+    state_dir: PathBuf,
+    /// Milliseconds between polls of the chain when there is nothing to do.
+    #[arg(long, default_value_t = 500)]
+    poll_ms: u64,
+    /// Exit once this many requests are over (default: serve until Ctrl-C).
+    #[arg(long)]
+    max_requests: Option<usize>,
+}
+
+/// `opml serve`.
+pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
+    ensure!(
+        a.model.input.is_none(),
+        "opml serve reads every request's input from the chain: drop --input"
+    );
+    let mut seat = Seat::open(&a.rpc, &a.deployment, &a.model, a.role)?;
+    std::fs::create_dir_all(&a.state_dir)
+        .with_context(|| format!("creating {}", a.state_dir.display()))?;
+    let who = seat.who();
+    println!(
+        "serving model {} as {who} {} on registry {}",
+        a.model_id, seat.me, seat.deployment.registry
+    );
+    let mut active: BTreeMap<u64, (Agent, u32)> = BTreeMap::new();
+    let mut over: BTreeSet<u64> = BTreeSet::new();
+    let mut ended = 0;
+    loop {
+        if interrupt::requested() {
+            println!(
+                "stopped with {} requests in play; state saved in {}: run again to resume",
+                active.len(),
+                a.state_dir.display()
+            );
+            return Ok(());
+        }
+        let registry = seat.deployment.registry;
+        for p in onchain::posted(&mut seat.chain, registry, None)? {
+            if p.model != a.model_id || active.contains_key(&p.request) || over.contains(&p.request)
+            {
+                continue;
+            }
+            let path = a.state_dir.join(format!("request-{}.json", p.request));
+            if path.exists() && Agent::load_state(&path)?.done {
+                over.insert(p.request);
+                continue;
+            }
+            match seat.agent(p.request, p.input, &path, Cheat::None) {
+                Ok(agent) => {
+                    active.insert(p.request, (agent, 0));
+                }
+                // One bad request (its input does not run) must not stop the service.
+                Err(e) => {
+                    eprintln!("request {}: skipped: {e:#}", p.request);
+                    over.insert(p.request);
+                }
+            }
+        }
+        let mut moved = false;
+        let mut finished = Vec::new();
+        for (&id, (agent, failures)) in active.iter_mut() {
+            if let Some(action) = seat.poll(agent, failures)? {
+                tell(&format!("{who} #{id}"), &action);
+                moved = true;
+            }
+            if agent.state.done {
+                finished.push(id);
+            }
+        }
+        if !finished.is_empty() {
+            for id in &finished {
+                active.remove(id);
+                over.insert(*id);
+            }
+            ended += finished.len();
+            seat.withdraw(&who)?;
+        }
+        if a.max_requests.is_some_and(|m| ended >= m) {
+            println!("served {ended} requests");
+            return Ok(());
+        }
+        if !moved {
+            std::thread::sleep(Duration::from_millis(a.poll_ms));
+        }
+    }
+}
