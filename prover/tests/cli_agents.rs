@@ -171,7 +171,7 @@ fn request(s: &Stage, input: &str, extra: &[&str]) -> u64 {
 
 #[test]
 fn agents_play_the_protocol_on_a_live_node() {
-    let s = stage("4");
+    let s = stage("6");
 
     // A submitter lying from the middle of the run; the challenger, which reads the
     // input from the chain, is stopped after three moves and resumed from its state
@@ -191,7 +191,7 @@ fn agents_play_the_protocol_on_a_live_node() {
     );
     assert!(lost.contains("submitter: done, lost"), "{lost}");
 
-    // An honest result: finalized after the 4 s window, the challenger agrees.
+    // An honest result: finalized after the 6 s window, the challenger agrees.
     let r = request(&s, "b.bin", &["--model-id", "0"]);
     let submitter = spawn(s.agent("submitter", r, Some("b.bin"), &[]));
     let agreed = ok(s.agent("challenger", r, None, &[]));
