@@ -10,12 +10,12 @@ use alloy_primitives::Address;
 use anyhow::{bail, ensure, Context, Result};
 use opml_prover::game::agent::{Action, Agent, AgentState, Role};
 use opml_prover::game::claims::Claims;
-use opml_prover::game::contracts::Deployment;
+use opml_prover::game::contracts::{Deployment, Registry};
 use opml_prover::game::job::Job;
 use opml_prover::game::rpc::RpcChain;
 use opml_prover::game::{onchain, story, GameError};
 use opml_prover::interrupt;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -258,8 +258,7 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
         a.model_id, seat.me, seat.deployment.registry
     );
     let mut active: BTreeMap<u64, (Agent, u32)> = BTreeMap::new();
-    let mut over: BTreeSet<u64> = BTreeSet::new();
-    let mut ended = 0;
+    let (mut next, mut ended) = (0u64, 0);
     loop {
         if interrupt::requested() {
             println!(
@@ -269,28 +268,29 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
             );
             return Ok(());
         }
+        // Requests not looked at yet: their ids are `next..requestCount`.
         let registry = seat.deployment.registry;
-        for p in onchain::posted(&mut seat.chain, registry, None)? {
-            if p.model != a.model_id || active.contains_key(&p.request) || over.contains(&p.request)
-            {
-                continue;
-            }
-            let path = a.state_dir.join(format!("request-{}.json", p.request));
-            if path.exists() && Agent::load_state(&path)?.done {
-                over.insert(p.request);
-                continue;
-            }
-            match seat.agent(p.request, p.input, &path, Cheat::None) {
-                Ok(agent) => {
-                    active.insert(p.request, (agent, 0));
+        let count = onchain::view(&mut seat.chain, registry, Registry::requestCountCall {})?;
+        let count: u64 = count.saturating_to();
+        for id in next..count {
+            for p in onchain::posted(&mut seat.chain, registry, Some(id))? {
+                if p.model != a.model_id {
+                    continue;
                 }
-                // One bad request (its input does not run) must not stop the service.
-                Err(e) => {
-                    eprintln!("request {}: skipped: {e:#}", p.request);
-                    over.insert(p.request);
+                let path = a.state_dir.join(format!("request-{id}.json"));
+                if path.exists() && Agent::load_state(&path)?.done {
+                    continue;
+                }
+                match seat.agent(id, p.input, &path, Cheat::None) {
+                    Ok(agent) => {
+                        active.insert(id, (agent, 0));
+                    }
+                    // One bad request (its input does not run) must not stop the service.
+                    Err(e) => eprintln!("request {id}: skipped: {e:#}"),
                 }
             }
         }
+        next = count;
         let mut moved = false;
         let mut finished = Vec::new();
         for (&id, (agent, failures)) in active.iter_mut() {
@@ -305,7 +305,6 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
         if !finished.is_empty() {
             for id in &finished {
                 active.remove(id);
-                over.insert(*id);
             }
             ended += finished.len();
             seat.withdraw(&who)?;
