@@ -145,9 +145,11 @@ pub fn cmd_request(a: &RequestArgs) -> Result<()> {
     let registry = deployment.registry;
     let model = match a.model_id {
         Some(id) => id,
-        None => story::register(&mut chain, me, registry, &layout)?,
+        None => story::register(&mut chain, me, registry, &layout)
+            .with_context(|| format!("registering the model on {registry}"))?,
     };
-    let (request, start_root) = story::request(&mut chain, me, registry, model, &input)?;
+    let (request, start_root) = story::request(&mut chain, me, registry, model, &input)
+        .with_context(|| format!("requesting an inference of model {model} on {registry}"))?;
     ensure!(
         start_root == expected,
         "model {model} on chain derives start root {} for this input, the guest {}: \
