@@ -11,6 +11,7 @@ use alloy_primitives::U256;
 use opml_prover::game::chain::Chain;
 use opml_prover::game::devnode::HardhatNode;
 use opml_prover::game::rpc::RpcChain;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -252,4 +253,58 @@ fn serve_challenges_every_request_of_its_model() {
         s.path(&format!("serve/request-{ra}.json")).exists(),
         "per-request state"
     );
+}
+
+#[test]
+fn ctrl_c_stops_an_agent_after_a_move_and_it_resumes_without_repeating_it() {
+    let s = stage("600");
+    let r = request(&s, "a.bin", &[]);
+    let mut child = s
+        .agent("submitter", r, Some("a.bin"), &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("opml starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    // The result is posted; the agent now waits out the 600 s window.
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("utf-8 output");
+        seen.push(line.clone());
+        if line.contains("posts its result") {
+            break;
+        }
+    }
+    assert!(
+        seen.iter().any(|l| l.contains("posts its result")),
+        "{seen:?}"
+    );
+    let pid = child.id().to_string();
+    let sent = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "exit {status} after Ctrl-C: {rest:?}");
+    assert!(
+        rest.iter().any(|l| l.contains("stopped after 1 moves")),
+        "{rest:?}"
+    );
+    // A new process resumes the saved state and polls for two seconds without posting
+    // a second result (the registry would revert it), then stops on Ctrl-C too.
+    let resumed = spawn(s.agent("submitter", r, Some("a.bin"), &[]));
+    std::thread::sleep(Duration::from_secs(2));
+    let pid = resumed.id().to_string();
+    let sent = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let again = finish(resumed);
+    assert!(again.contains("resuming from"), "{again}");
+    assert!(again.contains("stopped after 0 moves"), "{again}");
+    assert!(!again.contains("posts its result"), "{again}");
 }
