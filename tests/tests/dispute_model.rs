@@ -1,4 +1,4 @@
-//! The dispute protocol with the real ML guest and the committed Fashion-MNIST model on
+//! The dispute protocol with the real ML guest and each committed Fashion-MNIST model on
 //! the embedded chain: the registry derives the guest's start root from the input bytes,
 //! the honest output is bound to the final root, and a submitter lying from the middle of
 //! the inference loses its bond to the challenger through a one-step proof.
@@ -15,10 +15,10 @@ use opml_prover::guest::{self, GUEST_WASM};
 use opml_tests::duel;
 use opml_tests::repo_root;
 
-fn job() -> Job {
-    let image = std::fs::read(repo_root().join("guest-ml/models/fmnist-mlp.opml"))
+fn job(name: &str) -> Job {
+    let image = std::fs::read(repo_root().join(format!("guest-ml/models/{name}.opml")))
         .expect("the committed model image");
-    guest::dispute_job("fashion-mnist".into(), GUEST_WASM.to_vec(), image)
+    guest::dispute_job(name.into(), GUEST_WASM.to_vec(), image)
 }
 
 fn input() -> Vec<u8> {
@@ -26,8 +26,17 @@ fn input() -> Vec<u8> {
 }
 
 #[test]
-fn cheating_submitter_loses_on_fashion_mnist() {
-    let job = job();
+fn cheating_submitter_loses_on_the_fashion_mnist_mlp() {
+    cheating_submitter_loses_on("fmnist-mlp");
+}
+
+#[test]
+fn cheating_submitter_loses_on_the_fashion_mnist_cnn() {
+    cheating_submitter_loses_on("fmnist-cnn");
+}
+
+fn cheating_submitter_loses_on(name: &str) {
+    let job = job(name);
     let input = input();
     let exec = Execution::run(&job, &input, 1 << 14, |_| true).expect("inference runs");
     let output = guest::Output::decode(&exec.final_state.output).expect("a model output");

@@ -120,40 +120,42 @@ fn sampled_steps_of_every_spec_invocation_prove_and_verify() {
     assert!(tally.by_op.len() >= 108, "{:?}", tally.by_op.keys());
 }
 
-/// One Fashion-MNIST inference of the ML guest: the first steps, a dense sample across
-/// the run (every 997th step) and the last step are proven, verified, and checked
-/// against the trace's roots.
+/// One Fashion-MNIST inference of the ML guest per committed model (MLP, CNN): the
+/// first steps, a dense sample across the run (every 997th step) and the last step are
+/// proven, verified, and checked against the trace's roots.
 #[test]
 fn sampled_steps_of_a_model_inference_prove_and_verify() {
-    let image_path = opml_tests::repo_root().join("guest-ml/models/fmnist-mlp.opml");
-    let image = std::fs::read(&image_path).expect("the committed model image is readable");
-    let input: Vec<u8> = (0..784).map(|i| ((i * 7 + i / 28) % 128) as u8).collect();
-    let machine = guest::load(GUEST_WASM, &image, &input).expect("the guest loads");
-    let mut trace = Trace::record(machine, 1 << 16, u64::MAX, |_| true).expect("records");
-    let total = trace.total_steps();
-    let mut by_op: BTreeMap<&'static str, u64> = BTreeMap::new();
-    let sample = (0..200)
-        .chain((200..total).step_by(997))
-        .chain([total - 1, total]);
-    for n in sample {
-        let proof = trace
-            .prove(n)
-            .unwrap_or_else(|e| panic!("guest step {n}: {e}"));
-        let outcome = verify(&proof.bytes).unwrap_or_else(|e| panic!("guest step {n}: {e}"));
-        assert_eq!(
-            outcome.pre_root,
-            trace.root_at(n),
-            "guest step {n}: pre-root"
-        );
-        assert_eq!(
-            outcome.post_root,
-            trace.root_at(n + 1),
-            "guest step {n}: post-root"
-        );
-        *by_op
-            .entry(outcome.op.map_or("(stopped)", |op| op.name()))
-            .or_default() += 1;
+    for name in ["fmnist-mlp", "fmnist-cnn"] {
+        let image_path = opml_tests::repo_root().join(format!("guest-ml/models/{name}.opml"));
+        let image = std::fs::read(&image_path).expect("the committed model image is readable");
+        let input: Vec<u8> = (0..784).map(|i| ((i * 7 + i / 28) % 128) as u8).collect();
+        let machine = guest::load(GUEST_WASM, &image, &input).expect("the guest loads");
+        let mut trace = Trace::record(machine, 1 << 16, u64::MAX, |_| true).expect("records");
+        let total = trace.total_steps();
+        let mut by_op: BTreeMap<&'static str, u64> = BTreeMap::new();
+        let sample = (0..200)
+            .chain((200..total).step_by(997))
+            .chain([total - 1, total]);
+        for n in sample {
+            let proof = trace
+                .prove(n)
+                .unwrap_or_else(|e| panic!("{name} step {n}: {e}"));
+            let outcome = verify(&proof.bytes).unwrap_or_else(|e| panic!("{name} step {n}: {e}"));
+            assert_eq!(
+                outcome.pre_root,
+                trace.root_at(n),
+                "{name} step {n}: pre-root"
+            );
+            assert_eq!(
+                outcome.post_root,
+                trace.root_at(n + 1),
+                "{name} step {n}: post-root"
+            );
+            *by_op
+                .entry(outcome.op.map_or("(stopped)", |op| op.name()))
+                .or_default() += 1;
+        }
+        eprintln!("{name} proofs by instruction: {by_op:?}");
+        assert!(by_op.len() > 20, "{name}: {by_op:?}");
     }
-    eprintln!("guest proofs by instruction: {by_op:?}");
-    assert!(by_op.len() > 20, "{by_op:?}");
 }
