@@ -47,7 +47,7 @@ pub fn describe_pc(m: &Machine) -> serde_json::Value {
 }
 
 /// Writes `bytes` to `path` through a temporary file, so a failure never leaves a
-/// half-written proof.
+/// half-written output (proof, model image, deployment file).
 pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;

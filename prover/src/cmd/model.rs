@@ -174,8 +174,7 @@ pub fn cmd_compile(c: &CompileArgs) -> Result<()> {
             s.name, s.activation_error, s.scale
         );
     }
-    std::fs::write(out, &compiled.image)
-        .with_context(|| format!("cannot write {}", out.display()))?;
+    super::write_atomically(out, &compiled.image)?;
     println!("wrote {} ({} bytes)", out.display(), compiled.image.len());
     if let Some((images, labels)) = c.test_images.as_ref().zip(c.test_labels.as_ref()) {
         let acc = compile::accuracy(weights, arch, &compiled.image, images, labels)?;

@@ -105,10 +105,7 @@ pub fn cmd_deploy(a: &DeployArgs) -> Result<()> {
     };
     let deployment = contracts::deploy(&mut chain, me, params).context("deploying the arbiter")?;
     let text = serde_json::to_string_pretty(&DeploymentFile { deployment, params })?;
-    // Written whole or not at all.
-    let tmp = a.out.with_extension("tmp");
-    std::fs::write(&tmp, text + "\n").with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, &a.out).with_context(|| format!("cannot write {}", a.out.display()))?;
+    super::write_atomically(&a.out, (text + "\n").as_bytes())?;
     println!("verifier: {}", deployment.verifier);
     println!("game:     {}", deployment.game);
     println!("registry: {}", deployment.registry);
