@@ -43,7 +43,7 @@ const RENAMED: [(&str, &str); 6] = [
     ("anyfunc", "funcref"),
 ];
 
-/// Replaces the old names of [`RENAMED`] where they are whole keywords (not inside
+/// Replaces the old names of `RENAMED` where they are whole keywords (not inside
 /// strings, not part of `$identifiers` or longer words). Line structure is kept, so
 /// line numbers still match the file.
 pub fn modernize(text: &str) -> String {

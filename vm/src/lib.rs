@@ -1,8 +1,8 @@
 //! The opML step machine: a WebAssembly interpreter in which one step is one Wasm
 //! instruction and whose whole state can be committed to a Keccak-256 Merkle root.
 //!
-//! - [`module`] decodes and validates a module and [`lower`]s each body to [`ops::Op`]s;
-//! - [`machine`] holds the store and registers, [`exec`] steps it;
+//! - [`module`] decodes and validates a module and `lower`s each body to [`ops::Op`]s;
+//! - [`machine`] holds the store and registers, `exec` steps it ([`Machine::run`]);
 //! - [`host`] provides the `spectest` host module of the spec test suite;
 //! - [`memory`] and [`merkle`] give the Merkleized linear memory;
 //! - [`commit`] defines the state root; [`checkpoint`] seeks to any step;

@@ -65,7 +65,7 @@ pub struct WasmFunc {
 /// A function in the store: canonical type id and body.
 #[derive(Clone)]
 pub struct FuncInst {
-    /// Index into [`Machine::types`].
+    /// Index into the machine's type table.
     pub type_id: u32,
     /// Body.
     pub kind: FuncKind,

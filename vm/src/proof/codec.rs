@@ -1,7 +1,7 @@
 //! The byte layout of a one-step proof: the only place that encodes or decodes it.
 //!
 //! A proof is a header followed by the witness items the step reads, in the order the
-//! step semantics ([`super::step`]) asks for them. Each item kind has its `put_*`
+//! step semantics (`proof::step`) asks for them. Each item kind has its `put_*`
 //! (prover) and `get_*` (verifier) side by side below. Integers are big-endian; a
 //! `path` is a list of sibling hashes, bottom first, whose length the verifier knows
 //! from a committed size, except for locals and globals, whose paths carry a one-byte
