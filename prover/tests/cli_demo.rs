@@ -46,6 +46,20 @@ fn demo_lying_submitter_loses() {
         out.contains("payouts: submitter 0.0 ETH, challenger 2.0 ETH"),
         "{out}"
     );
+    // The gas totals are the sums of the gas printed on the moves' lines.
+    let per_move = |who: &str| -> u64 {
+        out.lines()
+            .filter(|l| l.starts_with(who))
+            .filter_map(|l| l.rsplit_once("gas ").map(|(_, g)| g))
+            .filter_map(|g| g.trim_end_matches(')').parse::<u64>().ok())
+            .sum()
+    };
+    let (sub, cha) = (per_move("submitter :"), per_move("challenger:"));
+    assert!(sub > 0 && cha > 0, "{out}");
+    assert!(
+        out.contains(&format!("gas sent: submitter {sub}, challenger {cha}")),
+        "{out}"
+    );
     assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
 }
 

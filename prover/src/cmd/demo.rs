@@ -217,7 +217,9 @@ fn play(
     };
     let idle = Params::default().window / 2;
     let rounds = stop_after.unwrap_or(10_000);
+    let mut gas = [0u64; 2];
     match story::drive(chain, &mut [sub, cha], idle, rounds, |i, a| {
+        gas[i] += a.gas().unwrap_or(0);
         tell(["submitter ", "challenger"][i], a)
     }) {
         Err(GameError::Stuck(n)) if stop_after.is_some() => {
@@ -229,6 +231,10 @@ fn play(
     let who = [sub.state.me, cha.state.me];
     let paid = story::settle(chain, sub.state.deployment.registry, &who)?;
     let wei = 1e18;
+    println!(
+        "gas sent: submitter {}, challenger {} (this run's moves)",
+        gas[0], gas[1]
+    );
     println!(
         "payouts: submitter {:.1} ETH, challenger {:.1} ETH; whole story {:.2} s",
         paid[0].saturating_to::<u128>() as f64 / wei,

@@ -137,6 +137,22 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// Gas of the transaction the move sent (`None` for moves that send nothing).
+    pub fn gas(&self) -> Option<u64> {
+        match *self {
+            Action::Submitted { gas, .. }
+            | Action::Challenged { gas, .. }
+            | Action::Dissected { gas, .. }
+            | Action::Picked { gas, .. }
+            | Action::Proved { gas, .. }
+            | Action::ClaimedTimeout { gas }
+            | Action::Finalized { gas } => Some(gas),
+            Action::Agreed | Action::Done { .. } => None,
+        }
+    }
+}
+
 /// A submitter or challenger.
 pub struct Agent {
     /// Its state (saved to `path`).
