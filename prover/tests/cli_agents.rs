@@ -110,6 +110,16 @@ fn fails(mut c: Command) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Sends SIGINT (what Ctrl-C sends) to `child`.
+fn ctrl_c(child: &Child) {
+    let pid = child.id().to_string();
+    let sent = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill");
+    assert!(sent.success(), "kill -INT {pid} failed");
+}
+
 fn spawn(mut c: Command) -> Child {
     c.stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -280,12 +290,7 @@ fn ctrl_c_stops_an_agent_after_a_move_and_it_resumes_without_repeating_it() {
         seen.iter().any(|l| l.contains("posts its result")),
         "{seen:?}"
     );
-    let pid = child.id().to_string();
-    let sent = Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .expect("kill");
-    assert!(sent.success());
+    ctrl_c(&child);
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     let status = child.wait().expect("wait");
     assert!(status.success(), "exit {status} after Ctrl-C: {rest:?}");
@@ -297,12 +302,7 @@ fn ctrl_c_stops_an_agent_after_a_move_and_it_resumes_without_repeating_it() {
     // a second result (the registry would revert it), then stops on Ctrl-C too.
     let resumed = spawn(s.agent("submitter", r, Some("a.bin"), &[]));
     std::thread::sleep(Duration::from_secs(2));
-    let pid = resumed.id().to_string();
-    let sent = Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .expect("kill");
-    assert!(sent.success());
+    ctrl_c(&resumed);
     let again = finish(resumed);
     assert!(again.contains("resuming from"), "{again}");
     assert!(again.contains("stopped after 0 moves"), "{again}");
