@@ -25,17 +25,7 @@ echo "demo: opml bench --model $model --input $images --index 0"
 echo "demo: opml demo --model $model --input $images --index 0   (the dispute, embedded chain)"
 "$opml" demo --model "$model" --input "$images" --index 0 --state-dir target/demo-state
 
-# The same story against a real node: a Hardhat 2 node on a free port, stopped at exit.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-log=$(mktemp)
-(cd arbiter-sol && HARDHAT_DISABLE_TELEMETRY_PROMPT=true exec node_modules/.bin/hardhat node \
-    --hostname 127.0.0.1 --port "$port" >"$log" 2>&1) &
-node_pid=$!
-trap 'kill "$node_pid" 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 120); do
-    grep -q "Started HTTP" "$log" && break
-    sleep 0.5
-done
-echo "demo: opml demo --rpc http://127.0.0.1:$port   (the dispute, Hardhat node)"
-"$opml" demo --model "$model" --input "$images" --index 0 --state-dir target/demo-state-rpc \
-    --rpc "http://127.0.0.1:$port"
+# The same story against a real node: opml starts a Hardhat 2 node on a free port of
+# 127.0.0.1 and stops it at the end.
+echo "demo: opml demo --hardhat   (the dispute, Hardhat node)"
+"$opml" demo --model "$model" --input "$images" --index 0 --state-dir target/demo-state-rpc --hardhat

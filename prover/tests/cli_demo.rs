@@ -1,17 +1,20 @@
 //! `opml demo` from the command line on the embedded chain with the Fashion-MNIST model:
 //! the lying submitter loses, the one-step proof names its instruction and gas, the
-//! honest run finalizes unchallenged, and each story stays under the 10 s target.
+//! honest run finalizes unchallenged, and each story stays under the 10 s target; with
+//! `--hardhat` the same story runs against a Hardhat node it starts and stops (< 30 s).
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn demo(cheat: &str) -> (String, Duration) {
+/// Runs `opml demo --cheat CHEAT EXTRA…` from the repository root; its stdout and time.
+fn demo(cheat: &str, extra: &[&str]) -> (String, Duration) {
     let dir = tempfile::tempdir().expect("temp dir");
     let raw = dir.path().join("input.bin");
     let bytes: Vec<u8> = (0..784u32).map(|i| (i % 97) as u8).collect();
     std::fs::write(&raw, bytes).expect("write input");
-    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../guest-ml/models/fmnist-mlp.opml");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let model = root.join("guest-ml/models/fmnist-mlp.opml");
     let t = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_opml"))
         .args(["demo", "--cheat", cheat, "--model"])
@@ -20,6 +23,8 @@ fn demo(cheat: &str) -> (String, Duration) {
         .arg(&raw)
         .arg("--state-dir")
         .arg(dir.path())
+        .args(extra)
+        .current_dir(&root)
         .output()
         .expect("run opml");
     let elapsed = t.elapsed();
@@ -38,7 +43,7 @@ fn demo(cheat: &str) -> (String, Duration) {
 
 #[test]
 fn demo_lying_submitter_loses() {
-    let (out, elapsed) = demo("middle");
+    let (out, elapsed) = demo("middle", &[]);
     assert!(out.contains("challenger: done, WON"), "{out}");
     assert!(out.contains("submitter : done, lost"), "{out}");
     assert!(out.contains("one-step proof of step"), "{out}");
@@ -65,7 +70,7 @@ fn demo_lying_submitter_loses() {
 
 #[test]
 fn demo_honest_submitter_finalizes() {
-    let (out, elapsed) = demo("none");
+    let (out, elapsed) = demo("none", &[]);
     assert!(out.contains("submitter : done, WON"), "{out}");
     assert!(
         out.contains("challenger: the result matches its own run"),
@@ -73,4 +78,19 @@ fn demo_honest_submitter_finalizes() {
     );
     assert!(!out.contains("challenges"), "{out}");
     assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+}
+
+#[test]
+fn demo_on_a_hardhat_node_it_starts_and_stops() {
+    let (out, elapsed) = demo("middle", &["--hardhat"]);
+    assert!(
+        out.contains("chain: JSON-RPC node at http://127.0.0.1:"),
+        "{out}"
+    );
+    assert!(out.contains("challenger: done, WON"), "{out}");
+    assert!(
+        out.contains("payouts: submitter 0.0 ETH, challenger 2.0 ETH"),
+        "{out}"
+    );
+    assert!(elapsed < Duration::from_secs(30), "{elapsed:?}");
 }

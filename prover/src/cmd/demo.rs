@@ -9,6 +9,7 @@ use opml_prover::game::agent::{Agent, AgentState, Role};
 use opml_prover::game::chain::Chain;
 use opml_prover::game::claims::{Behavior, Claims};
 use opml_prover::game::contracts::Params;
+use opml_prover::game::devnode::HardhatNode;
 use opml_prover::game::embedded::EmbeddedChain;
 use opml_prover::game::job::Job;
 use opml_prover::game::rpc::RpcChain;
@@ -29,8 +30,12 @@ pub struct DemoArgs {
     state_dir: PathBuf,
     /// Run against this JSON-RPC node (e.g. a Hardhat node) instead of the embedded
     /// chain; its first three accounts play owner, submitter and challenger.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "hardhat")]
     rpc: Option<String>,
+    /// Start a local Hardhat node (from arbiter-sol/node_modules, installed by
+    /// scripts/setup.sh), run against it, and stop it at the end.
+    #[arg(long)]
+    hardhat: bool,
     /// Stop after this many polling rounds, leaving the agents' state on disk (to show
     /// a restart with --resume against the same --rpc node).
     #[arg(long)]
@@ -40,6 +45,9 @@ pub struct DemoArgs {
     #[arg(long, requires = "rpc")]
     resume: bool,
 }
+
+/// Where `--hardhat` finds the node (relative to the repository root).
+const ARBITER_DIR: &str = "arbiter-sol";
 
 /// The committed Fashion-MNIST model and the Debian test images.
 const DEFAULT_MODEL: &str = "guest-ml/models/fmnist-mlp.opml";
@@ -70,8 +78,15 @@ pub fn cmd_demo(a: &DemoArgs) -> Result<()> {
             )
         }
     };
-    let mut chain: Box<dyn Chain> = match &a.rpc {
+    // Kept alive until the story is over; dropping it stops the node.
+    let node = match a.hardhat {
+        true => Some(HardhatNode::start(Path::new(ARBITER_DIR), None)?),
+        false => None,
+    };
+    let url = a.rpc.as_deref().or(node.as_ref().map(HardhatNode::url));
+    let mut chain: Box<dyn Chain> = match url {
         Some(url) => {
+            println!("chain: JSON-RPC node at {url}");
             Box::new(RpcChain::connect(url).with_context(|| format!("connecting to {url}"))?)
         }
         None => Box::new(EmbeddedChain::new(3)),

@@ -46,7 +46,14 @@ impl HardhatNode {
             .and_then(|l| l.local_addr())
             .map_err(DevNodeError::Port)?
             .port();
-        let bin = arbiter_dir.join("node_modules/.bin/hardhat");
+        // Absolute, since the child runs in `arbiter_dir` and a relative program path
+        // would be resolved from there.
+        let bin = std::path::absolute(arbiter_dir.join("node_modules/.bin/hardhat")).map_err(
+            |source| DevNodeError::Spawn {
+                path: arbiter_dir.to_path_buf(),
+                source,
+            },
+        )?;
         let interval_ms = block_interval.map_or(0, |d| d.as_millis());
         let mut child = Command::new(&bin)
             .args([
