@@ -7,6 +7,7 @@
 //!   dequantization); any other type, and any truncated or corrupt field, is an error
 //!   naming what was being read and where. Parsing never panics.
 //! - [`write_gguf`] writes a file from metadata and tensors (to generate test models).
+//! - [`synth_llama`] writes a tiny random LLaMA model with a small vocabulary.
 //! - [`LlamaConfig`] reads the `llama` hyperparameters and checks the tensors' shapes.
 //! - [`Tokenizer`] is the GPT-2-style byte-level BPE described by the file's
 //!   `tokenizer.ggml.*` keys.
@@ -20,6 +21,7 @@ mod llama;
 mod locate;
 mod meta;
 pub mod quant;
+mod synth;
 mod tensor;
 pub mod tokenizer;
 mod value;
@@ -30,6 +32,7 @@ pub use file::{GgufFile, ALIGNMENT_KEY, DEFAULT_ALIGNMENT, MAGIC, VERSION};
 pub use llama::{LlamaConfig, LAYER_TENSORS};
 pub use locate::{smollm2_path, SMOLLM2_ENV};
 pub use meta::Metadata;
+pub use synth::{synth_llama, SynthLlama};
 pub use tensor::{element_count, ggml_type_name, TensorInfo, TensorType};
 pub use tokenizer::Tokenizer;
 pub use value::{MetaArray, MetaValue};

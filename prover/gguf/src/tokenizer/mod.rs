@@ -29,6 +29,11 @@ use crate::file::GgufFile;
 use crate::meta::Metadata;
 use bpe::Merges;
 
+/// The character standing for each byte value in token strings (index = byte).
+pub fn byte_alphabet() -> [char; 256] {
+    bytes::byte_chars()
+}
+
 /// Why a tokenizer could not be built, or an id not decoded.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenizerError {
