@@ -94,6 +94,15 @@ impl LlamaConfig {
             tied_output: file.tensor("output.weight").is_none(),
         };
         config.check_numbers(file)?;
+        // Every layer has its own tensors, so a block count above the tensor count is
+        // rejected before the expected list (9 names per layer) is built.
+        if config.n_layers as usize > file.tensors().len() {
+            return Err(GgufError::Config(format!(
+                "block_count {} exceeds the file's {} tensors",
+                config.n_layers,
+                file.tensors().len()
+            )));
+        }
         for (name, dims) in config.expected_tensors() {
             check_shape(file.tensor(&name), &name, &dims)?;
         }
