@@ -86,7 +86,7 @@ impl LlamaConfig {
             ffn_dim: m.get_u32("llama.feed_forward_length")?,
             n_heads,
             n_kv_heads,
-            head_dim: if n_heads == 0 { 0 } else { dim / n_heads },
+            head_dim: dim.checked_div(n_heads).unwrap_or(0),
             rope_freq_base,
             rms_eps: m.get_f32("llama.attention.layer_norm_rms_epsilon")?,
             context_length: m.get_u32("llama.context_length")?,

@@ -2,7 +2,7 @@
 //! (`tokenizer.ggml.model = "gpt2"`).
 //!
 //! Encoding: the pre-tokenizer named by `tokenizer.ggml.pre` cuts the text into
-//! words; each word's UTF-8 bytes become byte-alphabet symbols ([`bytes`]); the
+//! words; each word's UTF-8 bytes become byte-alphabet symbols ([`byte_alphabet`]); the
 //! merges of `tokenizer.ggml.merges` (rank = index) are applied within the word.
 //! Text is plain: a special token's spelling in the text (`<|im_start|>`) is encoded
 //! as ordinary characters, never as the special id; callers add special ids
