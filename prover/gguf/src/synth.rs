@@ -123,7 +123,7 @@ pub fn synth_llama(s: &SynthLlama) -> Result<Vec<u8>> {
 
     let head_dim = s.dim / s.n_heads.max(1);
     let (d, f, v) = (u64::from(s.dim), u64::from(s.ffn_dim), u64::from(n_vocab));
-    let kv = u64::from(s.n_kv_heads * head_dim);
+    let kv = u64::from(s.n_kv_heads) * u64::from(head_dim);
     let mut rng = Rng(s.seed.max(1));
     let mut tensor = |name: String, dims: Vec<u64>, ty: TensorType| -> Result<TensorData> {
         let n: u64 = dims.iter().product();
