@@ -14,6 +14,8 @@
 //!
 //! See `docs/gguf.md` in the repository.
 
+#![deny(missing_docs)]
+
 mod cursor;
 mod error;
 mod file;
