@@ -48,9 +48,10 @@ impl GgufFile {
         GgufFile::from_bytes(bytes)
     }
 
-    /// Parses a file held in memory. Every descriptor and every tensor's byte range
+    /// Parses a file held in memory (a `Vec<u8>` is taken over, a slice copied). Every descriptor and every tensor's byte range
     /// is checked here, so later accessors cannot fail on file damage.
-    pub fn from_bytes(bytes: Vec<u8>) -> Result<GgufFile> {
+    pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Result<GgufFile> {
+        let bytes = bytes.into();
         let mut c = Cursor::new(&bytes);
         let magic = c.bytes(4).map_err(|_| GgufError::BadMagic {
             found: bytes.clone(),

@@ -143,6 +143,17 @@ fn unsupported_model_pre_and_bad_merges_are_named() {
         err.to_string().contains("tokenizer.ggml.pre is 'default'"),
         "{err}"
     );
+    let mut no_pre = Metadata::new();
+    for (k, v) in metadata_with("x", "y").entries() {
+        if k != "tokenizer.ggml.pre" {
+            no_pre.insert(k.clone(), v.clone());
+        }
+    }
+    let err = Tokenizer::from_metadata(&no_pre).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "tokenizer: metadata key 'tokenizer.ggml.pre' missing"
+    );
     let mut m = metadata_with("tokenizer.ggml.pre", "gpt2");
     assert_eq!(
         Tokenizer::from_metadata(&m).unwrap().pre_tokenizer(),

@@ -99,21 +99,18 @@ impl Tokenizer {
     }
 
     /// The tokenizer described by the `tokenizer.ggml.*` keys of `m`: `model` must be
-    /// `gpt2`; `pre` selects the pre-tokenizer (`smollm` or `gpt2`; absent means
-    /// `gpt2`); `tokens`, `merges`, `bos_token_id`, `eos_token_id`, `add_bos_token`.
+    /// `gpt2`; `pre` selects the pre-tokenizer (`smollm` or `gpt2`); `tokens`,
+    /// `merges`, and optionally `bos_token_id`, `eos_token_id`, `add_bos_token`.
     pub fn from_metadata(m: &Metadata) -> Result<Tokenizer, TokenizerError> {
         let model = m.get_str("tokenizer.ggml.model")?;
         if model != "gpt2" {
             return Err(TokenizerError::Model(model.to_string()));
         }
-        let pre = match m.get("tokenizer.ggml.pre") {
-            None => PreTokenizer::Gpt2,
-            Some(_) => {
-                let name = m.get_str("tokenizer.ggml.pre")?;
-                PreTokenizer::from_name(name)
-                    .ok_or_else(|| TokenizerError::Pre(name.to_string()))?
-            }
-        };
+        // Required: llama.cpp reads an absent key as its `default` split, which this
+        // crate does not implement.
+        let name = m.get_str("tokenizer.ggml.pre")?;
+        let pre =
+            PreTokenizer::from_name(name).ok_or_else(|| TokenizerError::Pre(name.to_string()))?;
         let tokens = m.get_str_array("tokenizer.ggml.tokens")?.to_vec();
         // A repeated token string maps to its last id, as a map built from the list does.
         let token_ids: HashMap<String, u32> = tokens
