@@ -48,8 +48,9 @@ impl GgufFile {
         GgufFile::from_bytes(bytes)
     }
 
-    /// Parses a file held in memory (a `Vec<u8>` is taken over, a slice copied). Every descriptor and every tensor's byte range
-    /// is checked here, so later accessors cannot fail on file damage.
+    /// Parses a file held in memory (a `Vec<u8>` is taken over, a slice copied).
+    /// Every descriptor and every tensor's byte range is checked here, so later
+    /// accessors cannot fail on file damage.
     pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Result<GgufFile> {
         let bytes = bytes.into();
         let mut c = Cursor::new(&bytes);
@@ -74,7 +75,7 @@ impl GgufFile {
         let alignment = alignment(&metadata)?;
         let n_tensors = c
             .check_count(tensor_count, MIN_TENSOR_BYTES, "tensor")
-            .map_err(|f| f.within("header"))?;
+            .map_err(|f| f.within("tensor descriptors"))?;
         let mut tensors = Vec::with_capacity(n_tensors);
         let mut tensor_index = HashMap::with_capacity(n_tensors);
         for i in 0..n_tensors {

@@ -131,7 +131,7 @@ fn header_errors_are_clear() {
     huge[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
     assert_eq!(
         err(huge),
-        "header at offset 0x18: tensor count 18446744073709551615 past end of file (0 bytes left)"
+        "tensor descriptors at offset 0x18: tensor count 18446744073709551615 past end of file (0 bytes left)"
     );
 }
 
