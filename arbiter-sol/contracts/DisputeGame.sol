@@ -23,7 +23,8 @@ interface IGameOwner {
 /// challenger proves the step: it wins if the verifier's post-root differs from the
 /// defender's, or if the pre-state is no longer running (the defender claimed a step
 /// past the end). Each party has a chess clock; whoever is to move when its time runs
-/// out loses (`timeout`). The game's creator is told the outcome.
+/// out loses (`timeout`). Only the contract that deployed it (the registry) may start
+/// games, and it is told every outcome.
 contract DisputeGame {
     /// Who must move.
     enum Turn {
@@ -34,7 +35,6 @@ contract DisputeGame {
 
     /// One game.
     struct Game {
-        address owner;
         uint256 ref;
         address defender;
         address challenger;
@@ -53,6 +53,8 @@ contract DisputeGame {
 
     /// The one-step verifier.
     IStepVerifier public immutable verifier;
+    /// The only contract that may start games, told their outcomes (its deployer).
+    IGameOwner public immutable owner;
     /// Number of games created.
     uint256 public gameCount;
     mapping(uint256 => Game) private games;
@@ -77,12 +79,16 @@ contract DisputeGame {
     error NotTimedOut();
     /// Wrong number of roots, bad segment index, or the segment is not yet one step.
     error BadMove();
+    /// Only the owner (the registry) starts games.
+    error NotOwner();
 
     constructor(IStepVerifier verifier_) {
         verifier = verifier_;
+        owner = IGameOwner(msg.sender);
     }
 
-    /// @notice Starts a game over `[0, steps]`; the caller is told the outcome.
+    /// @notice Owner only: starts a game over `[0, steps]`; the owner is told the outcome
+    /// with `ref`.
     function create(
         uint256 ref,
         address defender,
@@ -93,10 +99,10 @@ contract DisputeGame {
         uint64 degree,
         uint64 clock
     ) external returns (uint256 gameId) {
+        if (msg.sender != address(owner)) revert NotOwner();
         if (steps == 0 || degree < 2) revert BadMove();
         gameId = gameCount++;
         Game storage g = games[gameId];
-        g.owner = msg.sender;
         g.ref = ref;
         g.defender = defender;
         g.challenger = challenger;
@@ -230,6 +236,6 @@ contract DisputeGame {
         g.turn = Turn.Over;
         g.challengerWon = challengerWon;
         emit Over(gameId, challengerWon, reason);
-        IGameOwner(g.owner).gameOver(g.ref, challengerWon);
+        owner.gameOver(g.ref, challengerWon);
     }
 }

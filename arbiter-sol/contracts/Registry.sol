@@ -3,16 +3,21 @@ pragma solidity ^0.8.24;
 
 import "./generated/WasmConstants.sol";
 import {StateRoots} from "./StateRoots.sol";
-import {DisputeGame, IGameOwner} from "./DisputeGame.sol";
+import {DisputeGame, IGameOwner, IStepVerifier} from "./DisputeGame.sol";
 
 /// @title Models, requests, bonded results and their challenges.
 /// @notice A model is registered as its initial state with an all-zero input page
 /// (docs/dispute-protocol.md). A request carries the input in calldata; the contract
-/// derives the start root from it. A submitter posts the output, final root and step
-/// count with a bond; the output is bound to the final root by a Merkle proof. Within
-/// the window anyone may challenge with an equal bond, which starts a DisputeGame; the
-/// winner of a game is credited both bonds. An unchallenged result finalizes after the
-/// window. Credited ether is taken out with `withdraw`.
+/// derives the start root from it. Any number of submitters may post results for a
+/// request, each with a bond; a result binds its output to its final root by a Merkle
+/// proof. During a result's window (fixed when it is posted, never reopened) anyone may
+/// challenge it with a bond, any number of times: every challenge is its own game
+/// against the result's submitter, and one lost game rejects the result. A result
+/// finalizes once its window is over and all its games are over; the first result of a
+/// request to finalize is the request's answer. So a right result is final at most
+/// `window + 2 * clock` after it is posted, whatever anyone else does, and a wrong one
+/// never is while one honest challenger challenges it. Credited ether is taken out with
+/// `withdraw`.
 contract Registry is IGameOwner {
     /// A registered model.
     struct Model {
@@ -24,33 +29,69 @@ contract Registry is IGameOwner {
         bytes32[16] inputPath;
     }
 
-    /// Where a request's result stands.
+    /// Where a request stands.
     enum Status {
+        /// No result is pending (none posted yet, or all were rejected).
         Open,
+        /// At least one result is pending.
         Pending,
-        Challenged,
+        /// A result finalized: the request's answer.
         Finalized
     }
 
-    /// A request and its current result.
+    /// Where a result stands.
+    enum Verdict {
+        /// In its window, or its games are not all over.
+        Pending,
+        /// A challenger won a game against it.
+        Rejected,
+        /// Its window and all its games are over, none lost.
+        Final
+    }
+
+    /// A request.
     struct Request {
         uint256 model;
         bytes32 startRoot;
         Status status;
+        uint32 pending;
+        uint256 answer;
+        uint256[] results;
+    }
+
+    /// A posted result.
+    struct Result {
+        uint256 request;
         address submitter;
         bytes32 finalRoot;
         uint64 steps;
         uint64 deadline;
-        address challenger;
-        uint256 game;
+        uint32 openGames;
+        Verdict verdict;
         bytes output;
     }
 
-    /// The dispute game contract.
+    /// A challenge of a result: one game.
+    struct Challenge {
+        uint256 result;
+        address challenger;
+        uint256 game;
+        bool settled;
+    }
+
+    /// Bounds of the parameters, checked by the constructor (docs/dispute-protocol.md).
+    uint64 public constant MIN_DEGREE = 2;
+    uint64 public constant MAX_DEGREE = 64;
+    uint64 public constant MIN_WINDOW = 1;
+    uint64 public constant MAX_WINDOW = 365 days;
+    uint64 public constant MIN_CLOCK = 1;
+    uint64 public constant MAX_CLOCK = 365 days;
+
+    /// The dispute game contract, created by this registry (only it may start games).
     DisputeGame public immutable game;
     /// The bond of a result and of a challenge, in wei.
     uint256 public immutable bond;
-    /// Seconds a result may be challenged after it is posted (or after a lost challenge).
+    /// Seconds a result may be challenged after it is posted.
     uint64 public immutable window;
     /// Dissection degree of the games.
     uint64 public immutable degree;
@@ -61,10 +102,16 @@ contract Registry is IGameOwner {
     uint256 public modelCount;
     /// Number of requests made.
     uint256 public requestCount;
+    /// Number of results posted (over all requests).
+    uint256 public resultCount;
+    /// Number of challenges made (over all results).
+    uint256 public challengeCount;
     /// Ether credited and not yet withdrawn.
     mapping(address => uint256) public credit;
     mapping(uint256 => Model) private models;
     mapping(uint256 => Request) private requests;
+    mapping(uint256 => Result) private results;
+    mapping(uint256 => Challenge) private challenges;
 
     /// A model was registered.
     event Registered(uint256 indexed model, bytes32 program);
@@ -72,22 +119,36 @@ contract Registry is IGameOwner {
     /// them from a node by request id (the contract keeps only the start root).
     event Requested(uint256 indexed request, uint256 indexed model, bytes32 startRoot, bytes input);
     /// A result was posted.
-    event Submitted(uint256 indexed request, address submitter, bytes32 finalRoot, uint64 steps);
+    event Submitted(
+        uint256 indexed request, uint256 indexed result, address submitter, bytes32 finalRoot, uint64 steps
+    );
     /// A result was challenged.
-    event Challenged(uint256 indexed request, address challenger, uint256 game);
-    /// A game ended.
-    event Resolved(uint256 indexed request, bool challengerWon);
-    /// A result became final.
+    event Challenged(uint256 indexed request, uint256 indexed result, uint256 challenge, address challenger, uint256 game);
+    /// A challenge's game ended (`counted`: it decided something; false when the result
+    /// had already been rejected by another game and the bond went back).
+    event Resolved(uint256 indexed request, uint256 indexed result, uint256 challenge, bool challengerWon, bool counted);
+    /// A result was rejected.
+    event Rejected(uint256 indexed request, uint256 indexed result);
+    /// A result became final; `answer` says whether it is the request's answer (the
+    /// first to finalize).
+    event ResultFinal(uint256 indexed request, uint256 indexed result, bool answer);
+    /// The request's answer.
     event Finalized(uint256 indexed request, bytes output);
 
     /// The call does not fit the request's status.
     error WrongStatus(Status status);
+    /// The call does not fit the result's verdict.
+    error WrongVerdict(Verdict verdict);
+    /// No such request, result or challenge.
+    error Unknown();
     /// The attached ether is not the bond.
     error WrongBond();
-    /// The challenge window is closed.
+    /// The result's challenge window is closed.
     error WindowClosed();
-    /// The challenge window is still open.
+    /// The result's challenge window is still open.
     error WindowOpen();
+    /// Games on the result are still being played.
+    error GamesOpen(uint32 open);
     /// The final state's fields do not hash to the final root, or its status is bad.
     error BadFinalState();
     /// Only the game contract reports outcomes.
@@ -96,9 +157,19 @@ contract Registry is IGameOwner {
     error UnknownModel();
     /// Sending ether failed.
     error TransferFailed();
+    /// A deployment parameter is outside its bounds.
+    error BadParameter(string name, uint256 value, uint256 min, uint256 max);
 
-    constructor(DisputeGame game_, uint256 bond_, uint64 window_, uint64 degree_, uint64 clock_) {
-        game = game_;
+    constructor(IStepVerifier verifier_, uint256 bond_, uint64 window_, uint64 degree_, uint64 clock_) {
+        if (bond_ == 0) revert BadParameter("bond", bond_, 1, type(uint256).max);
+        if (window_ < MIN_WINDOW || window_ > MAX_WINDOW) {
+            revert BadParameter("window", window_, MIN_WINDOW, MAX_WINDOW);
+        }
+        if (degree_ < MIN_DEGREE || degree_ > MAX_DEGREE) {
+            revert BadParameter("degree", degree_, MIN_DEGREE, MAX_DEGREE);
+        }
+        if (clock_ < MIN_CLOCK || clock_ > MAX_CLOCK) revert BadParameter("clock", clock_, MIN_CLOCK, MAX_CLOCK);
+        game = new DisputeGame(verifier_);
         bond = bond_;
         window = window_;
         degree = degree_;
@@ -144,10 +215,11 @@ contract Registry is IGameOwner {
         emit Requested(id, model, root, input);
     }
 
-    /// @notice Posts a result with the bond. `prefix`, `pages`, `limit` are the final
-    /// state's fields, `outputPath` the output page's sibling path in its memory tree. The
-    /// status must be halted or trapped; either way `output` is what the output page
-    /// holds (a trapped run's is normally empty).
+    /// @notice Posts a result of request `id` with the bond; returns the result's id.
+    /// `prefix`, `pages`, `limit` are the final state's fields, `outputPath` the output
+    /// page's sibling path in its memory tree. The status must be halted or trapped;
+    /// either way `output` is what the output page holds (a trapped run's is normally
+    /// empty). Any number of results may be pending at once.
     function submit(
         uint256 id,
         bytes calldata output,
@@ -156,65 +228,123 @@ contract Registry is IGameOwner {
         uint32 pages,
         uint32 limit,
         bytes32[16] calldata outputPath
-    ) external payable {
+    ) external payable returns (uint256) {
         Request storage r = requests[id];
-        if (r.startRoot == 0 || r.status != Status.Open) revert WrongStatus(r.status);
+        if (r.startRoot == 0) revert Unknown();
+        if (r.status == Status.Finalized) revert WrongStatus(r.status);
         if (msg.value != bond) revert WrongBond();
         if (steps == 0 || prefix.length < 2) revert BadFinalState();
         uint8 status = uint8(prefix[1]);
-        if (status != STATUS_HALTED && status != STATUS_TRAPPED) {
-            revert BadFinalState();
-        }
-        Model storage m = models[r.model];
-        bytes32 memRoot = StateRoots.pagesRoot(StateRoots.pageRoot(output), m.outputPage, outputPath);
-        r.finalRoot = StateRoots.stateRoot(prefix, pages, limit, memRoot);
-        r.status = Status.Pending;
-        r.submitter = msg.sender;
-        r.steps = steps;
-        r.output = output;
-        r.deadline = uint64(block.timestamp) + window;
-        emit Submitted(id, msg.sender, r.finalRoot, steps);
+        if (status != STATUS_HALTED && status != STATUS_TRAPPED) revert BadFinalState();
+        return _post(id, _finalRoot(r.model, output, prefix, pages, limit, outputPath), steps, output);
     }
 
-    /// @notice Challenges the pending result of request `id` with the bond.
-    function challenge(uint256 id) external payable returns (uint256 gameId) {
+    /// The root of a final state of `model` whose output page holds `output`.
+    function _finalRoot(
+        uint256 model,
+        bytes calldata output,
+        bytes calldata prefix,
+        uint32 pages,
+        uint32 limit,
+        bytes32[16] calldata outputPath
+    ) private view returns (bytes32) {
+        Model storage m = models[model];
+        bytes32 memRoot = StateRoots.pagesRoot(StateRoots.pageRoot(output), m.outputPage, outputPath);
+        return StateRoots.stateRoot(prefix, pages, limit, memRoot);
+    }
+
+    /// Records a result of request `id` claiming `finalRoot` after `steps` steps.
+    function _post(uint256 id, bytes32 finalRoot, uint64 steps, bytes calldata output)
+        private
+        returns (uint256 resultId)
+    {
+        resultId = resultCount++;
+        Result storage res = results[resultId];
+        res.request = id;
+        res.submitter = msg.sender;
+        res.finalRoot = finalRoot;
+        res.steps = steps;
+        res.deadline = uint64(block.timestamp) + window;
+        res.output = output;
         Request storage r = requests[id];
-        if (r.status != Status.Pending) revert WrongStatus(r.status);
-        if (block.timestamp >= r.deadline) revert WindowClosed();
+        r.results.push(resultId);
+        r.pending++;
+        r.status = Status.Pending;
+        emit Submitted(id, resultId, msg.sender, finalRoot, steps);
+    }
+
+    /// @notice Challenges result `resultId` with the bond, starting a game against its
+    /// submitter; returns the challenge's id. Open to anyone, any number of times, until
+    /// the result's window closes.
+    function challenge(uint256 resultId) external payable returns (uint256 challengeId) {
+        if (resultId >= resultCount) revert Unknown();
+        Result storage res = results[resultId];
+        if (res.verdict != Verdict.Pending) revert WrongVerdict(res.verdict);
+        if (block.timestamp >= res.deadline) revert WindowClosed();
         if (msg.value != bond) revert WrongBond();
-        r.status = Status.Challenged;
-        r.challenger = msg.sender;
-        gameId = game.create(id, r.submitter, msg.sender, r.startRoot, r.finalRoot, r.steps, degree, clock);
-        r.game = gameId;
-        emit Challenged(id, msg.sender, gameId);
+        res.openGames++;
+        challengeId = challengeCount++;
+        uint256 gameId = game.create(
+            challengeId, res.submitter, msg.sender, requests[res.request].startRoot, res.finalRoot, res.steps, degree, clock
+        );
+        challenges[challengeId] = Challenge(resultId, msg.sender, gameId, false);
+        emit Challenged(res.request, resultId, challengeId, msg.sender, gameId);
     }
 
     /// @inheritdoc IGameOwner
-    function gameOver(uint256 id, bool challengerWon) external {
+    /// @dev Never reverts for a known challenge: the game's last move must go through.
+    function gameOver(uint256 challengeId, bool challengerWon) external {
         if (msg.sender != address(game)) revert NotGame();
-        Request storage r = requests[id];
-        if (r.status != Status.Challenged) revert WrongStatus(r.status);
-        if (challengerWon) {
-            credit[r.challenger] += 2 * bond;
-            r.status = Status.Open; // the request awaits a new result
-            delete r.submitter;
-            delete r.output;
+        Challenge storage c = challenges[challengeId];
+        Result storage res = results[c.result];
+        res.openGames--;
+        if (c.settled) return; // its bond went back by `reclaim`
+        c.settled = true;
+        bool counted = res.verdict == Verdict.Pending;
+        if (!counted) {
+            // Another game rejected the result first: this challenger gets its bond back.
+            credit[c.challenger] += bond;
+        } else if (challengerWon) {
+            credit[c.challenger] += 2 * bond;
+            _reject(res, c.result);
         } else {
-            credit[r.submitter] += bond;
-            r.status = Status.Pending;
-            r.deadline = uint64(block.timestamp) + window;
+            credit[res.submitter] += bond;
         }
-        emit Resolved(id, challengerWon);
+        emit Resolved(res.request, c.result, challengeId, challengerWon, counted);
     }
 
-    /// @notice Makes an unchallenged result final after its window and returns its bond.
-    function finalize(uint256 id) external {
-        Request storage r = requests[id];
-        if (r.status != Status.Pending) revert WrongStatus(r.status);
-        if (block.timestamp < r.deadline) revert WindowOpen();
-        r.status = Status.Finalized;
-        credit[r.submitter] += bond;
-        emit Finalized(id, r.output);
+    /// @notice Gives a challenger its bond back without finishing its game, once the
+    /// result it challenged has been rejected by another game.
+    function reclaim(uint256 challengeId) external {
+        if (challengeId >= challengeCount) revert Unknown();
+        Challenge storage c = challenges[challengeId];
+        Result storage res = results[c.result];
+        if (res.verdict != Verdict.Rejected) revert WrongVerdict(res.verdict);
+        if (c.settled) revert Unknown();
+        c.settled = true;
+        credit[c.challenger] += bond;
+        emit Resolved(res.request, c.result, challengeId, false, false);
+    }
+
+    /// @notice Makes result `resultId` final once its window and all its games are over,
+    /// and returns its bond. The first result of a request to finalize is its answer.
+    function finalize(uint256 resultId) external {
+        if (resultId >= resultCount) revert Unknown();
+        Result storage res = results[resultId];
+        if (res.verdict != Verdict.Pending) revert WrongVerdict(res.verdict);
+        if (block.timestamp < res.deadline) revert WindowOpen();
+        if (res.openGames != 0) revert GamesOpen(res.openGames);
+        res.verdict = Verdict.Final;
+        credit[res.submitter] += bond;
+        Request storage r = requests[res.request];
+        r.pending--;
+        bool answer = r.status != Status.Finalized;
+        emit ResultFinal(res.request, resultId, answer);
+        if (answer) {
+            r.status = Status.Finalized;
+            r.answer = resultId;
+            emit Finalized(res.request, res.output);
+        }
     }
 
     /// @notice Sends the caller its credited ether.
@@ -225,27 +355,63 @@ contract Registry is IGameOwner {
         if (!ok) revert TransferFailed();
     }
 
-    /// @notice A request's state (output excluded).
+    /// @notice A request: its status, start root, the ids of its results (oldest first)
+    /// and, once finalized, the result that answered it.
     function info(uint256 id)
         external
         view
+        returns (Status status, bytes32 start, uint256[] memory resultIds, uint256 answer)
+    {
+        Request storage r = requests[id];
+        return (r.status, r.startRoot, r.results, r.answer);
+    }
+
+    /// @notice A result (output excluded).
+    function resultInfo(uint256 resultId)
+        external
+        view
         returns (
-            Status status,
-            bytes32 start,
+            uint256 requestId,
             address submitter,
             bytes32 finalRoot,
             uint64 steps,
             uint64 deadline,
-            address challenger,
-            uint256 gameId
+            uint32 openGames,
+            Verdict verdict
         )
     {
-        Request storage r = requests[id];
-        return (r.status, r.startRoot, r.submitter, r.finalRoot, r.steps, r.deadline, r.challenger, r.game);
+        Result storage res = results[resultId];
+        return (res.request, res.submitter, res.finalRoot, res.steps, res.deadline, res.openGames, res.verdict);
     }
 
-    /// @notice The output of a request's current result.
+    /// @notice A challenge: the result, the challenger, the game, and whether its bond is
+    /// settled.
+    function challengeInfo(uint256 challengeId)
+        external
+        view
+        returns (uint256 resultId, address challenger, uint256 gameId, bool settled)
+    {
+        Challenge storage c = challenges[challengeId];
+        return (c.result, c.challenger, c.game, c.settled);
+    }
+
+    /// @notice The output a result claims.
+    function resultOutput(uint256 resultId) external view returns (bytes memory) {
+        return results[resultId].output;
+    }
+
+    /// @notice The answer of request `id` (empty until it is finalized).
     function outputOf(uint256 id) external view returns (bytes memory) {
-        return requests[id].output;
+        Request storage r = requests[id];
+        if (r.status != Status.Finalized) return "";
+        return results[r.answer].output;
+    }
+
+    function _reject(Result storage res, uint256 resultId) private {
+        res.verdict = Verdict.Rejected;
+        Request storage r = requests[res.request];
+        r.pending--;
+        if (r.pending == 0 && r.status == Status.Pending) r.status = Status.Open;
+        emit Rejected(res.request, resultId);
     }
 }

@@ -15,3 +15,15 @@ pub fn install() {
 pub fn requested() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
+
+/// Sleeps for `d`, or less when Ctrl-C is pressed meanwhile.
+pub fn sleep(d: std::time::Duration) {
+    let end = std::time::Instant::now() + d;
+    while !requested() {
+        let left = end.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        std::thread::sleep(left.min(std::time::Duration::from_millis(50)));
+    }
+}

@@ -10,6 +10,7 @@ use cmd::model::{cmd_compile, cmd_infer, CompileArgs, ModelArgs};
 use cmd::module::{cmd_bench, cmd_root, cmd_run, TargetArgs};
 use cmd::operate::{cmd_deploy, cmd_request, DeployArgs, RequestArgs};
 use cmd::proof::{cmd_prove, cmd_verify};
+use cmd::status::{cmd_status, StatusArgs};
 use opml_prover::guest::Engine;
 use opml_prover::interrupt;
 use std::path::PathBuf;
@@ -111,6 +112,9 @@ enum Command {
     /// Play one side of every request of a registered model as requests come (inputs
     /// read from the chain), one agent per request, each resumable from its state file.
     Serve(ServeArgs),
+    /// A request's status, every result posted on it (who, final root, steps, verdict)
+    /// with its games, and the finalized answer.
+    Status(StatusArgs),
 }
 
 fn main() -> Result<()> {
@@ -135,6 +139,7 @@ fn main() -> Result<()> {
         Command::Request(r) => cmd_request(r),
         Command::Agent(a) => cmd_agent(a),
         Command::Serve(s) => cmd_serve(s),
+        Command::Status(s) => cmd_status(s),
         Command::Prove {
             target,
             step,

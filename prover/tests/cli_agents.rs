@@ -1,10 +1,13 @@
-//! `opml deploy`, `opml request` and two `opml agent` processes against a live Hardhat
-//! node that mines a block every second (started and stopped here; run
-//! `scripts/setup.sh` first). The challenger signs with a fresh private key (OPML_KEY)
-//! and reads the request's input from the chain; the submitter sends from an unlocked
-//! node account. A cheating submitter loses to a
-//! challenger that is stopped mid-game and resumed from its state file; an honest
-//! result finalizes after the window; a wrong input or deployment file is refused.
+//! `opml deploy`, `opml request`, `opml agent`, `opml serve` and `opml status` processes
+//! against a live Hardhat node that mines a block every second (started and stopped
+//! here; run `scripts/setup.sh` first). The challenger signs with a fresh private key
+//! (OPML_KEY) and reads the request's input from the chain; the submitters send from
+//! unlocked node accounts. A cheating submitter loses to a challenger that is stopped
+//! mid-game and resumed from its state file, while an honest submitter's result answers
+//! the request; an honest result finalizes after the window; a wrong input, deployment
+//! file or unsafe parameters are refused; the agents ride out a 20 s node outage.
+
+mod support;
 
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::U256;
@@ -32,12 +35,9 @@ impl Stage {
         self.dir.path().join(name)
     }
 
-    /// `opml NAME --rpc URL ARGS…` for the model and `input` (a file in the stage).
+    /// `opml NAME --rpc URL ARGS…` against the node.
     fn command(&self, name: &str, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_opml"));
-        c.arg(name).args(["--rpc", self.node.url()]).args(args);
-        c.env_remove("OPML_KEY").env("RUST_BACKTRACE", "0");
-        c
+        command_at(self.node.url(), name, args)
     }
 
     /// The deployment, the model and `input` (a file in the stage) when given.
@@ -56,31 +56,60 @@ impl Stage {
     }
 
     /// An `opml agent` for `request` (reading the input from the chain when `input` is
-    /// `None`); the challenger signs with its key.
-    fn agent(&self, role: &str, request: u64, input: Option<&str>, extra: &[&str]) -> Command {
+    /// `None`): `challenger` signs with its key, `submitter` sends from the node's
+    /// account 1 and `honest` (a second, honest submitter) from account 2.
+    fn agent(&self, who: &str, request: u64, input: Option<&str>, extra: &[&str]) -> Command {
+        self.agent_at(self.node.url(), who, request, input, extra)
+    }
+
+    /// [`Stage::agent`] talking to the node through `url`.
+    fn agent_at(
+        &self,
+        url: &str,
+        who: &str,
+        request: u64,
+        input: Option<&str>,
+        extra: &[&str],
+    ) -> Command {
+        let role = if who == "challenger" {
+            who
+        } else {
+            "submitter"
+        };
         let mut args = vec![
             "--role".to_string(),
             role.into(),
             "--request".into(),
             request.to_string(),
             "--state".into(),
-            self.path(&format!("{role}-{request}.json"))
+            self.path(&format!("{who}-{request}.json"))
                 .display()
                 .to_string(),
             "--poll-ms".into(),
             "200".into(),
+            // The node mines a block a second.
+            "--move-seconds".into(),
+            "2".into(),
         ];
         args.extend(self.model_args(input));
         args.extend(extra.iter().map(|s| s.to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut c = self.command("agent", &args);
-        if role == "challenger" {
-            c.env("OPML_KEY", &self.challenger_key);
-        } else {
-            c.args(["--account", "1"]);
-        }
+        let mut c = command_at(url, "agent", &args);
+        match who {
+            "challenger" => c.env("OPML_KEY", &self.challenger_key),
+            "honest" => c.args(["--account", "2"]),
+            _ => c.args(["--account", "1"]),
+        };
         c
     }
+}
+
+/// `opml NAME --rpc URL ARGS…`.
+fn command_at(url: &str, name: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_opml"));
+    c.arg(name).args(["--rpc", url]).args(args);
+    c.env_remove("OPML_KEY").env("RUST_BACKTRACE", "0");
+    c
 }
 
 /// The stdout of a finished command, or a panic with both streams when it failed.
@@ -189,10 +218,13 @@ fn agents_play_the_protocol_on_a_live_node() {
     // file by a new process.
     let r = request(&s, "a.bin", &[]);
     let submitter = spawn(s.agent("submitter", r, Some("a.bin"), &["--cheat", "middle"]));
+    let honest = spawn(s.agent("honest", r, Some("a.bin"), &[]));
     let first = ok(s.agent("challenger", r, None, &["--max-moves", "3"]));
     assert!(first.contains("stopped after 3 moves"), "{first}");
     let second = ok(s.agent("challenger", r, None, &[]));
     let lost = finish(submitter);
+    let answered = finish(honest);
+    assert!(answered.contains("submitter: done, WON"), "{answered}");
     assert!(second.contains("resuming from"), "{second}");
     assert!(second.contains("one-step proof of step"), "{second}");
     assert!(second.contains("challenger: done, WON"), "{second}");
@@ -237,6 +269,8 @@ fn serve_challenges_every_request_of_its_model() {
             "200",
             "--max-requests",
             "2",
+            "--move-seconds",
+            "2",
         ]
         .map(String::from),
     );
@@ -245,7 +279,9 @@ fn serve_challenges_every_request_of_its_model() {
     serve.env("OPML_KEY", &s.challenger_key);
     let serve = spawn(serve);
     let liar = spawn(s.agent("submitter", ra, Some("a.bin"), &["--cheat", "last"]));
+    let answer = spawn(s.agent("honest", ra, Some("a.bin"), &[]));
     let honest = ok(s.agent("submitter", rb, Some("b.bin"), &[]));
+    assert!(finish(answer).contains("submitter: done, WON"));
     let served = finish(serve);
     let lost = finish(liar);
     assert!(lost.contains("submitter: done, lost"), "{lost}");
@@ -307,4 +343,93 @@ fn ctrl_c_stops_an_agent_after_a_move_and_it_resumes_without_repeating_it() {
     assert!(again.contains("resuming from"), "{again}");
     assert!(again.contains("stopped after 0 moves"), "{again}");
     assert!(!again.contains("posts its result"), "{again}");
+}
+
+#[test]
+fn agents_ride_out_a_node_outage_and_the_honest_side_wins() {
+    let s = stage("10");
+    let node: std::net::SocketAddr = s
+        .node
+        .url()
+        .trim_start_matches("http://")
+        .parse()
+        .expect("node address");
+    let proxy = support::proxy::Proxy::start(node);
+    let r = request(&s, "a.bin", &[]);
+    let via = proxy.url();
+    let liar = spawn(s.agent_at(&via, "submitter", r, Some("a.bin"), &["--cheat", "middle"]));
+    let honest = spawn(s.agent("honest", r, Some("a.bin"), &[]));
+    let mut challenger = spawn(s.agent_at(&via, "challenger", r, None, &[]));
+    let stdout = challenger.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    // In the middle of the game (after the challenger's first pick) the node goes away
+    // for 20 s, for both the liar and the challenger.
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("utf-8 output");
+        seen.push(line.clone());
+        if line.contains("first disputed segment") {
+            break;
+        }
+    }
+    assert!(
+        seen.iter().any(|l| l.contains("first disputed segment")),
+        "{seen:?}"
+    );
+    proxy.set_down(true);
+    std::thread::sleep(Duration::from_secs(20));
+    proxy.set_down(false);
+    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    let out = finish(challenger);
+    let rest = rest.join().expect("reader").join("\n");
+    assert!(rest.contains("challenger: done, WON"), "{rest}");
+    assert!(
+        rest.contains("withdrew 2000000000000000000 wei"),
+        "no funds lost: {rest}"
+    );
+    assert!(
+        out.contains("node unreachable") || rest.contains("reachable again"),
+        "{out}"
+    );
+    assert!(finish(liar).contains("submitter: done, lost"));
+    assert!(finish(honest).contains("submitter: done, WON"));
+    // What an operator checks afterwards.
+    let mut args = s.model_args(None)[..2].to_vec();
+    args.extend(["--request".to_string(), r.to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let status = ok(s.command("status", &args));
+    assert!(
+        status.contains(&format!("request {r}: Finalized")),
+        "{status}"
+    );
+    assert!(
+        status.contains("Rejected") && status.contains("Final,"),
+        "{status}"
+    );
+    assert!(status.contains("over, challenger won"), "{status}");
+    let mut json_args = args.clone();
+    json_args.push("--json");
+    let v: serde_json::Value =
+        serde_json::from_str(ok(s.command("status", &json_args)).trim()).expect("JSON");
+    assert_eq!(v["status"], "Finalized");
+    assert_eq!(v["results"].as_array().map(Vec::len), Some(2), "{v}");
+}
+
+#[test]
+fn unsafe_parameters_are_refused_before_anything_is_sent() {
+    // No node needed: the checks come first.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("d.json").display().to_string();
+    for (flag, value, name) in [("--degree", "1", "degree"), ("--clock", "0", "clock")] {
+        let err = fails(command_at(
+            "http://127.0.0.1:1",
+            "deploy",
+            &[flag, value, "--out", &out],
+        ));
+        assert!(
+            err.contains(&format!("{name} = {value} is outside")),
+            "{err}"
+        );
+    }
+    assert!(!dir.path().join("d.json").exists());
 }

@@ -1,5 +1,6 @@
-//! The two parties of a dispute test: a submitter (account 1) and a challenger
-//! (account 2), each with its own honest run of the job, played to the end.
+//! The parties of a dispute test: a submitter (account 1) and a challenger (account 2)
+//! and, when the submitter cheats, an honest submitter (account 3) whose result answers
+//! the request; each with its own honest run of the job, played to the end.
 
 use opml_prover::game::agent::{Action, Agent, AgentState, Role};
 use opml_prover::game::chain::Chain;
@@ -8,15 +9,16 @@ use opml_prover::game::job::{Execution, Job};
 use opml_prover::game::story::{self, Setup};
 
 /// The submitter playing `cheat` and an honest challenger on the request of `setup`,
-/// each having run `job` on `input` itself (checkpoints every `interval` steps).
-pub fn pair(
+/// plus an honest submitter when `cheat` is not honest, each having run `job` on
+/// `input` itself (checkpoints every `interval` steps).
+pub fn parties(
     chain: &dyn Chain,
     setup: &Setup,
     job: &Job,
     input: &[u8],
     interval: u64,
     cheat: Behavior,
-) -> [Agent; 2] {
+) -> Vec<Agent> {
     let accounts = chain.accounts();
     let party = |i: usize, role, behavior| {
         let exec = Execution::run(job, input, interval, |_| true).expect("the job runs");
@@ -31,10 +33,14 @@ pub fn pair(
         );
         Agent::new(state, claims, None).expect("agent")
     };
-    [
+    let mut agents = vec![
         party(1, Role::Submitter, cheat),
         party(2, Role::Challenger, Behavior::Honest),
-    ]
+    ];
+    if cheat != Behavior::Honest {
+        agents.push(party(3, Role::Submitter, Behavior::Honest));
+    }
+    agents
 }
 
 /// Drives `agents` until all are done (advancing the clock `idle` seconds when nobody

@@ -1,8 +1,9 @@
 //! The dispute protocol on the embedded chain: the registry derives the same start and
 //! final roots as the step machine; an honest result finalizes; every kind of cheating
-//! submitter is challenged and loses its bond; a false challenger loses; a silent party
-//! loses on time; bonds are conserved; nobody finalizes twice or moves out of turn; an
-//! agent resumes from its saved state; the contracts fit EIP-170.
+//! submitter is challenged and loses its bond while an honest submitter's result
+//! answers the request; a false challenger loses; a silent party loses on time; bonds
+//! are conserved; nobody finalizes twice or moves out of turn; an agent resumes from
+//! its saved state; the contracts fit EIP-170.
 
 use alloy_primitives::{Address, U256};
 use opml_prover::game::agent::{Action, Agent, AgentState, Role};
@@ -11,7 +12,7 @@ use opml_prover::game::claims::{Behavior, Claims};
 use opml_prover::game::contracts::{DisputeGame, Params, Registry};
 use opml_prover::game::embedded::EmbeddedChain;
 use opml_prover::game::job::Execution;
-use opml_prover::game::onchain::{self, RequestStatus};
+use opml_prover::game::onchain::{self, RequestStatus, Verdict};
 use opml_prover::game::story::{self, Setup};
 use opml_prover::game::toy;
 use opml_tests::duel;
@@ -62,6 +63,8 @@ struct Played {
     submitter_won: bool,
     challenger_won: bool,
     status: RequestStatus,
+    /// The verdict on the first submitter's result.
+    verdict: Verdict,
 }
 
 fn setup(chain: &mut EmbeddedChain) -> Setup {
@@ -81,14 +84,22 @@ fn total(chain: &mut EmbeddedChain, registry: Address) -> U256 {
         .sum()
 }
 
+/// The submitter (account 1) and the challenger (account 2) play; when the submitter
+/// lies, an honest submitter (account 3) posts the right result too, so the request
+/// gets its answer.
 fn play(submitter: Party, challenger: Party) -> Played {
-    let mut chain = EmbeddedChain::new(3);
+    let mut chain = EmbeddedChain::new(4);
     let setup = setup(&mut chain);
     let before = total(&mut chain, setup.deployment.registry);
     let mut sub = agent(&chain, &setup, 1, Role::Submitter, &submitter, None);
     let mut cha = agent(&chain, &setup, 2, Role::Challenger, &challenger, None);
-    let actions = duel::moves(&mut chain, &mut [&mut sub, &mut cha], 600, 500);
-    let who = [chain.accounts()[1], chain.accounts()[2]];
+    let mut honest = agent(&chain, &setup, 3, Role::Submitter, &HONEST, None);
+    let mut agents = vec![&mut sub, &mut cha];
+    if submitter.behavior != Behavior::Honest {
+        agents.push(&mut honest);
+    }
+    let actions = duel::moves(&mut chain, &mut agents, 600, 500);
+    let who = chain.accounts()[1..].to_vec();
     story::settle(&mut chain, setup.deployment.registry, &who).expect("settle");
     assert_eq!(
         total(&mut chain, setup.deployment.registry),
@@ -100,9 +111,14 @@ fn play(submitter: Party, challenger: Party) -> Played {
             .iter()
             .any(|(j, a)| *j == i && *a == Action::Done { won: true })
     };
-    let status = onchain::request(&mut chain, setup.deployment.registry, setup.request)
+    let registry = setup.deployment.registry;
+    let status = onchain::request(&mut chain, registry, setup.request)
         .expect("request")
         .status;
+    let first = sub.state.result.expect("the submitter posted");
+    let verdict = onchain::result(&mut chain, registry, first)
+        .expect("result")
+        .verdict;
     Played {
         submitter_won: won(0),
         challenger_won: won(1),
@@ -110,6 +126,7 @@ fn play(submitter: Party, challenger: Party) -> Played {
         setup,
         actions,
         status,
+        verdict,
     }
 }
 
@@ -131,7 +148,15 @@ fn assert_challenger_wins(submitter: Behavior) {
     );
     assert!(p.challenger_won, "{submitter:?}: {:?}", p.actions);
     assert!(!p.submitter_won, "{submitter:?}");
-    assert_eq!(p.status, RequestStatus::Open, "the lying result is removed");
+    assert_eq!(p.verdict, Verdict::Rejected, "the lying result is rejected");
+    assert_eq!(
+        p.status,
+        RequestStatus::Finalized,
+        "the honest result answers"
+    );
+    let answer = onchain::output(&mut p.chain, p.setup.deployment.registry, p.setup.request)
+        .expect("output");
+    assert_eq!(answer, execution().final_state.output, "the right output");
     assert_eq!(
         eth(&mut p.chain, 1),
         U256::from(FUNDS - BOND),
@@ -142,6 +167,7 @@ fn assert_challenger_wins(submitter: Behavior) {
         U256::from(FUNDS + BOND),
         "challenger won it"
     );
+    assert_eq!(eth(&mut p.chain, 3), U256::from(FUNDS), "honest bond back");
     assert!(
         p.actions
             .iter()
@@ -217,7 +243,7 @@ fn honest_result_finalizes_unchallenged() {
     let registry = p.setup.deployment.registry;
     let from = p.chain.accounts()[1];
     let call = Registry::finalizeCall {
-        id: U256::from(p.setup.request),
+        resultId: U256::ZERO,
     };
     let again = onchain::send(&mut p.chain, from, registry, call, U256::ZERO);
     assert!(matches!(again, Err(ChainError::Reverted(_))), "{again:?}");
@@ -340,13 +366,18 @@ fn moves_out_of_turn_revert() {
     let timeout =
         alloy_sol_types::SolCall::abi_encode(&DisputeGame::timeoutCall { gameId: U256::ZERO });
     reverts(&mut chain, accounts[3], timeout);
-    // A second challenge while the game runs is refused too.
-    let registry = setup.deployment.registry;
-    let call = Registry::challengeCall {
-        id: U256::from(setup.request),
-    };
-    let r = onchain::send(&mut chain, accounts[3], registry, call, U256::from(BOND));
-    assert!(matches!(r, Err(ChainError::Reverted(_))), "{r:?}");
+    // Games are started by the registry only.
+    let create = alloy_sol_types::SolCall::abi_encode(&DisputeGame::createCall {
+        r#ref: U256::ZERO,
+        defender: accounts[3],
+        challenger: accounts[3],
+        startRoot: Default::default(),
+        endRoot: Default::default(),
+        steps: 100,
+        degree: 8,
+        clock: 3600,
+    });
+    reverts(&mut chain, accounts[3], create);
     sub.poll(&mut chain).unwrap(); // dissect: now the challenger's turn
     reverts(&mut chain, accounts[1], pick.clone());
     // The challenger cannot pick against roots the defender did not post.
@@ -356,7 +387,7 @@ fn moves_out_of_turn_revert() {
 #[test]
 fn agents_resume_from_saved_state() {
     let dir = tempfile::tempdir().unwrap();
-    let mut chain = EmbeddedChain::new(3);
+    let mut chain = EmbeddedChain::new(4);
     let setup = setup(&mut chain);
     let liar = Party {
         behavior: Behavior::LieFrom(7),
@@ -380,6 +411,7 @@ fn agents_resume_from_saved_state() {
         &HONEST,
         Some(cha_path.clone()),
     );
+    let mut honest = agent(&chain, &setup, 3, Role::Submitter, &HONEST, None);
     // A few moves, then both processes "crash".
     for _ in 0..3 {
         sub.poll(&mut chain).unwrap();
@@ -389,7 +421,6 @@ fn agents_resume_from_saved_state() {
     let accounts = chain.accounts();
     let resume = |path: PathBuf, i: usize| {
         let state = Agent::load_state(&path).unwrap();
-        assert!(state.acted && state.game.is_some(), "{state:?}");
         assert_eq!(state.me, accounts[i]);
         assert_eq!(state.deployment, setup.deployment);
         let exec = Execution::run(&toy::job(), &state.input, INTERVAL, |_| true).unwrap();
@@ -397,9 +428,12 @@ fn agents_resume_from_saved_state() {
         Agent::new(state, claims, Some(path)).unwrap()
     };
     let mut sub = resume(sub_path, 1);
+    assert!(sub.state.result.is_some(), "{:?}", sub.state);
     let mut cha = resume(cha_path, 2);
+    assert_eq!(cha.state.challenged.len(), 1, "{:?}", cha.state);
     let mut outcome = None;
-    story::drive(&mut chain, &mut [&mut sub, &mut cha], 600, 500, |i, a| {
+    let agents = &mut [&mut sub, &mut cha, &mut honest];
+    story::drive(&mut chain, agents, 600, 500, |i, a| {
         if let (1, Action::Done { won }) = (i, a) {
             outcome = Some(*won);
         }

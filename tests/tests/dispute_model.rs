@@ -41,7 +41,7 @@ fn cheating_submitter_loses_on(name: &str) {
     let exec = Execution::run(&job, &input, 1 << 14, |_| true).expect("inference runs");
     let output = guest::Output::decode(&exec.final_state.output).expect("a model output");
     assert_eq!(output.logits.len(), 10);
-    let mut chain = EmbeddedChain::new(3);
+    let mut chain = EmbeddedChain::new(4);
     let accounts = chain.accounts();
     let s = story::setup(
         &mut chain,
@@ -56,7 +56,7 @@ fn cheating_submitter_loses_on(name: &str) {
         "registry derives the guest's start root"
     );
     let steps = exec.steps;
-    let [mut sub, mut cha] = duel::pair(
+    let mut agents = duel::parties(
         &chain,
         &s,
         &job,
@@ -64,7 +64,8 @@ fn cheating_submitter_loses_on(name: &str) {
         1 << 14,
         Behavior::LieFrom(steps / 2),
     );
-    let actions = duel::moves(&mut chain, &mut [&mut sub, &mut cha], 1_800, 500);
+    let mut refs: Vec<_> = agents.iter_mut().collect();
+    let actions = duel::moves(&mut chain, &mut refs, 1_800, 500);
     assert!(
         actions.contains(&(1, Action::Done { won: true })),
         "{actions:?}"
@@ -76,14 +77,10 @@ fn cheating_submitter_loses_on(name: &str) {
     let (step, gas) = proved.expect("decided by a one-step proof");
     assert_eq!(step + 1, steps / 2, "the first lying step is found");
     assert!(gas < 300_000, "one-step gas {gas}");
-    let paid = story::settle(
-        &mut chain,
-        s.deployment.registry,
-        &[accounts[1], accounts[2]],
-    )
-    .expect("settle");
+    let paid = story::settle(&mut chain, s.deployment.registry, &accounts[1..]).expect("settle");
+    let bond = Params::default().bond;
     assert_eq!(
         paid,
-        vec![U256::ZERO, U256::from(2 * Params::default().bond)]
+        vec![U256::ZERO, U256::from(2 * bond), U256::from(bond)]
     );
 }

@@ -47,8 +47,9 @@ fn honest_trapped_result_finalizes() {
         input,
     )
     .expect("setup");
-    let [mut sub, mut cha] = duel::pair(&chain, &s, &job(), input, 16, Behavior::Honest);
-    let actions = duel::moves(&mut chain, &mut [&mut sub, &mut cha], 1_800, 100);
+    let mut agents = duel::parties(&chain, &s, &job(), input, 16, Behavior::Honest);
+    let mut refs: Vec<_> = agents.iter_mut().collect();
+    let actions = duel::moves(&mut chain, &mut refs, 1_800, 100);
     assert!(
         actions.contains(&(0, Action::Done { won: true })),
         "{actions:?}"

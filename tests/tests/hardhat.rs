@@ -1,7 +1,8 @@
 //! The dispute story over JSON-RPC against a real Hardhat 2 node, started and stopped by
 //! the test (`arbiter-sol/node_modules/.bin/hardhat node`; run `scripts/setup.sh` first):
-//! a cheating submitter is challenged and loses its bond; an honest result finalizes
-//! after the window and cannot be finalized twice; the registry ends holding nothing.
+//! a cheating submitter is challenged and loses its bond while an honest submitter's
+//! result answers the request; an honest result finalizes after the window and cannot
+//! be finalized twice; the registry ends holding nothing.
 
 use alloy_primitives::U256;
 use opml_prover::game::agent::Action;
@@ -30,9 +31,10 @@ fn story(chain: &mut RpcChain, cheat: Behavior) -> Told {
         s.start_root, exec.start_root,
         "registry derives the start root"
     );
-    let [mut sub, mut cha] = duel::pair(chain, &s, &toy::job(), INPUT, 64, cheat);
-    let actions = duel::moves(chain, &mut [&mut sub, &mut cha], 1_800, 500);
-    let who = [chain.accounts()[1], chain.accounts()[2]];
+    let mut agents = duel::parties(chain, &s, &toy::job(), INPUT, 64, cheat);
+    let mut refs: Vec<_> = agents.iter_mut().collect();
+    let actions = duel::moves(chain, &mut refs, 1_800, 500);
+    let who = chain.accounts()[1..=agents.len()].to_vec();
     let paid = story::settle(chain, s.deployment.registry, &who).expect("settle");
     let registry_left = chain.balance(s.deployment.registry).expect("balance");
     assert_eq!(registry_left, U256::ZERO, "every bond was paid out");
@@ -64,8 +66,12 @@ fn dispute_story_on_hardhat() {
     assert!(actions
         .iter()
         .any(|(_, a)| matches!(a, Action::Proved { .. })));
-    assert_eq!(status, RequestStatus::Open);
-    assert_eq!(paid, vec![U256::ZERO, bond * U256::from(2)]);
+    assert_eq!(
+        status,
+        RequestStatus::Finalized,
+        "the honest result answers"
+    );
+    assert_eq!(paid, vec![U256::ZERO, bond * U256::from(2), bond]);
 
     let t = Instant::now();
     let (s, actions, status, paid) = story(&mut chain, Behavior::Honest);
@@ -81,14 +87,18 @@ fn dispute_story_on_hardhat() {
     assert_eq!(paid, vec![bond, U256::ZERO]);
 
     // The node reports reverts as such: finalizing twice fails with the contract error.
+    let answer = onchain::request(&mut chain, s.deployment.registry, s.request)
+        .expect("request")
+        .answer
+        .expect("answered");
     let call = Registry::finalizeCall {
-        id: U256::from(s.request),
+        resultId: U256::from(answer),
     };
     let from = chain.accounts()[1];
     match onchain::send(&mut chain, from, s.deployment.registry, call, U256::ZERO) {
         Err(ChainError::Reverted(data)) => {
             let why = describe_revert(&data);
-            assert!(why.contains("WrongStatus"), "{why}");
+            assert!(why.contains("WrongVerdict"), "{why}");
         }
         other => panic!("finalizing twice: {other:?}"),
     }

@@ -9,15 +9,16 @@ use super::operate::{read_deployment, RpcArgs};
 use alloy_primitives::Address;
 use anyhow::{bail, ensure, Context, Result};
 use opml_prover::game::agent::{Action, Agent, AgentState, Role};
+use opml_prover::game::chain::ChainError;
 use opml_prover::game::claims::Claims;
-use opml_prover::game::contracts::{Deployment, Registry};
+use opml_prover::game::contracts::{Deployment, Params, Registry};
 use opml_prover::game::job::Job;
 use opml_prover::game::rpc::RpcChain;
 use opml_prover::game::{onchain, story, GameError};
 use opml_prover::interrupt;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// `--role`.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -37,8 +38,19 @@ impl RoleArg {
     }
 }
 
-/// Consecutive chain errors an agent rides out before it stops.
-const CHAIN_RETRIES: u32 = 3;
+/// Consecutive reverted moves an agent rides out before it stops: the chain may have
+/// moved under a move (another party moved first), but a move that keeps reverting is
+/// a bug to report, not to repeat forever.
+const REVERT_RETRIES: u32 = 3;
+/// Longest wait between two tries while the node is unreachable.
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
+
+/// How an agent is doing with the node: consecutive failures and since when.
+#[derive(Default)]
+struct Health {
+    reverts: u32,
+    outage: Option<(Instant, Duration)>,
+}
 
 /// What every agent of one process shares: the chain, its account, the arbiter, the
 /// job and the side it plays.
@@ -48,10 +60,11 @@ struct Seat {
     deployment: Deployment,
     job: Job,
     role: Role,
+    move_seconds: u64,
 }
 
 impl Seat {
-    fn open(rpc: &RpcArgs, deployment: &Path, model: &ModelArgs, role: RoleArg) -> Result<Seat> {
+    fn open(rpc: &RpcArgs, deployment: &Path, model: &ModelArgs, play: &PlayArgs) -> Result<Seat> {
         let deployment = read_deployment(deployment)?;
         let job = model.job_without_input()?;
         let (chain, me) = rpc.connect()?;
@@ -60,7 +73,8 @@ impl Seat {
             me,
             deployment,
             job,
-            role: role.role(),
+            role: play.role.role(),
+            move_seconds: play.move_seconds,
         })
     }
 
@@ -69,6 +83,15 @@ impl Seat {
     fn agent(&mut self, request: u64, input: Vec<u8>, path: &Path, cheat: Cheat) -> Result<Agent> {
         let exec = record(&self.job, &input)?;
         let registry = self.deployment.registry;
+        let params = Params::read(&mut self.chain, registry)?;
+        params
+            .check_playable(exec.steps, self.move_seconds)
+            .with_context(|| {
+                format!(
+                    "refusing to play on registry {registry} (lower --move-seconds only if moves \
+                     really land that fast)"
+                )
+            })?;
         let on_chain = onchain::request(&mut self.chain, registry, request)?;
         ensure!(
             on_chain.start_root == exec.start_root,
@@ -88,7 +111,12 @@ impl Seat {
                 s.me,
                 s.deployment.registry
             );
-            println!("resuming from {} (game {:?})", path.display(), s.game);
+            println!(
+                "resuming from {} (result {:?}, challenges {:?})",
+                path.display(),
+                s.result,
+                s.challenged.iter().map(|c| c.challenge).collect::<Vec<_>>()
+            );
             s
         } else {
             if self.role == Role::Challenger && !matches!(cheat, Cheat::None) {
@@ -116,20 +144,43 @@ impl Seat {
         Ok(Agent::new(state, claims, Some(path.to_path_buf()))?)
     }
 
-    /// One poll of `agent`, riding out up to [`CHAIN_RETRIES`] consecutive chain errors
-    /// (counted in `failures`): the chain may have moved under the move, or the node
-    /// hiccuped.
-    fn poll(&mut self, agent: &mut Agent, failures: &mut u32) -> Result<Option<Action>> {
+    /// One poll of `agent`, riding out chain trouble: while the node is unreachable it
+    /// waits with growing pauses (up to [`MAX_BACKOFF`]) and says so, for as long as it
+    /// takes (each game's clock is on chain: acting as soon as the node is back is all
+    /// an agent can do); a move that reverts is re-read and retried up to
+    /// [`REVERT_RETRIES`] times in a row.
+    fn poll(&mut self, agent: &mut Agent, health: &mut Health) -> Result<Option<Action>> {
+        let request = agent.state.request;
         match agent.poll(&mut self.chain) {
             Ok(action) => {
-                *failures = 0;
+                if let Some((since, _)) = health.outage.take() {
+                    println!(
+                        "request {request}: node reachable again after {:.0} s",
+                        since.elapsed().as_secs_f64()
+                    );
+                }
+                health.reverts = 0;
                 Ok(action)
             }
-            Err(GameError::Chain(e)) if *failures < CHAIN_RETRIES => {
-                *failures += 1;
+            Err(GameError::Chain(ChainError::Backend(e))) => {
+                let (since, pause) = match health.outage {
+                    None => (Instant::now(), Duration::from_millis(250)),
+                    Some((since, pause)) => (since, (pause * 2).min(MAX_BACKOFF)),
+                };
+                health.outage = Some((since, pause));
                 eprintln!(
-                    "request {}: {e}; reading the chain again ({failures}/{CHAIN_RETRIES})",
-                    agent.state.request
+                    "request {request}: node unreachable for {:.0} s ({e}); retrying in {:.1} s",
+                    since.elapsed().as_secs_f64(),
+                    pause.as_secs_f64()
+                );
+                interrupt::sleep(pause);
+                Ok(None)
+            }
+            Err(GameError::Chain(e)) if health.reverts < REVERT_RETRIES => {
+                health.reverts += 1;
+                eprintln!(
+                    "request {request}: {e}; reading the chain again ({}/{REVERT_RETRIES})",
+                    health.reverts
                 );
                 Ok(None)
             }
@@ -152,6 +203,19 @@ impl Seat {
     }
 }
 
+/// The side an agent plays and how fast it can move.
+#[derive(clap::Args)]
+pub struct PlayArgs {
+    /// The side to play.
+    #[arg(long, value_enum)]
+    role: RoleArg,
+    /// Seconds one move may take from seeing the chain to its transaction being mined;
+    /// the agent refuses a deployment whose clock does not cover all its moves at this
+    /// pace, or whose window is shorter than one move.
+    #[arg(long, default_value_t = 15)]
+    move_seconds: u64,
+}
+
 /// Arguments of `opml agent`.
 #[derive(clap::Args)]
 pub struct AgentArgs {
@@ -163,9 +227,8 @@ pub struct AgentArgs {
     /// The request to work on.
     #[arg(long)]
     request: u64,
-    /// The side to play.
-    #[arg(long, value_enum)]
-    role: RoleArg,
+    #[command(flatten)]
+    play: PlayArgs,
     /// The model. The request's input is read from the chain (the registry's
     /// `Requested` event) unless --input is given; either way it is checked against the
     /// request's start root.
@@ -187,7 +250,7 @@ pub struct AgentArgs {
 
 /// `opml agent`.
 pub fn cmd_agent(a: &AgentArgs) -> Result<()> {
-    let mut seat = Seat::open(&a.rpc, &a.deployment, &a.model, a.role)?;
+    let mut seat = Seat::open(&a.rpc, &a.deployment, &a.model, &a.play)?;
     let input = match a.model.input_bytes()? {
         Some(input) => input,
         None => onchain::request_input(&mut seat.chain, seat.deployment.registry, a.request)
@@ -195,7 +258,7 @@ pub fn cmd_agent(a: &AgentArgs) -> Result<()> {
     };
     let mut agent = seat.agent(a.request, input, &a.state, a.cheat)?;
     let who = seat.who();
-    let (mut moves, mut failures) = (0, 0);
+    let (mut moves, mut health) = (0, Health::default());
     while !agent.state.done {
         if interrupt::requested() || a.max_moves.is_some_and(|m| moves >= m) {
             println!(
@@ -204,12 +267,12 @@ pub fn cmd_agent(a: &AgentArgs) -> Result<()> {
             );
             return Ok(());
         }
-        match seat.poll(&mut agent, &mut failures)? {
+        match seat.poll(&mut agent, &mut health)? {
             Some(action) => {
                 tell(&who, &action);
                 moves += 1;
             }
-            None => std::thread::sleep(Duration::from_millis(a.poll_ms)),
+            None => interrupt::sleep(Duration::from_millis(a.poll_ms)),
         }
     }
     seat.withdraw(&who)
@@ -223,9 +286,9 @@ pub struct ServeArgs {
     /// File written by `opml deploy`.
     #[arg(long)]
     deployment: PathBuf,
-    /// The side to play on every request.
-    #[arg(long, value_enum)]
-    role: RoleArg,
+    /// The side to play on every request, and its pace.
+    #[command(flatten)]
+    play: PlayArgs,
     /// The registered model whose requests to serve.
     #[arg(long)]
     model_id: u64,
@@ -249,7 +312,7 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
         a.model.input.is_none(),
         "opml serve reads every request's input from the chain: drop --input"
     );
-    let mut seat = Seat::open(&a.rpc, &a.deployment, &a.model, a.role)?;
+    let mut seat = Seat::open(&a.rpc, &a.deployment, &a.model, &a.play)?;
     std::fs::create_dir_all(&a.state_dir)
         .with_context(|| format!("creating {}", a.state_dir.display()))?;
     let who = seat.who();
@@ -257,7 +320,7 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
         "serving model {} as {who} {} on registry {}",
         a.model_id, seat.me, seat.deployment.registry
     );
-    let mut active: BTreeMap<u64, (Agent, u32)> = BTreeMap::new();
+    let mut active: BTreeMap<u64, (Agent, Health)> = BTreeMap::new();
     let (mut next, mut ended) = (0u64, 0);
     loop {
         if interrupt::requested() {
@@ -283,7 +346,7 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
                 }
                 match seat.agent(id, p.input, &path, Cheat::None) {
                     Ok(agent) => {
-                        active.insert(id, (agent, 0));
+                        active.insert(id, (agent, Health::default()));
                     }
                     // One bad request (its input does not run) must not stop the service.
                     Err(e) => eprintln!("request {id}: skipped: {e:#}"),
@@ -293,8 +356,8 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
         next = count;
         let mut moved = false;
         let mut finished = Vec::new();
-        for (&id, (agent, failures)) in active.iter_mut() {
-            if let Some(action) = seat.poll(agent, failures)? {
+        for (&id, (agent, health)) in active.iter_mut() {
+            if let Some(action) = seat.poll(agent, health)? {
                 tell(&format!("{who} #{id}"), &action);
                 moved = true;
             }
@@ -314,7 +377,7 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
             return Ok(());
         }
         if !moved {
-            std::thread::sleep(Duration::from_millis(a.poll_ms));
+            interrupt::sleep(Duration::from_millis(a.poll_ms));
         }
     }
 }

@@ -29,7 +29,8 @@ pub struct DemoArgs {
     #[arg(long, default_value = "target/demo-state")]
     state_dir: PathBuf,
     /// Run against this JSON-RPC node (e.g. a Hardhat node) instead of the embedded
-    /// chain; its first three accounts play owner, submitter and challenger.
+    /// chain; its first four accounts play owner, submitter, challenger and (when the
+    /// submitter cheats) an honest submitter.
     #[arg(long, conflicts_with = "hardhat")]
     rpc: Option<String>,
     /// Start a local Hardhat node (from arbiter-sol/node_modules, installed by
@@ -89,7 +90,7 @@ pub fn cmd_demo(a: &DemoArgs) -> Result<()> {
             println!("chain: JSON-RPC node at {url}");
             Box::new(RpcChain::connect(url).with_context(|| format!("connecting to {url}"))?)
         }
-        None => Box::new(EmbeddedChain::new(3)),
+        None => Box::new(EmbeddedChain::new(4)),
     };
     if a.resume {
         return resume(chain.as_mut(), &job, &a.state_dir);
@@ -156,13 +157,13 @@ pub fn run(
         short_hex(&exec.final_root)
     );
     let accounts = chain.accounts();
-    let [owner, submitter, challenger, ..] = accounts[..] else {
-        anyhow::bail!("the chain must offer 3 accounts, it has {}", accounts.len());
+    let [owner, submitter, challenger, honest, ..] = accounts[..] else {
+        anyhow::bail!("the chain must offer 4 accounts, it has {}", accounts.len());
     };
     let params = Params::default();
     let setup = story::setup(chain, owner, params, &exec.layout, input)?;
     println!(
-        "deployed WasmStep, DisputeGame, Registry; model registered; request {} posted, start root derived on chain: {}",
+        "deployed WasmStep, Registry (and its DisputeGame); model registered; request {} posted, start root derived on chain: {}",
         setup.request,
         short_hex(&setup.start_root)
     );
@@ -171,71 +172,107 @@ pub fn run(
         "the registry derived another start root"
     );
     let behavior = cheat.behavior(steps);
+    let mut parties = vec![(submitter, Role::Submitter, behavior, PARTIES[0])];
+    if behavior != Behavior::Honest {
+        // The request still needs its answer: an honest submitter posts it too.
+        parties.push((honest, Role::Submitter, Behavior::Honest, PARTIES[1]));
+    }
+    parties.push((challenger, Role::Challenger, Behavior::Honest, PARTIES[2]));
     println!(
-        "submitter plays {behavior:?}; challenger is honest; dissection degree {}",
+        "submitter plays {behavior:?}; {}challenger is honest; dissection degree {}",
+        if parties.len() == 3 {
+            "another submitter and the "
+        } else {
+            ""
+        },
         params.degree
     );
     std::fs::create_dir_all(state_dir)
         .with_context(|| format!("creating {}", state_dir.display()))?;
+    clear_states(state_dir)?;
     let mut agents = Vec::new();
-    // Each party runs the model itself.
-    let challenger_exec = record(job, input)?;
-    for (me, role, behavior, exec, name) in [
-        (submitter, Role::Submitter, behavior, exec, "submitter.json"),
-        (
-            challenger,
-            Role::Challenger,
-            Behavior::Honest,
-            challenger_exec,
-            "challenger.json",
-        ),
-    ] {
+    let mut exec = Some(exec);
+    for (me, role, behavior, (name, file)) in parties {
+        // Each party runs the model itself.
+        let exec = match exec.take() {
+            Some(e) => e,
+            None => record(job, input)?,
+        };
         let claims = Claims::new(exec, behavior, job.output_page)?;
         let state = AgentState::fresh(me, setup.deployment, setup.request, role, behavior, input);
-        let path = state_dir.join(name);
-        agents.push(Agent::new(state, claims, Some(path))?);
+        let path = state_dir.join(file);
+        agents.push((name, Agent::new(state, claims, Some(path))?));
     }
     play(chain, &mut agents, stop_after, started)
+}
+
+/// The demo's parties: their names and state files.
+const PARTIES: [(&str, &str); 3] = [
+    ("submitter", "submitter.json"),
+    ("honest submitter", "honest-submitter.json"),
+    ("challenger", "challenger.json"),
+];
+
+/// Removes the state files a previous story left in `state_dir`.
+fn clear_states(state_dir: &Path) -> Result<()> {
+    for (_, file) in PARTIES {
+        let path = state_dir.join(file);
+        if path.exists() {
+            std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Resumes the agents saved in `state_dir` (against the chain they played on).
 pub fn resume(chain: &mut dyn Chain, job: &Job, state_dir: &Path) -> Result<()> {
     let started = Instant::now();
     let mut agents = Vec::new();
-    for name in ["submitter.json", "challenger.json"] {
-        let path = state_dir.join(name);
+    for (name, file) in PARTIES {
+        let path = state_dir.join(file);
+        if !path.exists() {
+            continue;
+        }
         let state = Agent::load_state(&path)?;
         println!(
-            "resuming the {:?} from {} (request {}, game {:?})",
-            state.role,
+            "resuming the {name} from {} (request {}, result {:?}, challenges {:?})",
             path.display(),
             state.request,
-            state.game
+            state.result,
+            state
+                .challenged
+                .iter()
+                .map(|c| c.challenge)
+                .collect::<Vec<_>>()
         );
         let exec = record(job, &state.input)?;
         let claims = Claims::new(exec, state.behavior, job.output_page)?;
-        agents.push(Agent::new(state, claims, Some(path))?);
+        agents.push((name, Agent::new(state, claims, Some(path))?));
     }
+    anyhow::ensure!(
+        !agents.is_empty(),
+        "no agent state in {}",
+        state_dir.display()
+    );
     play(chain, &mut agents, None, started)
 }
 
-/// Drives the submitter and the challenger to the end (or for `stop_after` polling
-/// rounds), then pays out.
+/// Drives the parties to the end (or for `stop_after` polling rounds), then pays out.
 fn play(
     chain: &mut dyn Chain,
-    agents: &mut [Agent],
+    agents: &mut [(&str, Agent)],
     stop_after: Option<usize>,
     started: Instant,
 ) -> Result<()> {
-    let [sub, cha] = agents else {
-        anyhow::bail!("the demo plays with exactly two agents");
-    };
     let idle = Params::default().window / 2;
     let rounds = stop_after.unwrap_or(10_000);
-    let mut gas = [0u64; 2];
-    match story::drive(chain, &mut [sub, cha], idle, rounds, |i, a| {
+    let names: Vec<&str> = agents.iter().map(|(n, _)| *n).collect();
+    let width = names.iter().map(|n| n.len()).max().unwrap_or(0);
+    let mut gas = vec![0u64; agents.len()];
+    let mut refs: Vec<&mut Agent> = agents.iter_mut().map(|(_, a)| a).collect();
+    match story::drive(chain, &mut refs, idle, rounds, |i, a| {
         gas[i] += a.gas().unwrap_or(0);
-        tell(["submitter ", "challenger"][i], a)
+        tell(&format!("{:width$}", names[i]), a)
     }) {
         Err(GameError::Stuck(n)) if stop_after.is_some() => {
             println!("stopped after {n} polling rounds; the agents' state is saved: resume with --resume");
@@ -243,17 +280,23 @@ fn play(
         }
         other => other?,
     }
-    let who = [sub.state.me, cha.state.me];
-    let paid = story::settle(chain, sub.state.deployment.registry, &who)?;
+    let who: Vec<_> = refs.iter().map(|a| a.state.me).collect();
+    let registry = refs[0].state.deployment.registry;
+    let paid = story::settle(chain, registry, &who)?;
     let wei = 1e18;
+    let list = |f: &dyn Fn(usize) -> String| {
+        (0..names.len())
+            .map(|i| format!("{} {}", names[i], f(i)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     println!(
-        "gas sent: submitter {}, challenger {} (this run's moves)",
-        gas[0], gas[1]
+        "gas sent: {} (this run's moves)",
+        list(&|i| gas[i].to_string())
     );
     println!(
-        "payouts: submitter {:.1} ETH, challenger {:.1} ETH; whole story {:.2} s",
-        paid[0].saturating_to::<u128>() as f64 / wei,
-        paid[1].saturating_to::<u128>() as f64 / wei,
+        "payouts: {}; whole story {:.2} s",
+        list(&|i| format!("{:.1} ETH", paid[i].saturating_to::<u128>() as f64 / wei)),
         started.elapsed().as_secs_f64()
     );
     Ok(())

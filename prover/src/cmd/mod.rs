@@ -7,6 +7,7 @@ pub mod module;
 pub mod narrate;
 pub mod operate;
 pub mod proof;
+pub mod status;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};

@@ -37,9 +37,12 @@ pub fn tell(who: &str, a: &Action) {
         Action::Submitted { steps, gas } => {
             println!("{who}: posts its result: {steps} steps, bond attached (gas {gas})")
         }
-        Action::Challenged { game, gas } => {
-            println!("{who}: disagrees and challenges: game {game} (gas {gas})")
+        Action::Challenged { result, game, gas } => {
+            println!("{who}: disagrees with result {result} and challenges: game {game} (gas {gas})")
         }
+        Action::Reclaimed { game, gas } => println!(
+            "{who}: another game already rejected that result: bond back, game {game} left (gas {gas})"
+        ),
         Action::Dissected { lo, hi, roots, gas } => println!(
             "{who}: round over steps [{lo}, {hi}] ({} steps): posts {roots} roots (gas {gas})",
             hi - lo
@@ -61,7 +64,7 @@ pub fn tell(who: &str, a: &Action) {
             println!("{who}: the other side ran out of time (gas {gas})")
         }
         Action::Finalized { gas } => println!("{who}: window over, finalizes (gas {gas})"),
-        Action::Agreed => println!("{who}: the result matches its own run; it stays final"),
+        Action::Agreed => println!("{who}: the request's answer matches its own run"),
         Action::Done { won } => {
             println!("{who}: done, {}", if *won { "WON" } else { "lost" })
         }

@@ -96,13 +96,16 @@ pub struct DeployArgs {
 
 /// `opml deploy`.
 pub fn cmd_deploy(a: &DeployArgs) -> Result<()> {
-    let (mut chain, me) = a.rpc.connect()?;
     let params = Params {
         bond: a.bond,
         window: a.window,
         degree: a.degree,
         clock: a.clock,
     };
+    params
+        .check()
+        .context("refusing to deploy: the registry would reject these parameters")?;
+    let (mut chain, me) = a.rpc.connect()?;
     let deployment = contracts::deploy(&mut chain, me, params).context("deploying the arbiter")?;
     let text = serde_json::to_string_pretty(&DeploymentFile { deployment, params })?;
     super::write_atomically(&a.out, (text + "\n").as_bytes())?;

@@ -1,11 +1,16 @@
 //! The submitter and the challenger: one agent, two roles, over any [`Chain`]. Each
 //! [`Agent::poll`] reads the chain and makes at most one move; the agent's state is
 //! saved after every move and resumed from its file after a restart.
+//!
+//! A submitter posts one result and defends it in every game opened against it, then
+//! finalizes it. A challenger watches the request until it is finalized: it challenges
+//! every pending result that differs from its own run, however many are posted and
+//! however often, and plays each of its games to the end.
 
 use super::chain::{Chain, ChainError};
 use super::claims::{Behavior, Claims};
 use super::contracts::{Deployment, DisputeGame, Registry};
-use super::onchain::{self, RequestStatus, Turn};
+use super::onchain::{self, RequestStatus, Turn, Verdict};
 use super::{store, GameError};
 use alloy_primitives::{Address, Bytes, FixedBytes, U256};
 use opml_vm::Op;
@@ -38,12 +43,23 @@ pub struct AgentState {
     pub request: u64,
     /// The request's input.
     pub input: Vec<u8>,
-    /// The game it plays, once one started.
-    pub game: Option<u64>,
-    /// Whether it posted (submitter) or challenged (challenger).
-    pub acted: bool,
+    /// Submitter: the result it posted, once posted.
+    pub result: Option<u64>,
+    /// Challenger: the results it challenged, each with its challenge and game.
+    pub challenged: Vec<Challenged>,
     /// Whether its part is over.
     pub done: bool,
+}
+
+/// A challenge an agent made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Challenged {
+    /// The result challenged.
+    pub result: u64,
+    /// The registry's challenge id.
+    pub challenge: u64,
+    /// The game.
+    pub game: u64,
 }
 
 impl AgentState {
@@ -65,8 +81,8 @@ impl AgentState {
             silent: false,
             request,
             input: input.to_vec(),
-            game: None,
-            acted: false,
+            result: None,
+            challenged: Vec::new(),
             done: false,
         }
     }
@@ -82,8 +98,10 @@ pub enum Action {
         /// Gas used.
         gas: u64,
     },
-    /// Challenged the result, starting a game.
+    /// Challenged a result, starting a game.
     Challenged {
+        /// The result.
+        result: u64,
         /// The game.
         game: u64,
         /// Gas used.
@@ -118,6 +136,13 @@ pub enum Action {
         /// Gas of the whole transaction (verifier call included).
         gas: u64,
     },
+    /// Took back the bond of a challenge whose result another game rejected.
+    Reclaimed {
+        /// The game left unfinished.
+        game: u64,
+        /// Gas used.
+        gas: u64,
+    },
     /// Ended a game on the other side's time.
     ClaimedTimeout {
         /// Gas used.
@@ -128,7 +153,8 @@ pub enum Action {
         /// Gas used.
         gas: u64,
     },
-    /// Challenger: the result matched its own run and became final unchallenged.
+    /// Challenger: the request was answered by a result matching its own run, and it
+    /// challenged nothing.
     Agreed,
     /// The agent's part is over.
     Done {
@@ -146,6 +172,7 @@ impl Action {
             | Action::Dissected { gas, .. }
             | Action::Picked { gas, .. }
             | Action::Proved { gas, .. }
+            | Action::Reclaimed { gas, .. }
             | Action::ClaimedTimeout { gas }
             | Action::Finalized { gas } => Some(gas),
             Action::Agreed | Action::Done { .. } => None,
@@ -194,6 +221,7 @@ impl Agent {
         if self.state.done {
             return Ok(None);
         }
+        let before = self.state.clone();
         let action = match self.state.role {
             Role::Submitter => self.poll_submitter(chain)?,
             Role::Challenger => self.poll_challenger(chain)?,
@@ -201,7 +229,7 @@ impl Agent {
         if let Some(Action::Done { .. } | Action::Agreed) = action {
             self.state.done = true;
         }
-        if action.is_some() {
+        if self.state != before {
             self.save()?;
         }
         Ok(action)
@@ -212,61 +240,153 @@ impl Agent {
     }
 
     fn poll_submitter(&mut self, chain: &mut dyn Chain) -> Result<Option<Action>, GameError> {
-        let id = self.state.request;
-        let r = onchain::request(chain, self.registry(), id)?;
-        let mine = r.submitter == self.state.me;
-        match r.status {
-            RequestStatus::Open if !self.state.acted => self.submit(chain).map(Some),
-            // Our result was removed: a challenger won.
-            RequestStatus::Open => Ok(Some(Action::Done { won: false })),
-            RequestStatus::Finalized => Ok(Some(Action::Done { won: mine })),
-            RequestStatus::Pending if mine && chain.now()? >= r.deadline => {
-                let call = Registry::finalizeCall { id: U256::from(id) };
-                let gas = onchain::send(chain, self.state.me, self.registry(), call, U256::ZERO)?;
-                Ok(Some(Action::Finalized { gas: gas.gas_used }))
+        let Some(id) = self.state.result else {
+            let r = onchain::request(chain, self.registry(), self.state.request)?;
+            if let Some(id) = self.find_mine(chain, &r.results)? {
+                // Posted before a crash or an outage hid the receipt: adopt it.
+                self.state.result = Some(id);
+                return Ok(None);
             }
-            RequestStatus::Challenged if mine => {
-                self.state.game = Some(r.game);
-                self.play(chain, r.game)
+            if r.status == RequestStatus::Finalized {
+                // Answered before we posted: nothing to do.
+                return Ok(Some(Action::Done { won: false }));
             }
-            _ => Ok(None),
+            return self.submit(chain).map(Some);
+        };
+        let res = onchain::result(chain, self.registry(), id)?;
+        match res.verdict {
+            Verdict::Rejected => return Ok(Some(Action::Done { won: false })),
+            Verdict::Final => return Ok(Some(Action::Done { won: true })),
+            Verdict::Pending => {}
         }
-    }
-
-    fn poll_challenger(&mut self, chain: &mut dyn Chain) -> Result<Option<Action>, GameError> {
-        let id = self.state.request;
-        let r = onchain::request(chain, self.registry(), id)?;
-        if let Some(g) = self.state.game {
-            let view = onchain::game(chain, self.state.deployment.game, g)?;
-            if view.turn == Turn::Over {
-                return Ok(Some(Action::Done {
-                    won: view.challenger_won,
-                }));
+        // Defend every game on our result that is not over.
+        if res.open_games > 0 {
+            let games = onchain::challenges(chain, self.registry(), res.request, id)?;
+            for c in games {
+                if let Some(action) = self.play(chain, c.game)? {
+                    return Ok(Some(action));
+                }
             }
-            return self.play(chain, g);
+            return Ok(None);
         }
-        let open = r.status == RequestStatus::Pending && chain.now()? < r.deadline;
-        if open && !self.state.acted && self.claims.disputes(&r.final_root, r.steps) {
-            let bond = onchain::view(chain, self.registry(), Registry::bondCall {})?;
-            let call = Registry::challengeCall { id: U256::from(id) };
-            let receipt = onchain::send(chain, self.state.me, self.registry(), call, bond)?;
-            let r = onchain::request(chain, self.registry(), id)?;
-            self.state.acted = true;
-            self.state.game = Some(r.game);
-            return Ok(Some(Action::Challenged {
-                game: r.game,
-                gas: receipt.gas_used,
-            }));
-        }
-        // Not in a game: we never challenged this result.
-        if r.status == RequestStatus::Finalized {
-            return Ok(Some(Action::Agreed));
+        if chain.now()? >= res.deadline {
+            let call = Registry::finalizeCall {
+                resultId: U256::from(id),
+            };
+            let gas = onchain::send(chain, self.state.me, self.registry(), call, U256::ZERO)?;
+            return Ok(Some(Action::Finalized { gas: gas.gas_used }));
         }
         Ok(None)
     }
 
+    fn poll_challenger(&mut self, chain: &mut dyn Chain) -> Result<Option<Action>, GameError> {
+        let registry = self.registry();
+        let r = onchain::request(chain, registry, self.state.request)?;
+        // Our games first: they run on our clock.
+        let mut open = 0;
+        for c in self.state.challenged.clone() {
+            let game = onchain::game(chain, self.state.deployment.game, c.game)?;
+            if game.turn == Turn::Over || onchain::challenge(chain, registry, c.challenge)?.settled
+            {
+                continue;
+            }
+            if onchain::result(chain, registry, c.result)?.verdict == Verdict::Rejected {
+                // Another game already rejected it: take the bond back, stop playing.
+                let call = Registry::reclaimCall {
+                    challengeId: U256::from(c.challenge),
+                };
+                let gas = onchain::send(chain, self.state.me, registry, call, U256::ZERO)?;
+                return Ok(Some(Action::Reclaimed {
+                    game: c.game,
+                    gas: gas.gas_used,
+                }));
+            }
+            open += 1;
+            if let Some(action) = self.play(chain, c.game)? {
+                return Ok(Some(action));
+            }
+        }
+        // Then every pending result we dispute and have not challenged yet.
+        let now = chain.now()?;
+        for &id in &r.results {
+            if self.state.challenged.iter().any(|c| c.result == id) {
+                continue;
+            }
+            let res = onchain::result(chain, registry, id)?;
+            if res.verdict != Verdict::Pending || now >= res.deadline {
+                continue;
+            }
+            if !self.claims.disputes(&res.final_root, res.steps) {
+                continue;
+            }
+            let earlier = onchain::challenges(chain, registry, res.request, id)?;
+            if let Some(c) = earlier.iter().find(|c| c.challenger == self.state.me) {
+                // Challenged before a crash or an outage hid the receipt: adopt it.
+                self.state.challenged.push(Challenged {
+                    result: id,
+                    challenge: c.id,
+                    game: c.game,
+                });
+                return Ok(None);
+            }
+            return self.challenge(chain, &res).map(Some);
+        }
+        if r.status == RequestStatus::Finalized && open == 0 {
+            let won = self.won(chain)?;
+            return Ok(Some(match won {
+                None => Action::Agreed,
+                Some(won) => Action::Done { won },
+            }));
+        }
+        Ok(None)
+    }
+
+    /// Challenges result `res`; records the challenge.
+    fn challenge(
+        &mut self,
+        chain: &mut dyn Chain,
+        res: &onchain::ResultView,
+    ) -> Result<Action, GameError> {
+        let registry = self.registry();
+        let bond = onchain::view(chain, registry, Registry::bondCall {})?;
+        let call = Registry::challengeCall {
+            resultId: U256::from(res.id),
+        };
+        let receipt = onchain::send(chain, self.state.me, registry, call, bond)?;
+        let mine = onchain::challenges(chain, registry, res.request, res.id)?
+            .into_iter()
+            .rev()
+            .find(|c| c.challenger == self.state.me)
+            .ok_or_else(|| {
+                ChainError::Backend(format!("challenge of result {} not found", res.id))
+            })?;
+        self.state.challenged.push(Challenged {
+            result: res.id,
+            challenge: mine.id,
+            game: mine.game,
+        });
+        Ok(Action::Challenged {
+            result: res.id,
+            game: mine.game,
+            gas: receipt.gas_used,
+        })
+    }
+
+    /// Whether any of our games was won (`None`: we challenged nothing).
+    fn won(&mut self, chain: &mut dyn Chain) -> Result<Option<bool>, GameError> {
+        if self.state.challenged.is_empty() {
+            return Ok(None);
+        }
+        let mut won = false;
+        for c in &self.state.challenged {
+            won |= onchain::game(chain, self.state.deployment.game, c.game)?.challenger_won;
+        }
+        Ok(Some(won))
+    }
+
     fn submit(&mut self, chain: &mut dyn Chain) -> Result<Action, GameError> {
-        let bond = onchain::view(chain, self.registry(), Registry::bondCall {})?;
+        let registry = self.registry();
+        let bond = onchain::view(chain, registry, Registry::bondCall {})?;
         let f = &self.claims.final_state;
         let call = Registry::submitCall {
             id: U256::from(self.state.request),
@@ -277,12 +397,36 @@ impl Agent {
             limit: f.limit,
             outputPath: f.output_path.map(FixedBytes),
         };
-        let receipt = onchain::send(chain, self.state.me, self.registry(), call, bond)?;
-        self.state.acted = true;
+        let receipt = onchain::send(chain, self.state.me, registry, call, bond)?;
+        let r = onchain::request(chain, registry, self.state.request)?;
+        let mine = self.find_mine(chain, &r.results)?.ok_or_else(|| {
+            ChainError::Backend(format!(
+                "request {}: our result is not on chain after submitting",
+                self.state.request
+            ))
+        })?;
+        self.state.result = Some(mine);
         Ok(Action::Submitted {
             steps: self.claims.steps,
             gas: receipt.gas_used,
         })
+    }
+
+    /// The newest of `results` posted by us with our claimed final root and not
+    /// rejected (a rejected one is not worth defending: we may post again).
+    fn find_mine(
+        &mut self,
+        chain: &mut dyn Chain,
+        results: &[u64],
+    ) -> Result<Option<u64>, GameError> {
+        for &id in results.iter().rev() {
+            let res = onchain::result(chain, self.registry(), id)?;
+            let ours = res.submitter == self.state.me && res.final_root == self.claims.final_root;
+            if ours && res.verdict != Verdict::Rejected {
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
     }
 
     /// One move in game `g`, if it is ours (or the other side has run out of time).

@@ -45,6 +45,133 @@ impl Default for Params {
     }
 }
 
+/// A parameter outside the bounds the registry accepts, or too tight for an agent to
+/// play safely.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ParamError {
+    /// Outside the registry's bounds (its constructor reverts with `BadParameter`).
+    #[error("{name} = {value} is outside [{min}, {max}]")]
+    OutOfRange {
+        /// The parameter.
+        name: &'static str,
+        /// Its value.
+        value: u128,
+        /// Smallest accepted.
+        min: u128,
+        /// Largest accepted.
+        max: u128,
+    },
+    /// The clock does not cover the moves an agent must make in one game.
+    #[error(
+        "clock {clock} s cannot cover {moves} moves at {per_move} s each (a game over {steps} \
+         steps at degree {degree}): an honest party could lose on time"
+    )]
+    ClockTooShort {
+        /// The clock, seconds.
+        clock: u64,
+        /// Moves one party makes in the longest game.
+        moves: u64,
+        /// Seconds the agent allows for one move.
+        per_move: u64,
+        /// Steps of the execution.
+        steps: u64,
+        /// Dissection degree.
+        degree: u64,
+    },
+    /// The window is shorter than one move: a wrong result could finalize before an
+    /// honest challenger gets its challenge in.
+    #[error("window {window} s is shorter than one move ({per_move} s): a challenge may not land in time")]
+    WindowTooShort {
+        /// The window, seconds.
+        window: u64,
+        /// Seconds the agent allows for one move.
+        per_move: u64,
+    },
+}
+
+impl Params {
+    /// Dissection degree bounds (`Registry.MIN_DEGREE`, `MAX_DEGREE`).
+    pub const DEGREE: (u64, u64) = (2, 64);
+    /// Window bounds in seconds (`Registry.MIN_WINDOW`, `MAX_WINDOW`).
+    pub const WINDOW: (u64, u64) = (1, 365 * 86_400);
+    /// Clock bounds in seconds (`Registry.MIN_CLOCK`, `MAX_CLOCK`).
+    pub const CLOCK: (u64, u64) = (1, 365 * 86_400);
+
+    /// Checks the bounds the registry's constructor enforces.
+    pub fn check(&self) -> Result<(), ParamError> {
+        let range = |name, value: u128, (min, max): (u64, u64)| {
+            if value < u128::from(min) || value > u128::from(max) {
+                return Err(ParamError::OutOfRange {
+                    name,
+                    value,
+                    min: min.into(),
+                    max: max.into(),
+                });
+            }
+            Ok(())
+        };
+        if self.bond == 0 {
+            return Err(ParamError::OutOfRange {
+                name: "bond",
+                value: 0,
+                min: 1,
+                max: u128::MAX,
+            });
+        }
+        range("window", self.window.into(), Params::WINDOW)?;
+        range("degree", self.degree.into(), Params::DEGREE)?;
+        range("clock", self.clock.into(), Params::CLOCK)
+    }
+
+    /// Moves one party makes at most in a game over `steps` steps: one per round of
+    /// dissection (the rounds shrink `[0, steps]` by `degree` each) plus the last one.
+    pub fn moves(&self, steps: u64) -> u64 {
+        let degree = self.degree.max(2);
+        let (mut len, mut rounds) = (steps.max(1), 0u64);
+        while len > 1 {
+            len = len.div_ceil(degree);
+            rounds += 1;
+        }
+        rounds + 1
+    }
+
+    /// Checks that an agent allowing `per_move` seconds per move can play a game over
+    /// `steps` steps under these parameters without losing on time, and get a challenge
+    /// in within the window.
+    pub fn check_playable(&self, steps: u64, per_move: u64) -> Result<(), ParamError> {
+        self.check()?;
+        let moves = self.moves(steps);
+        if self.clock < moves.saturating_mul(per_move) {
+            return Err(ParamError::ClockTooShort {
+                clock: self.clock,
+                moves,
+                per_move,
+                steps,
+                degree: self.degree,
+            });
+        }
+        if self.window < per_move {
+            return Err(ParamError::WindowTooShort {
+                window: self.window,
+                per_move,
+            });
+        }
+        Ok(())
+    }
+
+    /// The parameters of the registry at `registry`.
+    pub fn read(chain: &mut dyn Chain, registry: Address) -> Result<Params, ChainError> {
+        use super::onchain::view;
+        let bond = view(chain, registry, Registry::bondCall {})?;
+        Ok(Params {
+            bond: bond.saturating_to(),
+            window: view(chain, registry, Registry::windowCall {})?,
+            degree: view(chain, registry, Registry::degreeCall {})?,
+            clock: view(chain, registry, Registry::clockCall {})?,
+        })
+    }
+}
+
 /// Addresses of a deployed arbiter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Deployment {
@@ -56,21 +183,13 @@ pub struct Deployment {
     pub registry: Address,
 }
 
-/// Deploys WasmStep, DisputeGame and Registry from `from`.
+/// Deploys WasmStep and the Registry (which creates its DisputeGame) from `from`.
 pub fn deploy(chain: &mut dyn Chain, from: Address, p: Params) -> Result<Deployment, ChainError> {
     let verifier = chain.deploy(from, crate::evm::WasmStep::BYTECODE.to_vec())?;
-    let mut code = DisputeGame::BYTECODE.to_vec();
-    code.extend(
-        DisputeGame::constructorCall {
-            verifier_: verifier,
-        }
-        .abi_encode(),
-    );
-    let game = chain.deploy(from, code)?;
     let mut code = Registry::BYTECODE.to_vec();
     code.extend(
         Registry::constructorCall {
-            game_: game,
+            verifier_: verifier,
             bond_: U256::from(p.bond),
             window_: p.window,
             degree_: p.degree,
@@ -79,6 +198,7 @@ pub fn deploy(chain: &mut dyn Chain, from: Address, p: Params) -> Result<Deploym
         .abi_encode(),
     );
     let registry = chain.deploy(from, code)?;
+    let game = super::onchain::view(chain, registry, Registry::gameCall {})?;
     Ok(Deployment {
         verifier,
         game,

@@ -11,6 +11,7 @@ pub mod embedded;
 pub mod job;
 pub mod layout;
 pub mod onchain;
+pub mod report;
 pub mod rpc;
 pub mod store;
 pub mod story;

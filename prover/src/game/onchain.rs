@@ -26,16 +26,14 @@ pub fn send<C: SolCall>(
     chain.send(from, to, call.abi_encode(), value)
 }
 
-/// Where a request's result stands (mirrors `Registry.Status`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where a request stands (mirrors `Registry.Status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum RequestStatus {
-    /// Awaiting a result.
+    /// No result is pending (none posted yet, or all were rejected).
     Open,
-    /// A result is posted and may be challenged.
+    /// At least one result is pending.
     Pending,
-    /// The result is being disputed.
-    Challenged,
-    /// The result is final.
+    /// A result finalized: the request's answer.
     Finalized,
 }
 
@@ -46,18 +44,10 @@ pub struct RequestView {
     pub status: RequestStatus,
     /// The derived start root.
     pub start_root: [u8; 32],
-    /// Current submitter.
-    pub submitter: Address,
-    /// Claimed final root.
-    pub final_root: [u8; 32],
-    /// Claimed step count.
-    pub steps: u64,
-    /// End of the challenge window.
-    pub deadline: u64,
-    /// Current challenger.
-    pub challenger: Address,
-    /// Current game.
-    pub game: u64,
+    /// Ids of the results posted for it, oldest first.
+    pub results: Vec<u64>,
+    /// The result that answered it, once finalized.
+    pub answer: Option<u64>,
 }
 
 /// Reads request `id`.
@@ -70,24 +60,147 @@ pub fn request(
     let status = match r.status {
         0 => RequestStatus::Open,
         1 => RequestStatus::Pending,
-        2 => RequestStatus::Challenged,
-        3 => RequestStatus::Finalized,
+        2 => RequestStatus::Finalized,
         _ => return Err(ChainError::Backend("unknown request status".into())),
     };
     Ok(RequestView {
         status,
         start_root: r.start.0,
+        results: r.resultIds.iter().map(|id| id.saturating_to()).collect(),
+        answer: (status == RequestStatus::Finalized).then(|| r.answer.saturating_to()),
+    })
+}
+
+/// The answer of request `id`: the output of the result that finalized it (empty
+/// until then).
+pub fn output(chain: &mut dyn Chain, registry: Address, id: u64) -> Result<Vec<u8>, ChainError> {
+    let out = view(
+        chain,
+        registry,
+        Registry::outputOfCall { id: U256::from(id) },
+    )?;
+    Ok(out.to_vec())
+}
+
+/// Where a result stands (mirrors `Registry.Verdict`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Verdict {
+    /// In its window, or its games are not all over.
+    Pending,
+    /// A challenger won a game against it.
+    Rejected,
+    /// Its window and all its games are over, none lost.
+    Final,
+}
+
+/// A posted result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResultView {
+    /// Its id.
+    pub id: u64,
+    /// The request it answers.
+    pub request: u64,
+    /// Who posted it.
+    pub submitter: Address,
+    /// Claimed final root.
+    pub final_root: [u8; 32],
+    /// Claimed step count.
+    pub steps: u64,
+    /// End of its challenge window.
+    pub deadline: u64,
+    /// Games on it not over yet.
+    pub open_games: u32,
+    /// Where it stands.
+    pub verdict: Verdict,
+}
+
+/// Reads result `id`.
+pub fn result(chain: &mut dyn Chain, registry: Address, id: u64) -> Result<ResultView, ChainError> {
+    let call = Registry::resultInfoCall {
+        resultId: U256::from(id),
+    };
+    let r = view(chain, registry, call)?;
+    let verdict = match r.verdict {
+        0 => Verdict::Pending,
+        1 => Verdict::Rejected,
+        2 => Verdict::Final,
+        _ => return Err(ChainError::Backend("unknown result verdict".into())),
+    };
+    Ok(ResultView {
+        id,
+        request: r.requestId.saturating_to(),
         submitter: r.submitter,
         final_root: r.finalRoot.0,
         steps: r.steps,
         deadline: r.deadline,
-        challenger: r.challenger,
-        game: r.gameId.saturating_to(),
+        open_games: r.openGames,
+        verdict,
     })
 }
 
-/// Who must move in a game (mirrors `DisputeGame.Turn`).
+/// A challenge of a result: one game.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChallengeView {
+    /// Its id.
+    pub id: u64,
+    /// The result challenged.
+    pub result: u64,
+    /// Who challenged.
+    pub challenger: Address,
+    /// Its game in the dispute game contract.
+    pub game: u64,
+    /// Whether its bond has been paid out (its game ended, or it was reclaimed).
+    pub settled: bool,
+}
+
+/// Reads challenge `id`.
+pub fn challenge(
+    chain: &mut dyn Chain,
+    registry: Address,
+    id: u64,
+) -> Result<ChallengeView, ChainError> {
+    let call = Registry::challengeInfoCall {
+        challengeId: U256::from(id),
+    };
+    let c = view(chain, registry, call)?;
+    Ok(ChallengeView {
+        id,
+        result: c.resultId.saturating_to(),
+        challenger: c.challenger,
+        game: c.gameId.saturating_to(),
+        settled: c.settled,
+    })
+}
+
+/// The challenges of result `result` of request `request`, oldest first (found by the
+/// registry's `Challenged` events).
+pub fn challenges(
+    chain: &mut dyn Chain,
+    registry: Address,
+    request: u64,
+    result: u64,
+) -> Result<Vec<ChallengeView>, ChainError> {
+    let topics = [
+        Registry::Challenged::SIGNATURE_HASH,
+        B256::from(U256::from(request)),
+        B256::from(U256::from(result)),
+    ];
+    let ids = chain
+        .logs(registry, &topics)?
+        .iter()
+        .map(|log| {
+            Registry::Challenged::decode_log_data(&log.data)
+                .map(|e| e.challenge.saturating_to())
+                .map_err(|e| ChainError::Backend(format!("bad Challenged event: {e}")))
+        })
+        .collect::<Result<Vec<u64>, _>>()?;
+    ids.into_iter()
+        .map(|id| challenge(chain, registry, id))
+        .collect()
+}
+
+/// Who must move in a game (mirrors `DisputeGame.Turn`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum Turn {
     /// The defender must post roots.
     Defender,
