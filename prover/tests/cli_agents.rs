@@ -291,7 +291,9 @@ fn serve_challenges_every_request_of_its_model() {
         "{served}"
     );
     assert!(
-        served.contains(&format!("challenger #{rb}: the result matches its own run")),
+        served.contains(&format!(
+            "challenger #{rb}: the request's answer matches its own run"
+        )),
         "{served}"
     );
     assert!(served.contains("served 2 requests"), "{served}");

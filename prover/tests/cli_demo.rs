@@ -1,6 +1,7 @@
 //! `opml demo` from the command line on the embedded chain with the Fashion-MNIST model:
-//! the lying submitter loses, the one-step proof names its instruction and gas, the
-//! honest run finalizes unchallenged, and each story stays under the 10 s target; with
+//! the lying submitter loses, the one-step proof names its instruction and gas, an
+//! honest submitter's result answers the request, the honest run finalizes
+//! unchallenged, and each story stays under the 10 s target; with
 //! `--hardhat` the same story runs against a Hardhat node it starts and stops (< 30 s).
 
 use std::path::Path;
@@ -45,10 +46,11 @@ fn demo(cheat: &str, extra: &[&str]) -> (String, Duration) {
 fn demo_lying_submitter_loses() {
     let (out, elapsed) = demo("middle", &[]);
     assert!(out.contains("challenger: done, WON"), "{out}");
-    assert!(out.contains("submitter : done, lost"), "{out}");
+    assert!(out.contains("submitter: done, lost"), "{out}");
+    assert!(out.contains("honest submitter: done, WON"), "{out}");
     assert!(out.contains("one-step proof of step"), "{out}");
     assert!(
-        out.contains("payouts: submitter 0.0 ETH, challenger 2.0 ETH"),
+        out.contains("payouts: submitter 0.0 ETH, honest submitter 1.0 ETH, challenger 2.0 ETH"),
         "{out}"
     );
     // The gas totals are the sums of the gas printed on the moves' lines.
@@ -59,10 +61,16 @@ fn demo_lying_submitter_loses() {
             .filter_map(|g| g.trim_end_matches(')').parse::<u64>().ok())
             .sum()
     };
-    let (sub, cha) = (per_move("submitter :"), per_move("challenger:"));
-    assert!(sub > 0 && cha > 0, "{out}");
+    let (sub, honest, cha) = (
+        per_move("submitter:"),
+        per_move("honest submitter:"),
+        per_move("challenger:"),
+    );
+    assert!(sub > 0 && honest > 0 && cha > 0, "{out}");
     assert!(
-        out.contains(&format!("gas sent: submitter {sub}, challenger {cha}")),
+        out.contains(&format!(
+            "gas sent: submitter {sub}, honest submitter {honest}, challenger {cha}"
+        )),
         "{out}"
     );
     assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
@@ -71,9 +79,9 @@ fn demo_lying_submitter_loses() {
 #[test]
 fn demo_honest_submitter_finalizes() {
     let (out, elapsed) = demo("none", &[]);
-    assert!(out.contains("submitter : done, WON"), "{out}");
+    assert!(out.contains("submitter: done, WON"), "{out}");
     assert!(
-        out.contains("challenger: the result matches its own run"),
+        out.contains("challenger: the request's answer matches its own run"),
         "{out}"
     );
     assert!(!out.contains("challenges"), "{out}");
@@ -89,7 +97,7 @@ fn demo_on_a_hardhat_node_it_starts_and_stops() {
     );
     assert!(out.contains("challenger: done, WON"), "{out}");
     assert!(
-        out.contains("payouts: submitter 0.0 ETH, challenger 2.0 ETH"),
+        out.contains("payouts: submitter 0.0 ETH, honest submitter 1.0 ETH, challenger 2.0 ETH"),
         "{out}"
     );
     assert!(elapsed < Duration::from_secs(30), "{elapsed:?}");

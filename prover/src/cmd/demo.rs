@@ -267,12 +267,11 @@ fn play(
     let idle = Params::default().window / 2;
     let rounds = stop_after.unwrap_or(10_000);
     let names: Vec<&str> = agents.iter().map(|(n, _)| *n).collect();
-    let width = names.iter().map(|n| n.len()).max().unwrap_or(0);
     let mut gas = vec![0u64; agents.len()];
     let mut refs: Vec<&mut Agent> = agents.iter_mut().map(|(_, a)| a).collect();
     match story::drive(chain, &mut refs, idle, rounds, |i, a| {
         gas[i] += a.gas().unwrap_or(0);
-        tell(&format!("{:width$}", names[i]), a)
+        tell(names[i], a)
     }) {
         Err(GameError::Stuck(n)) if stop_after.is_some() => {
             println!("stopped after {n} polling rounds; the agents' state is saved: resume with --resume");
