@@ -301,7 +301,8 @@ pub struct ServeArgs {
     /// Milliseconds between polls of the chain when there is nothing to do.
     #[arg(long, default_value_t = 500)]
     poll_ms: u64,
-    /// Exit once this many requests are over (default: serve until Ctrl-C).
+    /// Take at most this many requests and exit once all of them are over (default:
+    /// serve until Ctrl-C). A request in play is never left before it is over.
     #[arg(long)]
     max_requests: Option<usize>,
 }
@@ -321,7 +322,8 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
         a.model_id, seat.me, seat.deployment.registry
     );
     let mut active: BTreeMap<u64, (Agent, Health)> = BTreeMap::new();
-    let (mut next, mut ended) = (0u64, 0);
+    let (mut next, mut taken, mut ended) = (0u64, 0usize, 0usize);
+    let full = |taken: usize| a.max_requests.is_some_and(|m| taken >= m);
     loop {
         if interrupt::requested() {
             println!(
@@ -335,7 +337,9 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
         let registry = seat.deployment.registry;
         let count = onchain::view(&mut seat.chain, registry, Registry::requestCountCall {})?;
         let count: u64 = count.saturating_to();
-        for id in next..count {
+        while next < count && !full(taken) {
+            let id = next;
+            next += 1;
             for p in onchain::posted(&mut seat.chain, registry, Some(id))? {
                 if p.model != a.model_id {
                     continue;
@@ -347,13 +351,13 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
                 match seat.agent(id, p.input, &path, Cheat::None) {
                     Ok(agent) => {
                         active.insert(id, (agent, Health::default()));
+                        taken += 1;
                     }
                     // One bad request (its input does not run) must not stop the service.
                     Err(e) => eprintln!("request {id}: skipped: {e:#}"),
                 }
             }
         }
-        next = count;
         let mut moved = false;
         let mut finished = Vec::new();
         for (&id, (agent, health)) in active.iter_mut() {
@@ -372,7 +376,7 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
             ended += finished.len();
             seat.withdraw(&who)?;
         }
-        if a.max_requests.is_some_and(|m| ended >= m) {
+        if full(taken) && active.is_empty() {
             println!("served {ended} requests");
             return Ok(());
         }
