@@ -7,9 +7,10 @@
 use crate::error::{LoadError, Location};
 use crate::module::{Function, LoadOptions};
 use crate::ops::{BranchTarget, Op};
+use crate::proof::MAX_PROOF_OPERANDS;
 use wasmparser::{
-    BlockType, CompositeInnerType, FrameKind, FuncValidator, FunctionBody, Operator, ValType,
-    ValidatorResources, WasmModuleResources,
+    BlockType, CompositeInnerType, FrameKind, FuncType, FuncValidator, FunctionBody, Operator,
+    ValType, ValidatorResources, WasmModuleResources,
 };
 
 /// A branch whose target is only known when its block's `end` is reached.
@@ -40,6 +41,14 @@ struct Lowerer {
 fn to_u32(n: usize) -> u32 {
     // Code sizes are bounded by the module size, which wasmparser bounds far below 4 GiB.
     u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Function type `idx` of the module.
+fn func_type(fv: &FuncValidator<ValidatorResources>, idx: u32) -> Option<&FuncType> {
+    match &fv.resources().sub_type_at(idx)?.composite_type.inner {
+        CompositeInnerType::Func(ft) => Some(ft),
+        _ => None,
+    }
 }
 
 /// The types a branch to a label of this frame carries.
@@ -132,6 +141,9 @@ pub(crate) fn lower_function(
             });
         }
         fv.op(offset, &op).map_err(invalid)?;
+        if opts.provable {
+            l.check_proof_operands(&fv, &lowered, type_idx, offset)?;
+        }
         l.code.push(lowered);
         l.offsets.push(to_u32(offset));
         if matches!(op, Operator::End) {
@@ -168,6 +180,88 @@ impl Lowerer {
             },
             what: what.to_string(),
         }
+    }
+
+    /// Rejects `op` (at byte `offset`, in a function of type `type_idx`) when its
+    /// one-step proof would carry more than [`MAX_PROOF_OPERANDS`] operand values.
+    fn check_proof_operands(
+        &self,
+        fv: &FuncValidator<ValidatorResources>,
+        op: &Op,
+        type_idx: u32,
+        offset: usize,
+    ) -> Result<(), LoadError> {
+        match self.proof_operands(fv, op, type_idx) {
+            Some((count, what)) if count > MAX_PROOF_OPERANDS => {
+                Err(LoadError::TooManyProofOperands {
+                    at: Location {
+                        section: "code",
+                        func: Some(self.func_idx),
+                        offset,
+                    },
+                    op: op.name(),
+                    what,
+                    count,
+                    limit: MAX_PROOF_OPERANDS,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// For an instruction whose proof carries a number of operand values that depends on
+    /// the program (branches that drop, calls, returns): that number and what makes it
+    /// up (`docs/proof-format.md`, items per instruction). `None` for the others, whose
+    /// proofs carry at most 3 operands. The instruction has passed validation.
+    fn proof_operands(
+        &self,
+        fv: &FuncValidator<ValidatorResources>,
+        op: &Op,
+        type_idx: u32,
+    ) -> Option<(u32, String)> {
+        // A branch pops its kept and dropped operands only when it drops some.
+        let moved = |t: &BranchTarget| {
+            if t.drop == 0 {
+                0
+            } else {
+                t.keep.saturating_add(t.drop)
+            }
+        };
+        let reshape = |t: &BranchTarget| format!("drops {} operands and keeps {}", t.drop, t.keep);
+        let params = |type_id: u32| func_type(fv, type_id).map(|ft| to_u32(ft.params().len()));
+        Some(match *op {
+            Op::Br(t) => (moved(&t), reshape(&t)),
+            Op::BrIf(t) => (
+                moved(&t).saturating_add(1),
+                format!("pops its condition, {}", reshape(&t)),
+            ),
+            Op::BrTable { start, len } => {
+                let targets = self
+                    .br_targets
+                    .get(start as usize..=start as usize + len as usize)?;
+                let widest = targets.iter().max_by_key(|t| moved(t))?;
+                (
+                    moved(widest).saturating_add(1),
+                    format!("pops its index, and its widest target {}", reshape(widest)),
+                )
+            }
+            Op::Call(f) => {
+                let n = params(fv.resources().type_index_of_function(f)?)?;
+                (n, format!("passes {n} parameters"))
+            }
+            Op::CallIndirect { type_id, .. } => {
+                let n = params(type_id)?;
+                (
+                    n.saturating_add(1),
+                    format!("pops its table index and passes {n} parameters"),
+                )
+            }
+            Op::Return => {
+                let n = to_u32(func_type(fv, type_idx)?.results().len());
+                (n, format!("returns {n} results"))
+            }
+            _ => return None,
+        })
     }
 
     /// The branch to label `depth`, taken with `height` operands on the stack (the
