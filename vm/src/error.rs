@@ -65,7 +65,7 @@ pub enum LoadError {
         at: Location,
         /// The instruction's name.
         op: &'static str,
-        /// What makes the count: e.g. `drops 20000 operands and keeps 1`.
+        /// What makes up the count, e.g. `drops 20000 operands and keeps 1`.
         what: String,
         /// Operand values the instruction's proof carries.
         count: u32,

@@ -191,75 +191,57 @@ impl Lowerer {
         type_idx: u32,
         offset: usize,
     ) -> Result<(), LoadError> {
-        match self.proof_operands(fv, op, type_idx) {
-            Some((count, what)) if count > MAX_PROOF_OPERANDS => {
-                Err(LoadError::TooManyProofOperands {
-                    at: Location {
-                        section: "code",
-                        func: Some(self.func_idx),
-                        offset,
-                    },
-                    op: op.name(),
-                    what,
-                    count,
-                    limit: MAX_PROOF_OPERANDS,
-                })
-            }
+        match self.carried(fv, op, type_idx) {
+            Some(c) if c.count() > MAX_PROOF_OPERANDS => Err(LoadError::TooManyProofOperands {
+                at: Location {
+                    section: "code",
+                    func: Some(self.func_idx),
+                    offset,
+                },
+                op: op.name(),
+                what: c.to_string(),
+                count: c.count(),
+                limit: MAX_PROOF_OPERANDS,
+            }),
             _ => Ok(()),
         }
     }
 
-    /// For an instruction whose proof carries a number of operand values that depends on
-    /// the program (branches that drop, calls, returns): that number and what makes it
-    /// up (`docs/proof-format.md`, items per instruction). `None` for the others, whose
-    /// proofs carry at most 3 operands. The instruction has passed validation.
-    fn proof_operands(
+    /// The operands the proof of `op` carries when their number depends on the program
+    /// (branches, calls, returns; `docs/proof-format.md`, items per instruction). `None`
+    /// for the other instructions, whose proofs carry at most 3. `op` has passed
+    /// validation.
+    fn carried(
         &self,
         fv: &FuncValidator<ValidatorResources>,
         op: &Op,
         type_idx: u32,
-    ) -> Option<(u32, String)> {
-        // A branch pops its kept and dropped operands only when it drops some.
-        let moved = |t: &BranchTarget| {
-            if t.drop == 0 {
-                0
-            } else {
-                t.keep.saturating_add(t.drop)
-            }
-        };
-        let reshape = |t: &BranchTarget| format!("drops {} operands and keeps {}", t.drop, t.keep);
+    ) -> Option<Carried> {
         let params = |type_id: u32| func_type(fv, type_id).map(|ft| to_u32(ft.params().len()));
         Some(match *op {
-            Op::Br(t) => (moved(&t), reshape(&t)),
-            Op::BrIf(t) => (
-                moved(&t).saturating_add(1),
-                format!("pops its condition, {}", reshape(&t)),
-            ),
+            Op::Br(target) => Carried::Branch { target, popped: 0 },
+            Op::BrIf(target) => Carried::Branch { target, popped: 1 },
             Op::BrTable { start, len } => {
                 let targets = self
                     .br_targets
                     .get(start as usize..=start as usize + len as usize)?;
-                let widest = targets.iter().max_by_key(|t| moved(t))?;
-                (
-                    moved(widest).saturating_add(1),
-                    format!("pops its index, and its widest target {}", reshape(widest)),
-                )
+                let widest = targets.iter().max_by_key(|t| Carried::moved(t))?;
+                Carried::Branch {
+                    target: *widest,
+                    popped: 1,
+                }
             }
-            Op::Call(f) => {
-                let n = params(fv.resources().type_index_of_function(f)?)?;
-                (n, format!("passes {n} parameters"))
-            }
-            Op::CallIndirect { type_id, .. } => {
-                let n = params(type_id)?;
-                (
-                    n.saturating_add(1),
-                    format!("pops its table index and passes {n} parameters"),
-                )
-            }
-            Op::Return => {
-                let n = to_u32(func_type(fv, type_idx)?.results().len());
-                (n, format!("returns {n} results"))
-            }
+            Op::Call(f) => Carried::Call {
+                params: params(fv.resources().type_index_of_function(f)?)?,
+                popped: 0,
+            },
+            Op::CallIndirect { type_id, .. } => Carried::Call {
+                params: params(type_id)?,
+                popped: 1,
+            },
+            Op::Return => Carried::Return {
+                results: to_u32(func_type(fv, type_idx)?.results().len()),
+            },
             _ => return None,
         })
     }
@@ -442,6 +424,62 @@ impl Lowerer {
                 },
                 Patch::Table(i) => self.br_targets[i].pc = target,
             }
+        }
+    }
+}
+
+/// What makes up the operands a branch's, call's or return's proof carries.
+enum Carried {
+    /// A branch (for `br_table`, its target that moves the most), after `popped` own
+    /// operands (`br_if`'s condition, `br_table`'s index).
+    Branch { target: BranchTarget, popped: u32 },
+    /// A call's parameters, after `popped` own operands (`call_indirect`'s table index).
+    Call { params: u32, popped: u32 },
+    /// A return's results.
+    Return { results: u32 },
+}
+
+impl Carried {
+    /// The operands a branch to `t` pops: its kept and dropped ones, when it drops some.
+    fn moved(t: &BranchTarget) -> u32 {
+        if t.drop == 0 {
+            0
+        } else {
+            t.keep.saturating_add(t.drop)
+        }
+    }
+
+    /// Operand values in the proof.
+    fn count(&self) -> u32 {
+        match self {
+            Carried::Branch { target, popped } => Carried::moved(target).saturating_add(*popped),
+            Carried::Call { params, popped } => params.saturating_add(*popped),
+            Carried::Return { results } => *results,
+        }
+    }
+}
+
+impl std::fmt::Display for Carried {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let own = |popped: u32| {
+            if popped > 0 {
+                "pops its operand, then "
+            } else {
+                ""
+            }
+        };
+        match self {
+            Carried::Branch { target, popped } => write!(
+                f,
+                "{}drops {} operands and keeps {}",
+                own(*popped),
+                target.drop,
+                target.keep
+            ),
+            Carried::Call { params, popped } => {
+                write!(f, "{}passes {params} parameters", own(*popped))
+            }
+            Carried::Return { results } => write!(f, "returns {results} results"),
         }
     }
 }
