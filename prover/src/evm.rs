@@ -158,6 +158,84 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The Rust reference verifier's and the Solidity verifier's answers on one proof.
+#[derive(Debug)]
+pub struct Verdicts {
+    /// The Rust verifier: the post-state root, or why it rejects the proof.
+    pub rust: Result<[u8; 32], opml_vm::ProofError>,
+    /// The Solidity verifier: its verdict and gas, or why the EVM could not finish the
+    /// call (out of gas, ...), which a chain would count as a rejection.
+    pub evm: Result<EvmStep, EvmError>,
+}
+
+impl Verdicts {
+    /// Runs `proof` against `pre_root` through both verifiers, whatever either says.
+    pub fn check(verifier: &mut EvmVerifier, pre_root: &[u8; 32], proof: &[u8]) -> Verdicts {
+        Verdicts {
+            rust: opml_vm::proof::verify_from(pre_root, proof),
+            evm: verifier.step(pre_root, proof),
+        }
+    }
+
+    /// The Solidity verifier's post-root, when it accepts.
+    fn evm_root(&self) -> Option<[u8; 32]> {
+        match &self.evm {
+            Ok(EvmStep {
+                verdict: Verdict::Valid(root),
+                ..
+            }) => Some(*root),
+            _ => None,
+        }
+    }
+
+    /// `None` when both accept with the same post-root or both reject (reasons may be
+    /// worded differently); otherwise how they disagree.
+    pub fn disagreement(&self) -> Option<String> {
+        match (&self.rust, self.evm_root()) {
+            (Ok(r), Some(s)) if *r != s => Some(format!(
+                "both verifiers accept, with different post-roots (Rust 0x{}, Solidity 0x{})",
+                hex(r),
+                hex(&s)
+            )),
+            (Ok(_), None) => {
+                Some("the Rust verifier accepts the proof, the Solidity verifier does not".into())
+            }
+            (Err(_), Some(_)) => Some(
+                "the Solidity verifier accepts a proof the Rust verifier rejects: a chain would \
+                 accept an invalid step"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// The report: one line per verifier, then a `DISAGREEMENT: ...` line when they
+    /// differ.
+    pub fn report(&self) -> Vec<String> {
+        let rust = match &self.rust {
+            Ok(root) => format!("rust:       valid, post-root 0x{}", hex(root)),
+            Err(e) => format!("rust:       rejected: {e}"),
+        };
+        let evm = match &self.evm {
+            Ok(EvmStep {
+                verdict: Verdict::Valid(root),
+                gas,
+            }) => format!(
+                "evm:        valid, post-root 0x{}, {gas} gas (calldata and intrinsic included)",
+                hex(root)
+            ),
+            Ok(EvmStep {
+                verdict: Verdict::Rejected(e),
+                gas,
+            }) => format!("evm:        rejected: {}, {gas} gas", describe(e)),
+            Err(e) => format!("evm:        no verdict: {e}"),
+        };
+        let mut lines = vec![rust, evm];
+        lines.extend(self.disagreement().map(|d| format!("DISAGREEMENT: {d}")));
+        lines
+    }
+}
+
 /// The verifier error in the words of the Rust `ProofError` it mirrors (its variant and
 /// the fields both sides report), for display and for comparing the two verifiers.
 pub fn describe(e: &VerifierError) -> String {
@@ -193,5 +271,86 @@ pub fn describe_rust(e: &opml_vm::ProofError) -> String {
         E::NoMemory => "NoMemory".into(),
         E::Inconsistent(what) => format!("Inconsistent({what})"),
         E::NonStandardConfig => "NonStandardConfig".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opml_vm::ProofError;
+
+    const ROOT: [u8; 32] = [0xaa; 32];
+    const OTHER: [u8; 32] = [0xbb; 32];
+
+    fn evm(verdict: Verdict) -> Result<EvmStep, EvmError> {
+        Ok(EvmStep {
+            verdict,
+            gas: 50_000,
+        })
+    }
+
+    fn rejected() -> Verdict {
+        Verdict::Rejected(VerifierError::Mismatch(WasmStep::Mismatch {
+            item: "operands".into(),
+        }))
+    }
+
+    fn report(rust: Result<[u8; 32], ProofError>, evm: Result<EvmStep, EvmError>) -> Vec<String> {
+        Verdicts { rust, evm }.report()
+    }
+
+    #[test]
+    fn agreeing_verdicts_are_both_reported_without_disagreement() {
+        let both_valid = report(Ok(ROOT), evm(Verdict::Valid(ROOT)));
+        assert_eq!(
+            both_valid,
+            [
+                format!("rust:       valid, post-root 0x{}", "aa".repeat(32)),
+                format!(
+                    "evm:        valid, post-root 0x{}, 50000 gas (calldata and intrinsic \
+                     included)",
+                    "aa".repeat(32)
+                ),
+            ]
+        );
+        let both_reject = report(Err(ProofError::Mismatch("operands")), evm(rejected()));
+        assert_eq!(
+            both_reject,
+            [
+                "rust:       rejected: operands does not match its commitment",
+                "evm:        rejected: Mismatch(operands), 50000 gas",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_disagreement_in_either_direction_is_reported_after_both_verdicts() {
+        let cases = [
+            (
+                report(Err(ProofError::PreRootMismatch), evm(Verdict::Valid(ROOT))),
+                "the Solidity verifier accepts a proof the Rust verifier rejects",
+            ),
+            (
+                report(Ok(ROOT), evm(rejected())),
+                "the Rust verifier accepts the proof, the Solidity verifier does not",
+            ),
+            (
+                report(Ok(ROOT), Err(EvmError::Halt("OutOfGas".into()))),
+                "the Rust verifier accepts the proof, the Solidity verifier does not",
+            ),
+            (
+                report(Ok(ROOT), evm(Verdict::Valid(OTHER))),
+                "both verifiers accept, with different post-roots",
+            ),
+        ];
+        for (lines, why) in cases {
+            assert_eq!(lines.len(), 3, "{lines:?}");
+            assert!(lines[0].starts_with("rust:       "), "{lines:?}");
+            assert!(lines[1].starts_with("evm:        "), "{lines:?}");
+            assert!(
+                lines[2].starts_with(&format!("DISAGREEMENT: {why}")),
+                "{lines:?}"
+            );
+        }
     }
 }

@@ -86,3 +86,108 @@ fn prove_past_the_end_fails_without_writing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("past the end of the run"));
     assert!(!proof.exists(), "a failed prove wrote {}", proof.display());
 }
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn verify_evm_runs_both_verifiers_on_a_corrupted_proof() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let proof = dir.path().join("step.proof");
+    let proof_s = proof.to_str().expect("utf-8");
+    let sum = repo("tests/data/sum.wat");
+    let out = opml(&[
+        "prove",
+        sum.to_str().expect("utf-8"),
+        "--invoke",
+        "sum",
+        "--args",
+        "i32:10",
+        "--step",
+        "20",
+        "--out",
+        proof_s,
+    ]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let mut bytes = std::fs::read(&proof).expect("read proof");
+    bytes[40] ^= 1;
+    std::fs::write(&proof, &bytes).expect("write proof");
+
+    let out = opml(&["verify", proof_s, "--evm"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("rust:       rejected: "), "{stdout}");
+    assert!(stdout.contains("evm:        rejected: "), "{stdout}");
+    assert!(!stdout.contains("DISAGREEMENT"), "{stdout}");
+    assert!(stderr.contains("proof rejected"), "{stderr}");
+
+    let out = opml(&["verify", proof_s, "--evm", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON object on stdout");
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["evm"]["valid"], false);
+    assert!(
+        v["evm"]["reason"].is_string() && v["evm"]["gas"].is_u64(),
+        "{v}"
+    );
+    assert!(v["disagreement"].is_null(), "{v}");
+}
+
+/// A `br` dropping 25 000 operands: the default profile runs it and the Rust verifier
+/// accepts its proof, but the Solidity verifier runs out of gas, and `verify --evm`
+/// says so; the provable profile refuses the module.
+#[test]
+fn verify_evm_reports_a_step_only_the_rust_verifier_accepts() {
+    const DROPS: usize = 25_000;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let module = dir.path().join("drop.wat");
+    std::fs::write(
+        &module,
+        format!(
+            "(module (func (export \"run\") (block {} (br 0))))",
+            "(i64.const -1) ".repeat(DROPS)
+        ),
+    )
+    .expect("write module");
+    let proof = dir.path().join("br.proof");
+    let (module_s, proof_s) = (
+        module.to_str().expect("utf-8"),
+        proof.to_str().expect("utf-8"),
+    );
+    // `block`, then the constants: the next step is the `br`.
+    let before_br = (DROPS + 1).to_string();
+    let prove = |extra: &[&str]| {
+        let mut args = vec![
+            "prove", module_s, "--invoke", "run", "--step", &before_br, "--out", proof_s,
+        ];
+        args.extend(extra);
+        opml(&args)
+    };
+    let out = prove(&["--provable"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).1.contains("br drops 25000 operands"),
+        "{:?}",
+        text(&out)
+    );
+    let proved = json(&prove(&["--json"]));
+    assert_eq!(proved["op"], "br");
+
+    let out = opml(&["verify", proof_s, "--evm"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("rust:       valid, post-root 0x"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("evm:        no verdict: "), "{stdout}");
+    assert!(
+        stdout.contains("DISAGREEMENT: the Rust verifier accepts the proof"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("disagree"), "{stderr}");
+}

@@ -104,6 +104,35 @@ impl fmt::Display for CommandLine<'_> {
     }
 }
 
+/// Replaces the lines between `<!-- begin NAME -->` and `<!-- end NAME -->` in the
+/// repo file `path` with `body`, so that several tests can each keep one generated part
+/// of a page up to date.
+pub fn write_doc_section(path: &str, name: &str, body: &str) -> Result<(), HelperError> {
+    let file = repo_root().join(path);
+    let io = |source| HelperError::Io {
+        path: file.clone(),
+        source,
+    };
+    let text = fs::read_to_string(&file).map_err(io)?;
+    let (begin, end) = (
+        format!("<!-- begin {name} -->\n"),
+        format!("<!-- end {name} -->"),
+    );
+    let missing = || {
+        io(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("no `{begin}` ... `{end}` markers"),
+        ))
+    };
+    let start = text.find(&begin).ok_or_else(missing)? + begin.len();
+    let stop = start + text[start..].find(&end).ok_or_else(missing)?;
+    let updated = format!("{}{body}{}", &text[..start], &text[stop..]);
+    if updated != text {
+        fs::write(&file, updated).map_err(io)?;
+    }
+    Ok(())
+}
+
 /// Builds the guest with `scripts/build-guest.sh` into `out_dir` and returns the path of
 /// `out_dir/guest.wasm`. With `target_dir`, cargo builds there (from clean if it is
 /// new); without, in the script's default target dir (incremental).

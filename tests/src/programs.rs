@@ -139,3 +139,153 @@ pub const TRAPPING_RUNS: [(&str, &[u64], Trap); 8] = [
 pub fn every_class_wat() -> String {
     PROGRAM.replace("OPS", &ops_funcs())
 }
+
+/// The instructions whose one-step proof carries a number of operand values that the
+/// program chooses (`opml_vm::proof::MAX_PROOF_OPERANDS` bounds it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Heavy {
+    /// `br` out of a block, dropping all but the one value it keeps.
+    Br,
+    /// A taken `br_if`, the same way.
+    BrIf,
+    /// `br_table` whose targets all drop.
+    BrTable,
+    /// `call` with many parameters.
+    Call,
+    /// `call_indirect` with many parameters.
+    CallIndirect,
+    /// `return` from a callee with its results (at most one in Wasm 1.0).
+    Return,
+}
+
+impl Heavy {
+    /// Every heavy class.
+    pub const ALL: [Heavy; 6] = [
+        Heavy::Br,
+        Heavy::BrIf,
+        Heavy::BrTable,
+        Heavy::Call,
+        Heavy::CallIndirect,
+        Heavy::Return,
+    ];
+
+    /// The instruction's name (as `Op::name`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Heavy::Br => "br",
+            Heavy::BrIf => "br_if",
+            Heavy::BrTable => "br_table",
+            Heavy::Call => "call",
+            Heavy::CallIndirect => "call_indirect",
+            Heavy::Return => "return",
+        }
+    }
+
+    /// The instruction's opcode byte.
+    pub fn opcode(self) -> u8 {
+        match self {
+            Heavy::Br => 0x0c,
+            Heavy::BrIf => 0x0d,
+            Heavy::BrTable => 0x0e,
+            Heavy::Call => 0x10,
+            Heavy::CallIndirect => 0x11,
+            Heavy::Return => 0x0f,
+        }
+    }
+
+    /// The index of the function [`heavy_wat`] puts the instruction in.
+    pub fn func(self) -> u32 {
+        match self {
+            Heavy::Call | Heavy::CallIndirect => 1,
+            Heavy::Br | Heavy::BrIf | Heavy::BrTable | Heavy::Return => 0,
+        }
+    }
+
+    /// The most operands its proof can carry in a valid Wasm 1.0 module: wasmparser
+    /// allows at most 1000 parameters and Wasm 1.0 one result; branches are bounded only
+    /// by the function size.
+    pub fn reachable(self) -> u32 {
+        match self {
+            Heavy::Call => 1000,
+            Heavy::CallIndirect => 1001,
+            Heavy::Return => 1,
+            Heavy::Br | Heavy::BrIf | Heavy::BrTable => u32::MAX,
+        }
+    }
+}
+
+/// The `i64` operand number `i` of [`heavy_wat`]: no zero byte, so its calldata costs
+/// the most.
+pub fn heavy_value(i: u32) -> u64 {
+    0x0101_0101_0101_0101 * (1 + u64::from(i % 255))
+}
+
+/// The most locals (parameters included) a function may have: wasmparser's limit.
+pub const MAX_LOCALS: u32 = 50_000;
+
+/// A module whose export `run` (its last function) executes one `class` instruction
+/// whose proof carries `count` operands, all `i64` (`count` is 1 for `Return`, from 3
+/// up to [`Heavy::reachable`] for the others). Callees have [`MAX_LOCALS`] locals, so
+/// the locals tree a call builds is as tall as it gets. `run` returns
+/// [`heavy_result`].
+pub fn heavy_wat(class: Heavy, count: u32) -> String {
+    let consts = |n: u32| -> String {
+        (0..n)
+            .map(|i| format!("(i64.const {})", heavy_value(i) as i64))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let params = |n: u32| "(param i64) ".repeat(n as usize);
+    let locals = |params: u32| "(local i64) ".repeat((MAX_LOCALS - params) as usize);
+    match class {
+        // Keeps 1, drops count - 1.
+        Heavy::Br => format!(
+            "(module (func (export \"run\") (result i64) (block (result i64) {} (br 0))))",
+            consts(count)
+        ),
+        // The condition, then keeps 1 and drops count - 2.
+        Heavy::BrIf => format!(
+            "(module (func (export \"run\") (result i64) (block (result i64) {} \
+             (br_if 0 (i32.const 1)) {})))",
+            consts(count - 1),
+            "(drop) ".repeat(count as usize - 2)
+        ),
+        Heavy::BrTable => format!(
+            "(module (func (export \"run\") (result i64) (block (result i64) {} \
+             (br_table 0 0 (i32.const 0)))))",
+            consts(count - 1)
+        ),
+        Heavy::Call => format!(
+            "(module (func $f {}(result i64) {}(local.get 0)) \
+             (func (export \"run\") (result i64) (call $f {})))",
+            params(count),
+            locals(count),
+            consts(count)
+        ),
+        Heavy::CallIndirect => format!(
+            "(module (type $t (func {}(result i64))) (table 1 funcref) (elem (i32.const 0) $f) \
+             (func $f (type $t) {}(local.get 0)) \
+             (func (export \"run\") (result i64) (call_indirect (type $t) {} (i32.const 0))))",
+            params(count - 1),
+            locals(count - 1),
+            consts(count - 1)
+        ),
+        Heavy::Return => format!(
+            "(module (func $f (result i64) {} (return)) \
+             (func (export \"run\") (result i64) (call $f)))",
+            consts(count)
+        ),
+    }
+}
+
+/// What `run` of [`heavy_wat`]`(class, count)` returns: the value a branch keeps (the
+/// last one pushed before its condition or index), the callee's first parameter, or the
+/// returned value.
+pub fn heavy_result(class: Heavy, count: u32) -> u64 {
+    match class {
+        Heavy::Br => heavy_value(count - 1),
+        Heavy::BrIf | Heavy::BrTable => heavy_value(count - 2),
+        Heavy::Call | Heavy::CallIndirect => heavy_value(0),
+        Heavy::Return => heavy_value(count - 1),
+    }
+}

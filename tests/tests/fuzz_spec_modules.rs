@@ -68,7 +68,8 @@ fn check(bytes: &[u8]) -> Result<bool, String> {
     let at = match &err {
         LoadError::Invalid { at, .. }
         | LoadError::Unsupported { at, .. }
-        | LoadError::FloatInProvableProfile { at, .. } => at,
+        | LoadError::FloatInProvableProfile { at, .. }
+        | LoadError::TooManyProofOperands { at, .. } => at,
         LoadError::Text(t) => return Err(format!("binary input gave a text error: {t}")),
     };
     let text = err.to_string();

@@ -53,6 +53,25 @@ pub enum LoadError {
         /// The instruction's name.
         op: &'static str,
     },
+    /// The provable profile bounds the operand values one step's proof carries (see
+    /// [`MAX_PROOF_OPERANDS`](crate::proof::MAX_PROOF_OPERANDS)); this instruction's
+    /// proof would carry more.
+    #[error(
+        "{at}: {op} {what}, so its one-step proof carries {count} operands; the provable \
+         profile allows at most {limit}"
+    )]
+    TooManyProofOperands {
+        /// Where: the function index and the instruction's byte offset.
+        at: Location,
+        /// The instruction's name.
+        op: &'static str,
+        /// What makes up the count, e.g. `drops 20000 operands and keeps 1`.
+        what: String,
+        /// Operand values the instruction's proof carries.
+        count: u32,
+        /// The profile's limit.
+        limit: u32,
+    },
 }
 
 /// A module that loaded but cannot be instantiated.

@@ -7,9 +7,10 @@
 use crate::error::{LoadError, Location};
 use crate::module::{Function, LoadOptions};
 use crate::ops::{BranchTarget, Op};
+use crate::proof::MAX_PROOF_OPERANDS;
 use wasmparser::{
-    BlockType, CompositeInnerType, FrameKind, FuncValidator, FunctionBody, Operator, ValType,
-    ValidatorResources, WasmModuleResources,
+    BlockType, CompositeInnerType, FrameKind, FuncType, FuncValidator, FunctionBody, Operator,
+    ValType, ValidatorResources, WasmModuleResources,
 };
 
 /// A branch whose target is only known when its block's `end` is reached.
@@ -40,6 +41,14 @@ struct Lowerer {
 fn to_u32(n: usize) -> u32 {
     // Code sizes are bounded by the module size, which wasmparser bounds far below 4 GiB.
     u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Function type `idx` of the module.
+fn func_type(fv: &FuncValidator<ValidatorResources>, idx: u32) -> Option<&FuncType> {
+    match &fv.resources().sub_type_at(idx)?.composite_type.inner {
+        CompositeInnerType::Func(ft) => Some(ft),
+        _ => None,
+    }
 }
 
 /// The types a branch to a label of this frame carries.
@@ -132,6 +141,9 @@ pub(crate) fn lower_function(
             });
         }
         fv.op(offset, &op).map_err(invalid)?;
+        if opts.provable {
+            l.check_proof_operands(&fv, &lowered, type_idx, offset)?;
+        }
         l.code.push(lowered);
         l.offsets.push(to_u32(offset));
         if matches!(op, Operator::End) {
@@ -168,6 +180,70 @@ impl Lowerer {
             },
             what: what.to_string(),
         }
+    }
+
+    /// Rejects `op` (at byte `offset`, in a function of type `type_idx`) when its
+    /// one-step proof would carry more than [`MAX_PROOF_OPERANDS`] operand values.
+    fn check_proof_operands(
+        &self,
+        fv: &FuncValidator<ValidatorResources>,
+        op: &Op,
+        type_idx: u32,
+        offset: usize,
+    ) -> Result<(), LoadError> {
+        match self.carried(fv, op, type_idx) {
+            Some(c) if c.count() > MAX_PROOF_OPERANDS => Err(LoadError::TooManyProofOperands {
+                at: Location {
+                    section: "code",
+                    func: Some(self.func_idx),
+                    offset,
+                },
+                op: op.name(),
+                what: c.to_string(),
+                count: c.count(),
+                limit: MAX_PROOF_OPERANDS,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The operands the proof of `op` carries when their number depends on the program
+    /// (branches, calls, returns; `docs/proof-format.md`, items per instruction). `None`
+    /// for the other instructions, whose proofs carry at most 3. `op` has passed
+    /// validation.
+    fn carried(
+        &self,
+        fv: &FuncValidator<ValidatorResources>,
+        op: &Op,
+        type_idx: u32,
+    ) -> Option<Carried> {
+        let params = |type_id: u32| func_type(fv, type_id).map(|ft| to_u32(ft.params().len()));
+        Some(match *op {
+            Op::Br(target) => Carried::Branch { target, popped: 0 },
+            Op::BrIf(target) => Carried::Branch { target, popped: 1 },
+            Op::BrTable { start, len } => {
+                let targets = self
+                    .br_targets
+                    .get(start as usize..=start as usize + len as usize)?;
+                let widest = targets.iter().max_by_key(|t| Carried::moved(t))?;
+                Carried::Branch {
+                    target: *widest,
+                    popped: 1,
+                }
+            }
+            Op::Call(f) => Carried::Call {
+                params: params(fv.resources().type_index_of_function(f)?)?,
+                popped: 0,
+            },
+            Op::CallIndirect { type_id, .. } => Carried::Call {
+                params: params(type_id)?,
+                popped: 1,
+            },
+            Op::Return => Carried::Return {
+                results: to_u32(func_type(fv, type_idx)?.results().len()),
+            },
+            _ => return None,
+        })
     }
 
     /// The branch to label `depth`, taken with `height` operands on the stack (the
@@ -348,6 +424,62 @@ impl Lowerer {
                 },
                 Patch::Table(i) => self.br_targets[i].pc = target,
             }
+        }
+    }
+}
+
+/// What makes up the operands a branch's, call's or return's proof carries.
+enum Carried {
+    /// A branch (for `br_table`, its target that moves the most), after `popped` own
+    /// operands (`br_if`'s condition, `br_table`'s index).
+    Branch { target: BranchTarget, popped: u32 },
+    /// A call's parameters, after `popped` own operands (`call_indirect`'s table index).
+    Call { params: u32, popped: u32 },
+    /// A return's results.
+    Return { results: u32 },
+}
+
+impl Carried {
+    /// The operands a branch to `t` pops: its kept and dropped ones, when it drops some.
+    fn moved(t: &BranchTarget) -> u32 {
+        if t.drop == 0 {
+            0
+        } else {
+            t.keep.saturating_add(t.drop)
+        }
+    }
+
+    /// Operand values in the proof.
+    fn count(&self) -> u32 {
+        match self {
+            Carried::Branch { target, popped } => Carried::moved(target).saturating_add(*popped),
+            Carried::Call { params, popped } => params.saturating_add(*popped),
+            Carried::Return { results } => *results,
+        }
+    }
+}
+
+impl std::fmt::Display for Carried {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let own = |popped: u32| {
+            if popped > 0 {
+                "pops its operand, then "
+            } else {
+                ""
+            }
+        };
+        match self {
+            Carried::Branch { target, popped } => write!(
+                f,
+                "{}drops {} operands and keeps {}",
+                own(*popped),
+                target.drop,
+                target.keep
+            ),
+            Carried::Call { params, popped } => {
+                write!(f, "{}passes {params} parameters", own(*popped))
+            }
+            Carried::Return { results } => write!(f, "returns {results} results"),
         }
     }
 }

@@ -192,7 +192,9 @@ pub struct Module {
 /// Options of [`Module::load`].
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LoadOptions {
-    /// Reject float instructions (the profile whose steps can be proven on-chain).
+    /// Reject float instructions and steps whose proofs would carry more than
+    /// [`MAX_PROOF_OPERANDS`](crate::proof::MAX_PROOF_OPERANDS) operands: the profile
+    /// whose steps can be proven on-chain.
     pub provable: bool,
 }
 

@@ -337,7 +337,8 @@ fn mutants_reach_every_part_of_the_loader() {
             Err(
                 LoadError::Invalid { at, .. }
                 | LoadError::Unsupported { at, .. }
-                | LoadError::FloatInProvableProfile { at, .. },
+                | LoadError::FloatInProvableProfile { at, .. }
+                | LoadError::TooManyProofOperands { at, .. },
             ) => {
                 *by_section.entry(at.section).or_default() += 1;
                 in_bodies += u32::from(at.func.is_some());
@@ -371,7 +372,8 @@ proptest! {
             Err(LoadError::Text(t)) => prop_assert!(false, "binary input gave a text error: {}", t),
             Err(ref e @ (LoadError::Invalid { ref at, .. }
                 | LoadError::Unsupported { ref at, .. }
-                | LoadError::FloatInProvableProfile { ref at, .. })) => {
+                | LoadError::FloatInProvableProfile { ref at, .. }
+                | LoadError::TooManyProofOperands { ref at, .. })) => {
                 check_location(&bytes, e, at)?;
             }
         }

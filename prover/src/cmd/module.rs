@@ -24,7 +24,8 @@ pub struct TargetArgs {
     pub args: String,
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Reject float instructions (the on-chain provable profile).
+    /// The on-chain provable profile: reject float instructions and steps whose proofs
+    /// would exceed the on-chain budget.
     #[arg(long)]
     pub provable: bool,
     /// Machine-readable output.

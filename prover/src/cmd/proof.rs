@@ -3,6 +3,7 @@
 use super::module::{record_until, TargetArgs};
 use super::{describe_pc, hex, write_atomically};
 use anyhow::{bail, Context, Result};
+use opml_prover::evm::{describe, EvmStep, EvmVerifier, Verdict, Verdicts};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -21,7 +22,7 @@ pub fn cmd_prove(t: &TargetArgs, step: u64, interval: u64, out: Option<&PathBuf>
         write_atomically(path, &proof.bytes)?;
     }
     let o = &proof.outcome;
-    let op = o.op.map_or("(none: the run has ended)", |op| op.name());
+    let op = o.op.map_or(NO_OP, |op| op.name());
     let trap = o.trap.map(|t| t.message());
     if t.json {
         let out_json = json!({
@@ -48,17 +49,6 @@ pub fn cmd_prove(t: &TargetArgs, step: u64, interval: u64, out: Option<&PathBuf>
     Ok(())
 }
 
-/// Runs a proof the Rust verifier accepted through the Solidity verifier in an embedded
-/// EVM; fails unless it returns the same post-root. Returns the gas used.
-pub fn evm_gas(o: &opml_vm::StepOutcome, proof: &[u8]) -> Result<u64> {
-    let mut verifier = opml_prover::evm::EvmVerifier::deploy()?;
-    let step = verifier.step(&o.pre_root, proof)?;
-    match step.verdict {
-        opml_prover::evm::Verdict::Valid(root) if root == o.post_root => Ok(step.gas),
-        other => bail!("the Solidity verifier disagrees with the Rust verifier: {other:?}"),
-    }
-}
-
 /// Parses a 0x-prefixed 32-byte hex root.
 pub fn parse_root(s: &str) -> Result<[u8; 32]> {
     let digits = s.strip_prefix("0x").unwrap_or(s);
@@ -76,7 +66,13 @@ pub fn parse_root(s: &str) -> Result<[u8; 32]> {
     Ok(root)
 }
 
-/// `opml verify`.
+/// The pre-root a proof claims (bytes 1..33), when it is long enough to claim one.
+fn claimed_pre_root(proof: &[u8]) -> Option<[u8; 32]> {
+    proof.get(1..33)?.try_into().ok()
+}
+
+/// `opml verify`: the Rust verifier, and with `evm` the Solidity verifier too, whatever
+/// the Rust verifier says; fails when the proof is rejected or the two disagree.
 pub fn cmd_verify(file: &PathBuf, pre_root: Option<&str>, evm: bool, json_out: bool) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let expected = pre_root.map(parse_root).transpose().context("--pre-root")?;
@@ -84,38 +80,66 @@ pub fn cmd_verify(file: &PathBuf, pre_root: Option<&str>, evm: bool, json_out: b
         Some(root) if root != o.pre_root => Err(opml_vm::ProofError::PreRootMismatch),
         _ => Ok(o),
     });
+    let both = if evm {
+        // The EVM checks the proof against the expected pre-root, else the claimed one.
+        let pre = expected
+            .or_else(|| claimed_pre_root(&bytes))
+            .unwrap_or_default();
+        let mut verifier = EvmVerifier::deploy()?;
+        Some(Verdicts::check(&mut verifier, &pre, &bytes))
+    } else {
+        None
+    };
+    let disagreement = both.as_ref().and_then(Verdicts::disagreement);
+    if json_out {
+        let mut out = match &verdict {
+            Ok(o) => json!({"valid": true, "pre_root": hex(&o.pre_root),
+                "post_root": hex(&o.post_root), "op": o.op.map_or(NO_OP, |op| op.name()),
+                "trap": o.trap.map(|t| t.message()), "size": bytes.len()}),
+            Err(e) => json!({"valid": false, "reason": e.to_string()}),
+        };
+        if let Some(both) = &both {
+            out["evm"] = evm_json(both);
+            out["evm_gas"] = json!(both.evm.as_ref().ok().map(|s| s.gas));
+            out["disagreement"] = json!(disagreement);
+        }
+        println!("{out}");
+    } else {
+        if let Ok(o) = &verdict {
+            let op = o.op.map_or(NO_OP, |op| op.name());
+            println!("valid proof ({} bytes) of {op}", bytes.len());
+            println!("pre-root:   {}", hex(&o.pre_root));
+            println!("post-root:  {}", hex(&o.post_root));
+        }
+        for line in both.iter().flat_map(Verdicts::report) {
+            println!("{line}");
+        }
+    }
+    if let Some(d) = disagreement {
+        bail!(
+            "{}: the Rust and Solidity verifiers disagree: {d}",
+            file.display()
+        );
+    }
     match verdict {
-        Ok(o) => {
-            let op = o.op.map_or("(none: the run has ended)", |op| op.name());
-            let gas = if evm {
-                Some(evm_gas(&o, &bytes)?)
-            } else {
-                None
-            };
-            if json_out {
-                println!(
-                    "{}",
-                    json!({"valid": true, "pre_root": hex(&o.pre_root), "post_root": hex(&o.post_root),
-                           "op": op, "trap": o.trap.map(|t| t.message()), "size": bytes.len(),
-                           "evm_gas": gas})
-                );
-            } else {
-                println!("valid proof ({} bytes) of {op}", bytes.len());
-                println!("pre-root:   {}", hex(&o.pre_root));
-                println!("post-root:  {}", hex(&o.post_root));
-                if let Some(gas) = gas {
-                    println!(
-                        "evm:        same post-root, {gas} gas (calldata and intrinsic included)"
-                    );
-                }
-            }
-            Ok(())
-        }
-        Err(e) => {
-            if json_out {
-                println!("{}", json!({"valid": false, "reason": e.to_string()}));
-            }
-            bail!("{}: proof rejected: {e}", file.display())
-        }
+        Ok(_) => Ok(()),
+        Err(e) => bail!("{}: proof rejected: {e}", file.display()),
+    }
+}
+
+const NO_OP: &str = "(none: the run has ended)";
+
+/// The Solidity verifier's side of `verdicts` for `--json`.
+fn evm_json(verdicts: &Verdicts) -> serde_json::Value {
+    match &verdicts.evm {
+        Ok(EvmStep {
+            verdict: Verdict::Valid(root),
+            gas,
+        }) => json!({"valid": true, "post_root": hex(root), "gas": gas}),
+        Ok(EvmStep {
+            verdict: Verdict::Rejected(e),
+            gas,
+        }) => json!({"valid": false, "reason": describe(e), "gas": gas}),
+        Err(e) => json!({"valid": false, "reason": e.to_string(), "gas": null}),
     }
 }

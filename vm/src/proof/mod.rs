@@ -29,6 +29,20 @@ pub const MAX_CALL_DEPTH: u32 = 1024;
 /// The value-stack capacity in slots the verifier applies (the default [`Config`]).
 pub const STACK_SLOTS: u32 = 1 << 20;
 
+/// The most operand values one step's proof may carry in the provable profile: the
+/// values a branch drops and keeps, a call's parameters (and `call_indirect`'s table
+/// index), a `return`'s results, a `br_if`'s condition or a `br_table`'s index.
+/// Operands are a hash chain, so each value popped is in the proof (8 bytes) and costs
+/// the Solidity verifier a hash (a call's parameters also build the callee's locals
+/// tree): about 625 gas per operand for a branch, 1 840 per parameter for a call.
+/// [`Module::load`](crate::Module::load) with
+/// [`LoadOptions::provable`](crate::LoadOptions::provable) rejects a module with a step
+/// beyond this, so that every step it accepts is provable on chain within the budget of
+/// `docs/proof-format.md` (1 M gas, 64 KiB of proof): at the limit the costliest step,
+/// a `call_indirect` with 255 parameters, takes about 0.52 M gas and 3 KiB
+/// (`docs/gas.md`).
+pub const MAX_PROOF_OPERANDS: u32 = 256;
+
 /// Why a proof was rejected (or could not be produced).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProofError {
