@@ -179,9 +179,9 @@ pub fn run(
     }
     parties.push((challenger, Role::Challenger, Behavior::Honest, PARTIES[2]));
     println!(
-        "submitter plays {behavior:?}; {}challenger is honest; dissection degree {}",
+        "submitter plays {behavior:?}; {}the challenger is honest; dissection degree {}",
         if parties.len() == 3 {
-            "another submitter and the "
+            "an honest submitter posts too; "
         } else {
             ""
         },
