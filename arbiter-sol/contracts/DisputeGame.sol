@@ -1,13 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity ^0.8.24;
 
-import "./generated/WasmConstants.sol";
-
-/// The one-step verifier (WasmStep.sol).
-interface IStepVerifier {
-    /// The post-state root of one step from `preRoot`; reverts on an invalid proof.
-    function step(bytes32 preRoot, bytes calldata proof) external view returns (bytes32);
-}
+import {ILeafVerifier} from "./ILeafVerifier.sol";
 
 /// Told the outcome of a game it created.
 interface IGameOwner {
@@ -15,7 +9,7 @@ interface IGameOwner {
     function gameOver(uint256 ref, bool challengerWon) external;
 }
 
-/// @title n-way dissection game over the steps of one execution.
+/// @title n-way dissection game over the transitions of one trace.
 /// @notice The defender claims the roots after steps `lo` and `hi`; the challenger agrees
 /// with the first and not the second. Each round the defender posts the roots at the
 /// points that cut `[lo, hi]` into up to `degree` equal segments, then the challenger
@@ -51,8 +45,8 @@ contract DisputeGame {
         bytes32 rootsHash;
     }
 
-    /// The one-step verifier.
-    IStepVerifier public immutable verifier;
+    /// The verifier of one transition (for the Wasm step machine: WasmStep).
+    ILeafVerifier public immutable verifier;
     /// The only contract that may start games, told their outcomes (its deployer).
     IGameOwner public immutable owner;
     /// Number of games created.
@@ -82,7 +76,7 @@ contract DisputeGame {
     /// Only the owner (the registry) starts games.
     error NotOwner();
 
-    constructor(IStepVerifier verifier_) {
+    constructor(ILeafVerifier verifier_) {
         verifier = verifier_;
         owner = IGameOwner(msg.sender);
     }
@@ -194,9 +188,8 @@ contract DisputeGame {
     function prove(uint256 gameId, bytes calldata proof) external {
         Game storage g = _move(gameId, Turn.Challenger);
         if (g.hi - g.lo != 1) revert BadMove();
-        bytes32 post = verifier.step(g.loRoot, proof);
-        // The proof's bytes 33 and 34 are the pre-state's status and trap (proof-format.md).
-        if (uint8(proof[33]) != STATUS_RUNNING || uint8(proof[34]) != 0) {
+        (bytes32 post, bool preRunning) = verifier.verifyLeaf(g.loRoot, proof);
+        if (!preRunning) {
             _end(g, gameId, true, "step past the end of the execution");
         } else if (post != g.hiRoot) {
             _end(g, gameId, true, "one-step post-root differs from the defender's");

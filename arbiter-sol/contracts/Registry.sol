@@ -3,7 +3,8 @@ pragma solidity ^0.8.24;
 
 import "./generated/WasmConstants.sol";
 import {StateRoots} from "./StateRoots.sol";
-import {DisputeGame, IGameOwner, IStepVerifier} from "./DisputeGame.sol";
+import {DisputeGame, IGameOwner} from "./DisputeGame.sol";
+import {ILeafVerifier} from "./ILeafVerifier.sol";
 
 /// @title Models, requests, bonded results and their challenges.
 /// @notice A model is registered as its initial state with an all-zero input page
@@ -160,7 +161,7 @@ contract Registry is IGameOwner {
     /// A deployment parameter is outside its bounds.
     error BadParameter(string name, uint256 value, uint256 min, uint256 max);
 
-    constructor(IStepVerifier verifier_, uint256 bond_, uint64 window_, uint64 degree_, uint64 clock_) {
+    constructor(ILeafVerifier verifier_, uint256 bond_, uint64 window_, uint64 degree_, uint64 clock_) {
         if (bond_ == 0) revert BadParameter("bond", bond_, 1, type(uint256).max);
         if (window_ < MIN_WINDOW || window_ > MAX_WINDOW) {
             revert BadParameter("window", window_, MIN_WINDOW, MAX_WINDOW);

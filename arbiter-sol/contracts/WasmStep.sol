@@ -5,19 +5,35 @@ import "./generated/WasmConstants.sol";
 import {WasmNumeric} from "./WasmNumeric.sol";
 import {ProofReader, Proof} from "./ProofReader.sol";
 import {StepOps} from "./StepOps.sol";
+import {ILeafVerifier} from "./ILeafVerifier.sol";
 
 /// @title One-step verifier of the opml-wasm step machine.
 /// @notice Executes one Wasm instruction over commitments, exactly as the Rust reference
 /// verifier (vm/src/proof/step.rs) does, reading the witness items from a proof in the
 /// layout of vm/src/proof/codec.rs. Invalid proofs revert with the custom errors of
 /// ProofReader, which mirror the Rust `ProofError` variants.
-contract WasmStep {
+contract WasmStep is ILeafVerifier {
     using ProofReader for Proof;
     using StepOps for Proof;
 
     /// @notice The post-state root of `proof`, whose claimed pre-state root must be
     /// `preRoot`. Reverts when the proof is invalid.
     function step(bytes32 preRoot, bytes calldata proof) external pure returns (bytes32 postRoot) {
+        (postRoot,) = _step(preRoot, proof);
+    }
+
+    /// @inheritdoc ILeafVerifier
+    /// @dev A halted or trapped pre-state does not step (its post-root is itself).
+    function verifyLeaf(bytes32 preRoot, bytes calldata proof)
+        external
+        pure
+        returns (bytes32 postRoot, bool preRunning)
+    {
+        return _step(preRoot, proof);
+    }
+
+    /// The post-state root of `proof` from `preRoot`, and whether the pre-state runs.
+    function _step(bytes32 preRoot, bytes calldata proof) private pure returns (bytes32 postRoot, bool running) {
         Proof memory p;
         uint256 start;
         assembly ("memory-safe") {
@@ -32,7 +48,8 @@ contract WasmStep {
         uint256 stateAt = p.pos;
         p.readState();
         if (p.stateRoot() != claimed) revert ProofReader.PreRootMismatch();
-        if (p.status != STATUS_RUNNING || p.trap != 0) {
+        running = p.status == STATUS_RUNNING && p.trap == 0;
+        if (!running) {
             postRoot = claimed;
         } else {
             uint8 trap = _run(p);

@@ -11,6 +11,7 @@ use super::chain::{Chain, ChainError};
 use super::claims::{Behavior, Claims};
 use super::contracts::{Deployment, DisputeGame, Registry};
 use super::onchain::{self, RequestStatus, Turn, Verdict};
+use super::trace::StateTrace;
 use super::{store, GameError};
 use alloy_primitives::{Address, Bytes, FixedBytes, U256};
 use opml_vm::Op;
@@ -475,7 +476,7 @@ impl Agent {
                 }));
             }
             Role::Challenger if view.hi - view.lo == 1 => {
-                let proof = self.claims.exec.trace.prove(view.lo)?;
+                let proof = self.claims.prove(view.lo)?;
                 let call = DisputeGame::proveCall {
                     gameId: U256::from(g),
                     proof: proof.bytes.into(),
@@ -483,7 +484,7 @@ impl Agent {
                 let gas = onchain::send(chain, self.state.me, at, call, U256::ZERO)?.gas_used;
                 return Ok(Some(Action::Proved {
                     step: view.lo,
-                    op: proof.outcome.op,
+                    op: proof.op,
                     gas,
                 }));
             }

@@ -1,9 +1,11 @@
-//! What an agent claims: the honest execution, or a lie derived from it. A lying
-//! submitter runs the honest trace and alters its claimed roots, output, step count or
-//! final status from some step on; a false challenger disputes honest roots.
+//! What an agent claims: the honest execution, or a lie derived from it. [`Claims`]
+//! wraps an honest [`Execution`] as a [`StateTrace`]: a lying submitter alters the
+//! claimed roots, output, step count or final status from some step on; a false
+//! challenger disputes honest roots. Proofs always come from the honest run.
 
 use super::job::Execution;
 use super::layout::FinalState;
+use super::trace::{LeafProof, StateTrace};
 use super::GameError;
 use opml_vm::merkle::{keccak, Hash};
 use opml_vm::Trap;
@@ -82,21 +84,29 @@ impl Claims {
             final_root,
         })
     }
+}
 
-    /// The claimed root after `n` steps (the final root from the claimed end on).
-    pub fn root(&mut self, n: u64) -> Hash {
+impl StateTrace for Claims {
+    fn len(&self) -> u64 {
+        self.steps
+    }
+
+    /// The claimed root after `n` steps (the claimed final root from the claimed end
+    /// on, for a lying submitter).
+    fn root(&mut self, n: u64) -> Hash {
         if let Behavior::DisputeFrom(k) = self.behavior {
             if n >= k {
                 return lie(n, &self.final_root);
             }
         }
-        if n >= self.steps {
-            return match self.behavior {
-                // A challenger's view past the honest end: no state exists there.
-                Behavior::Honest if n > self.exec.steps => lie(n, &self.final_root),
-                _ => self.final_root,
-            };
+        if self.behavior == Behavior::Honest {
+            return self.exec.root(n);
         }
+        if n >= self.steps {
+            return self.final_root;
+        }
+        // A halted machine stays in its final state: a liar claiming more steps
+        // repeats the honest final root up to its claimed end.
         let honest = self.exec.trace.root_at(n);
         match self.behavior {
             Behavior::LieFrom(k) if n >= k => lie(n, &honest),
@@ -104,8 +114,7 @@ impl Claims {
         }
     }
 
-    /// Whether these claims dispute a posted result.
-    pub fn disputes(&mut self, final_root: &Hash, steps: u64) -> bool {
-        self.root(steps) != *final_root
+    fn prove(&mut self, n: u64) -> Result<LeafProof, GameError> {
+        self.exec.prove(n)
     }
 }

@@ -16,6 +16,7 @@ pub mod rpc;
 pub mod store;
 pub mod story;
 pub mod toy;
+pub mod trace;
 
 /// Why a protocol step failed.
 #[derive(Debug, thiserror::Error)]
