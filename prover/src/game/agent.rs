@@ -392,7 +392,7 @@ impl Agent {
         let call = Registry::submitCall {
             id: U256::from(self.state.request),
             output: Bytes::copy_from_slice(&f.output),
-            steps: self.claims.steps,
+            steps: self.claims.transitions(),
             prefix: Bytes::copy_from_slice(&f.prefix),
             pages: f.pages,
             limit: f.limit,
@@ -408,7 +408,7 @@ impl Agent {
         })?;
         self.state.result = Some(mine);
         Ok(Action::Submitted {
-            steps: self.claims.steps,
+            steps: self.claims.transitions(),
             gas: receipt.gas_used,
         })
     }

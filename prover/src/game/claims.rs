@@ -87,7 +87,7 @@ impl Claims {
 }
 
 impl StateTrace for Claims {
-    fn len(&self) -> u64 {
+    fn transitions(&self) -> u64 {
         self.steps
     }
 

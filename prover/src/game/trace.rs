@@ -21,8 +21,9 @@ pub struct LeafProof {
 
 /// A trace of states a game bisects.
 pub trait StateTrace {
-    /// Number of transitions claimed: the final state is at position `len()`.
-    fn len(&self) -> u64;
+    /// Number of transitions claimed: the final state is at position
+    /// `transitions()`.
+    fn transitions(&self) -> u64;
     /// The root claimed for the state at position `n`; past the end, the claim of
     /// what is there (an honest trace has no state there and says so with a root no
     /// state has).
@@ -37,7 +38,7 @@ pub trait StateTrace {
 }
 
 impl StateTrace for Execution {
-    fn len(&self) -> u64 {
+    fn transitions(&self) -> u64 {
         self.steps
     }
 
