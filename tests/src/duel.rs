@@ -2,6 +2,7 @@
 //! and, when the submitter cheats, an honest submitter (account 3) whose result answers
 //! the request; each with its own honest run of the job, played to the end.
 
+use alloy_primitives::{Address, U256};
 use opml_prover::game::agent::{Action, Agent, AgentState, Role};
 use opml_prover::game::chain::Chain;
 use opml_prover::game::claims::{Behavior, Claims};
@@ -57,4 +58,14 @@ pub fn moves(
     })
     .expect("the story ends");
     moves
+}
+
+/// Every account's balance plus the registry's: invariant on the embedded chain (no
+/// gas price), so a test that compares it before and after checks bond conservation.
+pub fn total_balance(chain: &mut dyn Chain, registry: Address) -> U256 {
+    let mut who = chain.accounts();
+    who.push(registry);
+    who.iter()
+        .map(|&a| chain.balance(a).expect("balance"))
+        .sum()
 }

@@ -15,6 +15,7 @@ use opml_prover::game::job::Execution;
 use opml_prover::game::onchain::{self, RequestStatus, Verdict};
 use opml_prover::game::story::{self, Setup};
 use opml_prover::game::toy;
+use opml_tests::duel;
 
 const INPUT: &[u8] = b"any-trust: one honest validator is enough";
 const BOND: u128 = 10u128.pow(18);
@@ -69,15 +70,6 @@ fn all_done(agents: &[&mut Agent]) -> bool {
     agents.iter().all(|a| a.state.done)
 }
 
-/// Every account's balance plus the registry's.
-fn total(chain: &mut EmbeddedChain, registry: Address) -> U256 {
-    let mut who = chain.accounts();
-    who.push(registry);
-    who.iter()
-        .map(|&a| chain.balance(a).expect("balance"))
-        .sum()
-}
-
 fn settle_and_balances(chain: &mut EmbeddedChain, registry: Address) -> Vec<U256> {
     let who = chain.accounts();
     story::settle(chain, registry, &who).expect("settle");
@@ -98,7 +90,7 @@ fn a_lie_posted_again_after_losing_is_challenged_again() {
     let mut chain = EmbeddedChain::new(4);
     let s = setup(&mut chain);
     let registry = s.deployment.registry;
-    let before = total(&mut chain, registry);
+    let before = duel::total_balance(&mut chain, registry);
     let n = execution().steps;
     let mut cha = agent(&chain, &s, 2, Role::Challenger, Behavior::Honest);
     // The liar posts, loses; then posts the same kind of lie again as a fresh agent.
@@ -136,7 +128,11 @@ fn a_lie_posted_again_after_losing_is_challenged_again() {
         "the challenger won twice"
     );
     assert_eq!(paid[3], U256::from(FUNDS), "the honest bond came back");
-    assert_eq!(total(&mut chain, registry), before, "bonds conserved");
+    assert_eq!(
+        duel::total_balance(&mut chain, registry),
+        before,
+        "bonds conserved"
+    );
 }
 
 #[test]
@@ -145,7 +141,7 @@ fn colluders_cannot_delay_an_honest_result_beyond_the_bound() {
     let mut chain = EmbeddedChain::new(5);
     let s = setup(&mut chain);
     let registry = s.deployment.registry;
-    let before = total(&mut chain, registry);
+    let before = duel::total_balance(&mut chain, registry);
     let accounts = chain.accounts();
     let n = execution().steps;
     let mut honest = agent(&chain, &s, 1, Role::Submitter, Behavior::Honest);
@@ -209,7 +205,11 @@ fn colluders_cannot_delay_an_honest_result_beyond_the_bound() {
         U256::from(FUNDS + BOND),
         "the honest challenger won"
     );
-    assert_eq!(total(&mut chain, registry), before, "bonds conserved");
+    assert_eq!(
+        duel::total_balance(&mut chain, registry),
+        before,
+        "bonds conserved"
+    );
 }
 
 #[test]
@@ -217,7 +217,7 @@ fn second_challenger_gets_its_bond_back_when_another_game_rejects_the_lie() {
     let mut chain = EmbeddedChain::new(5);
     let s = setup(&mut chain);
     let registry = s.deployment.registry;
-    let before = total(&mut chain, registry);
+    let before = duel::total_balance(&mut chain, registry);
     let mut liar = agent(&chain, &s, 1, Role::Submitter, Behavior::LieFrom(5));
     let mut honest = agent(&chain, &s, 2, Role::Submitter, Behavior::Honest);
     let mut first = agent(&chain, &s, 3, Role::Challenger, Behavior::Honest);
@@ -241,7 +241,11 @@ fn second_challenger_gets_its_bond_back_when_another_game_rejects_the_lie() {
     gains.sort();
     assert_eq!(gains, [U256::from(FUNDS), U256::from(FUNDS + BOND)]);
     assert_eq!(paid[1], U256::from(FUNDS - BOND));
-    assert_eq!(total(&mut chain, registry), before, "bonds conserved");
+    assert_eq!(
+        duel::total_balance(&mut chain, registry),
+        before,
+        "bonds conserved"
+    );
 }
 
 #[test]

@@ -76,21 +76,13 @@ fn setup(chain: &mut EmbeddedChain) -> Setup {
     s
 }
 
-fn total(chain: &mut EmbeddedChain, registry: Address) -> U256 {
-    let mut who = chain.accounts();
-    who.push(registry);
-    who.iter()
-        .map(|&a| chain.balance(a).expect("balance"))
-        .sum()
-}
-
 /// The submitter (account 1) and the challenger (account 2) play; when the submitter
 /// lies, an honest submitter (account 3) posts the right result too, so the request
 /// gets its answer.
 fn play(submitter: Party, challenger: Party) -> Played {
     let mut chain = EmbeddedChain::new(4);
     let setup = setup(&mut chain);
-    let before = total(&mut chain, setup.deployment.registry);
+    let before = duel::total_balance(&mut chain, setup.deployment.registry);
     let mut sub = agent(&chain, &setup, 1, Role::Submitter, &submitter, None);
     let mut cha = agent(&chain, &setup, 2, Role::Challenger, &challenger, None);
     let mut honest = agent(&chain, &setup, 3, Role::Submitter, &HONEST, None);
@@ -102,7 +94,7 @@ fn play(submitter: Party, challenger: Party) -> Played {
     let who = chain.accounts()[1..].to_vec();
     story::settle(&mut chain, setup.deployment.registry, &who).expect("settle");
     assert_eq!(
-        total(&mut chain, setup.deployment.registry),
+        duel::total_balance(&mut chain, setup.deployment.registry),
         before,
         "bonds conserved"
     );
