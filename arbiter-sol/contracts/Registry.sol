@@ -6,6 +6,12 @@ import {StateRoots} from "./StateRoots.sol";
 import {DisputeGame, IGameOwner} from "./DisputeGame.sol";
 import {ILeafVerifier} from "./ILeafVerifier.sol";
 
+/// A contract that asks for inferences and is called back with their answers.
+interface IOpmlConsumer {
+    /// @notice Request `request` was answered with `output` (the answer's output bytes).
+    function onAnswer(uint256 request, bytes calldata output) external;
+}
+
 /// @title Models, requests, bonded results and their challenges.
 /// @notice A model is registered as its initial state with an all-zero input page
 /// (docs/dispute-protocol.md). A request carries the input in calldata; the contract
@@ -17,8 +23,11 @@ import {ILeafVerifier} from "./ILeafVerifier.sol";
 /// finalizes once its window is over and all its games are over; the first result of a
 /// request to finalize is the request's answer. So a right result is final at most
 /// `window + 2 * clock` after it is posted, whatever anyone else does, and a wrong one
-/// never is while one honest challenger challenges it. Credited ether is taken out with
-/// `withdraw`.
+/// never is while one honest challenger challenges it. A request may carry a fee, paid
+/// to the submitter of its answer when the answer finalizes by the request's deadline
+/// and refunded to the requester otherwise, and may name a consumer contract called
+/// back with the answer (bounded gas; its failure is recorded, never blocking).
+/// Credited ether is taken out with `withdraw`.
 contract Registry is IGameOwner {
     /// A registered model.
     struct Model {
@@ -58,6 +67,11 @@ contract Registry is IGameOwner {
         uint32 pending;
         uint256 answer;
         uint256[] results;
+        address requester;
+        uint256 fee;
+        uint64 deadline;
+        address consumer;
+        uint64 callbackGas;
     }
 
     /// A posted result.
@@ -87,6 +101,10 @@ contract Registry is IGameOwner {
     uint64 public constant MAX_WINDOW = 365 days;
     uint64 public constant MIN_CLOCK = 1;
     uint64 public constant MAX_CLOCK = 365 days;
+    /// Most gas a consumer's callback may ask for.
+    uint64 public constant MAX_CALLBACK_GAS = 2_000_000;
+    /// Gas kept back for the registry's own work after a callback returns.
+    uint64 public constant CALLBACK_RESERVE = 20_000;
 
     /// The dispute game contract, created by this registry (only it may start games).
     DisputeGame public immutable game;
@@ -113,6 +131,9 @@ contract Registry is IGameOwner {
     mapping(uint256 => Request) private requests;
     mapping(uint256 => Result) private results;
     mapping(uint256 => Challenge) private challenges;
+    /// Set while a consumer is being called back: every state-changing entry refuses
+    /// re-entry then, so a consumer cannot change any request from its callback.
+    bool private calling;
 
     /// A model was registered.
     event Registered(uint256 indexed model, bytes32 program);
@@ -135,6 +156,11 @@ contract Registry is IGameOwner {
     event ResultFinal(uint256 indexed request, uint256 indexed result, bool answer);
     /// The request's answer.
     event Finalized(uint256 indexed request, bytes output);
+    /// A request's fee went to `to` (the answer's submitter, or the requester back).
+    event FeePaid(uint256 indexed request, address to, uint256 amount);
+    /// The consumer of a request was called back; `ok` is false when it reverted or ran
+    /// out of gas (the answer stands and stays readable with `outputOf`).
+    event CalledBack(uint256 indexed request, address consumer, bool ok);
 
     /// The call does not fit the request's status.
     error WrongStatus(Status status);
@@ -160,6 +186,23 @@ contract Registry is IGameOwner {
     error TransferFailed();
     /// A deployment parameter is outside its bounds.
     error BadParameter(string name, uint256 value, uint256 min, uint256 max);
+    /// A paid request's deadline leaves no time for an honest answer
+    /// (`window + 2 * clock` from now at least).
+    error DeadlineTooSoon(uint64 deadline, uint64 earliest);
+    /// A callback asks for more than `MAX_CALLBACK_GAS`, or names gas without a consumer.
+    error BadCallback();
+    /// The transaction has too little gas left to give the consumer its callback gas.
+    error CallbackGasTooLow(uint256 left, uint256 needed);
+    /// Re-entry from a consumer's callback.
+    error Reentered();
+    /// Nothing to refund (no fee, already paid, answered, or before the deadline).
+    error NoRefund();
+
+    /// Refuses calls made from inside a consumer's callback.
+    modifier notInCallback() {
+        if (calling) revert Reentered();
+        _;
+    }
 
     constructor(ILeafVerifier verifier_, uint256 bond_, uint64 window_, uint64 degree_, uint64 clock_) {
         if (bond_ == 0) revert BadParameter("bond", bond_, 1, type(uint256).max);
@@ -206,14 +249,51 @@ contract Registry is IGameOwner {
         return StateRoots.stateRoot(m.prefix, m.pages, m.limit, memRoot);
     }
 
-    /// @notice Posts an input for `model`.
-    function request(uint256 model, bytes calldata input) external returns (uint256 id) {
+    /// @notice Posts an input for `model` (no fee, no callback).
+    function request(uint256 model, bytes calldata input) external notInCallback returns (uint256 id) {
+        id = _open(model, input);
+    }
+
+    /// @notice Posts an input for `model` with the attached ether as its fee, paid to
+    /// the submitter of its answer if the answer finalizes by `deadline` (refunded to the
+    /// caller otherwise), and names `consumer` to be called back (`onAnswer`) with up to
+    /// `callbackGas` gas when the answer finalizes (`consumer` 0: no callback).
+    function requestWithFee(
+        uint256 model,
+        bytes calldata input,
+        uint64 deadline,
+        address consumer,
+        uint64 callbackGas
+    ) external payable notInCallback returns (uint256 id) {
+        uint64 earliest = uint64(block.timestamp) + window + 2 * clock;
+        if (deadline < earliest) revert DeadlineTooSoon(deadline, earliest);
+        if (callbackGas > MAX_CALLBACK_GAS || (consumer == address(0) && callbackGas != 0)) {
+            revert BadCallback();
+        }
+        id = _open(model, input);
+        Request storage r = requests[id];
+        r.requester = msg.sender;
+        r.fee = msg.value;
+        r.deadline = deadline;
+        r.consumer = consumer;
+        r.callbackGas = callbackGas;
+    }
+
+    /// Records a request of `model` on `input`.
+    function _open(uint256 model, bytes calldata input) private returns (uint256 id) {
         bytes32 root = startRoot(model, input);
         id = requestCount++;
         Request storage r = requests[id];
         r.model = model;
         r.startRoot = root;
         emit Requested(id, model, root, input);
+    }
+
+    /// @notice Gives the requester its fee back when no answer finalized by the deadline.
+    function refund(uint256 id) external notInCallback {
+        Request storage r = requests[id];
+        if (r.fee == 0 || r.status == Status.Finalized || block.timestamp <= r.deadline) revert NoRefund();
+        _payFee(id, r, r.requester);
     }
 
     /// @notice Posts a result of request `id` with the bond; returns the result's id.
@@ -229,7 +309,7 @@ contract Registry is IGameOwner {
         uint32 pages,
         uint32 limit,
         bytes32[16] calldata outputPath
-    ) external payable returns (uint256) {
+    ) external payable notInCallback returns (uint256) {
         Request storage r = requests[id];
         if (r.startRoot == 0) revert Unknown();
         if (r.status == Status.Finalized) revert WrongStatus(r.status);
@@ -277,7 +357,7 @@ contract Registry is IGameOwner {
     /// @notice Challenges result `resultId` with the bond, starting a game against its
     /// submitter; returns the challenge's id. Open to anyone, any number of times, until
     /// the result's window closes.
-    function challenge(uint256 resultId) external payable returns (uint256 challengeId) {
+    function challenge(uint256 resultId) external payable notInCallback returns (uint256 challengeId) {
         if (resultId >= resultCount) revert Unknown();
         Result storage res = results[resultId];
         if (res.verdict != Verdict.Pending) revert WrongVerdict(res.verdict);
@@ -294,7 +374,7 @@ contract Registry is IGameOwner {
 
     /// @inheritdoc IGameOwner
     /// @dev Never reverts for a known challenge: the game's last move must go through.
-    function gameOver(uint256 challengeId, bool challengerWon) external {
+    function gameOver(uint256 challengeId, bool challengerWon) external notInCallback {
         if (msg.sender != address(game)) revert NotGame();
         Challenge storage c = challenges[challengeId];
         Result storage res = results[c.result];
@@ -316,7 +396,7 @@ contract Registry is IGameOwner {
 
     /// @notice Gives a challenger its bond back without finishing its game, once the
     /// result it challenged has been rejected by another game.
-    function reclaim(uint256 challengeId) external {
+    function reclaim(uint256 challengeId) external notInCallback {
         if (challengeId >= challengeCount) revert Unknown();
         Challenge storage c = challenges[challengeId];
         Result storage res = results[c.result];
@@ -329,7 +409,7 @@ contract Registry is IGameOwner {
 
     /// @notice Makes result `resultId` final once its window and all its games are over,
     /// and returns its bond. The first result of a request to finalize is its answer.
-    function finalize(uint256 resultId) external {
+    function finalize(uint256 resultId) external notInCallback {
         if (resultId >= resultCount) revert Unknown();
         Result storage res = results[resultId];
         if (res.verdict != Verdict.Pending) revert WrongVerdict(res.verdict);
@@ -345,11 +425,39 @@ contract Registry is IGameOwner {
             r.status = Status.Finalized;
             r.answer = resultId;
             emit Finalized(res.request, res.output);
+            if (r.fee != 0) _payFee(res.request, r, block.timestamp <= r.deadline ? res.submitter : r.requester);
+            if (r.consumer != address(0)) _callBack(res.request, r.consumer, r.callbackGas, res.output);
         }
     }
 
+    /// Credits request `id`'s fee to `to`.
+    function _payFee(uint256 id, Request storage r, address to) private {
+        uint256 fee = r.fee;
+        r.fee = 0;
+        credit[to] += fee;
+        emit FeePaid(id, to, fee);
+    }
+
+    /// Calls `consumer.onAnswer(id, output)` with `gasLimit` gas, copying no return data
+    /// (a consumer cannot make the registry pay for a huge return), with re-entry
+    /// refused. Its failure is recorded, never propagated.
+    function _callBack(uint256 id, address consumer, uint64 gasLimit, bytes memory output) private {
+        bytes memory data = abi.encodeCall(IOpmlConsumer.onAnswer, (id, output));
+        // EIP-150 forwards at most 63/64 of what is left: make sure the consumer gets
+        // all of its gas, so a finalizer cannot make the callback fail by starving it.
+        uint256 needed = uint256(gasLimit) + gasLimit / 63 + CALLBACK_RESERVE;
+        if (gasleft() < needed) revert CallbackGasTooLow(gasleft(), needed);
+        calling = true;
+        bool ok;
+        assembly ("memory-safe") {
+            ok := call(gasLimit, consumer, 0, add(data, 32), mload(data), 0, 0)
+        }
+        calling = false;
+        emit CalledBack(id, consumer, ok);
+    }
+
     /// @notice Sends the caller its credited ether.
-    function withdraw() external {
+    function withdraw() external notInCallback {
         uint256 amount = credit[msg.sender];
         credit[msg.sender] = 0;
         (bool ok,) = msg.sender.call{value: amount}("");
@@ -394,6 +502,17 @@ contract Registry is IGameOwner {
     {
         Challenge storage c = challenges[challengeId];
         return (c.result, c.challenger, c.game, c.settled);
+    }
+
+    /// @notice A request's fee terms: who asked, the fee still held, the deadline, the
+    /// consumer and its callback gas.
+    function terms(uint256 id)
+        external
+        view
+        returns (address requester, uint256 fee, uint64 deadline, address consumer, uint64 callbackGas)
+    {
+        Request storage r = requests[id];
+        return (r.requester, r.fee, r.deadline, r.consumer, r.callbackGas);
     }
 
     /// @notice The output a result claims.
