@@ -93,7 +93,7 @@ impl Stage {
             callbackGas: gas,
         };
         let from = self.chain.accounts()[0];
-        onchain::send(
+        let receipt = onchain::send(
             &mut self.chain,
             from,
             self.d.registry,
@@ -101,6 +101,7 @@ impl Stage {
             U256::from(FEE),
         )
         .expect("request with fee");
+        eprintln!("requestWithFee: {} gas", receipt.gas_used);
         id.saturating_to()
     }
 
@@ -241,6 +242,7 @@ fn misbehaving_consumers_cannot_block_finalization() {
         let id = s.ask(p.window + 2 * p.clock + 600, consumer, 100_000);
         let result = s.answer_unfinalized(id, 1);
         let gas = s.finalize(result).unwrap_or_else(|e| panic!("{name}: {e}"));
+        eprintln!("{name} consumer: finalize {gas} gas (callback gas 100000)");
         assert!(gas < 300_000, "{name}: finalize cost {gas} gas");
         assert_eq!(s.callbacks(id), vec![(consumer, false)], "{name}");
         let out = onchain::output(&mut s.chain, s.d.registry, id).expect("output");
@@ -294,7 +296,8 @@ fn a_finalizer_cannot_starve_the_callback() {
     let starved = onchain::send(&mut s.chain, from, starver, call, U256::ZERO);
     assert!(starved.is_err(), "{starved:?}");
     assert!(s.callbacks(id).is_empty(), "no failed callback recorded");
-    s.finalize(result).expect("finalize with enough gas");
+    let gas = s.finalize(result).expect("finalize with enough gas");
+    eprintln!("recording consumer: finalize {gas} gas");
     assert_eq!(s.callbacks(id), vec![(consumer, true)]);
 }
 
