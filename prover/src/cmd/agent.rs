@@ -6,7 +6,7 @@ use super::demo::Cheat;
 use super::model::ModelArgs;
 use super::narrate::{record, short_hex, tell};
 use super::operate::{read_deployment, RpcArgs};
-use alloy_primitives::Address;
+use alloy_primitives::{Address, U256};
 use anyhow::{bail, ensure, Context, Result};
 use opml_prover::game::agent::{Action, Agent, AgentState, Role};
 use opml_prover::game::chain::ChainError;
@@ -301,6 +301,10 @@ pub struct ServeArgs {
     /// Milliseconds between polls of the chain when there is nothing to do.
     #[arg(long, default_value_t = 500)]
     poll_ms: u64,
+    /// As a submitter, answer only requests whose fee is at least this many wei (the
+    /// others are reported and left alone).
+    #[arg(long)]
+    min_fee: Option<u128>,
     /// Take at most this many requests and exit once all of them are over (default:
     /// serve until Ctrl-C). A request in play is never left before it is over.
     #[arg(long)]
@@ -347,6 +351,15 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
                 let path = a.state_dir.join(format!("request-{id}.json"));
                 if path.exists() && Agent::load_state(&path)?.done {
                     continue;
+                }
+                if let (Role::Submitter, Some(min)) = (seat.role, a.min_fee) {
+                    let fee = onchain::fee(&mut seat.chain, registry, id)?;
+                    if fee < U256::from(min) {
+                        println!(
+                            "request {id}: fee {fee} wei is below --min-fee {min}: not answered"
+                        );
+                        continue;
+                    }
                 }
                 match seat.agent(id, p.input, &path, Cheat::None) {
                     Ok(agent) => {

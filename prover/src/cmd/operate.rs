@@ -6,7 +6,7 @@
 use super::model::ModelArgs;
 use super::narrate::short_hex;
 use alloy::signers::local::PrivateKeySigner;
-use alloy_primitives::Address;
+use alloy_primitives::{Address, U256};
 use anyhow::{ensure, Context, Result};
 use opml_prover::game::chain::Chain;
 use opml_prover::game::contracts::{self, Deployment, Params};
@@ -129,9 +129,50 @@ pub struct RequestArgs {
     /// Request against this registered model instead of registering the model anew.
     #[arg(long)]
     model_id: Option<u64>,
+    /// Fee in wei, paid to the submitter whose answer finalizes by the deadline
+    /// (refunded otherwise).
+    #[arg(long)]
+    fee: Option<u128>,
+    /// Seconds from now by which the answer must finalize to earn the fee (default:
+    /// window + 2 × clock + 1 h, the least the registry accepts plus an hour).
+    #[arg(long)]
+    deadline_in: Option<u64>,
+    /// A contract to call back (`onAnswer`) with the answer.
+    #[arg(long)]
+    consumer: Option<Address>,
+    /// Gas of that callback.
+    #[arg(long, default_value_t = 100_000, requires = "consumer")]
+    callback_gas: u64,
     /// Machine-readable output.
     #[arg(long)]
     json: bool,
+}
+
+impl RequestArgs {
+    /// The terms to request with, when a fee or a consumer is given.
+    fn terms(&self, chain: &mut RpcChain, registry: Address) -> Result<Option<story::Terms>> {
+        if self.fee.is_none() && self.consumer.is_none() {
+            return Ok(None);
+        }
+        let p = Params::read(chain, registry)?;
+        let least = p.window + 2 * p.clock;
+        let deadline_in = self.deadline_in.unwrap_or(least + 3_600);
+        ensure!(
+            deadline_in >= least,
+            "--deadline-in {deadline_in} s is shorter than window + 2 × clock = {least} s: \
+             a right answer could not finalize in time"
+        );
+        Ok(Some(story::Terms {
+            fee: U256::from(self.fee.unwrap_or(0)),
+            deadline: chain.now()? + deadline_in,
+            consumer: self.consumer.unwrap_or(Address::ZERO),
+            callback_gas: if self.consumer.is_some() {
+                self.callback_gas
+            } else {
+                0
+            },
+        }))
+    }
 }
 
 /// `opml request`.
@@ -148,8 +189,10 @@ pub fn cmd_request(a: &RequestArgs) -> Result<()> {
         None => story::register(&mut chain, me, registry, &layout)
             .with_context(|| format!("registering the model on {registry}"))?,
     };
-    let (request, start_root) = story::request(&mut chain, me, registry, model, &input)
-        .with_context(|| format!("requesting an inference of model {model} on {registry}"))?;
+    let terms = a.terms(&mut chain, registry)?;
+    let (request, start_root) =
+        story::request_with_terms(&mut chain, me, registry, model, &input, terms)
+            .with_context(|| format!("requesting an inference of model {model} on {registry}"))?;
     ensure!(
         start_root == expected,
         "model {model} on chain derives start root {} for this input, the guest {}: \

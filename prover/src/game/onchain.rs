@@ -82,6 +82,13 @@ pub fn output(chain: &mut dyn Chain, registry: Address, id: u64) -> Result<Vec<u
     Ok(out.to_vec())
 }
 
+/// The fee request `id` still holds (zero once paid out or refunded, or when it had
+/// none).
+pub fn fee(chain: &mut dyn Chain, registry: Address, id: u64) -> Result<U256, ChainError> {
+    let t = view(chain, registry, Registry::termsCall { id: U256::from(id) })?;
+    Ok(t.fee)
+}
+
 /// Where a result stands (mirrors `Registry.Verdict`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum Verdict {

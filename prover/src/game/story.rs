@@ -70,12 +70,51 @@ pub fn request(
     model: u64,
     input: &[u8],
 ) -> Result<(u64, [u8; 32]), GameError> {
+    request_with_terms(chain, from, registry, model, input, None)
+}
+
+/// What a paying request offers (`Registry.requestWithFee`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Terms {
+    /// Fee in wei, paid to the answer's submitter when it finalizes by `deadline`.
+    pub fee: U256,
+    /// Chain time by which the answer must finalize to earn the fee.
+    pub deadline: u64,
+    /// Contract called back with the answer (zero: none).
+    pub consumer: Address,
+    /// Gas of that callback.
+    pub callback_gas: u64,
+}
+
+/// Requests an inference of `model` on `input`, with `terms` when given; returns the
+/// request id and the start root the registry derived.
+pub fn request_with_terms(
+    chain: &mut dyn Chain,
+    from: Address,
+    registry: Address,
+    model: u64,
+    input: &[u8],
+    terms: Option<Terms>,
+) -> Result<(u64, [u8; 32]), GameError> {
     let request = onchain::view(chain, registry, Registry::requestCountCall {})?;
-    let call = Registry::requestCall {
-        model: U256::from(model),
-        input: Bytes::copy_from_slice(input),
+    let input = Bytes::copy_from_slice(input);
+    let model = U256::from(model);
+    match terms {
+        None => {
+            let call = Registry::requestCall { model, input };
+            onchain::send(chain, from, registry, call, U256::ZERO)?
+        }
+        Some(t) => {
+            let call = Registry::requestWithFeeCall {
+                model,
+                input,
+                deadline: t.deadline,
+                consumer: t.consumer,
+                callbackGas: t.callback_gas,
+            };
+            onchain::send(chain, from, registry, call, t.fee)?
+        }
     };
-    onchain::send(chain, from, registry, call, U256::ZERO)?;
     let request: u64 = request.saturating_to();
     let start_root = onchain::request(chain, registry, request)?.start_root;
     Ok((request, start_root))
