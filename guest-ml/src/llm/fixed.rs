@@ -60,6 +60,12 @@ pub fn div_round(n: i64, d: i64) -> i64 {
     }
 }
 
+/// Element `i` of a little-endian `i32` array held as bytes (image tensors are bytes:
+/// reading them this way needs no alignment and no `unsafe`).
+pub fn i32_le(b: &[u8], i: usize) -> i32 {
+    i32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])
+}
+
 /// Saturates to `i32`.
 pub fn sat_i32(v: i64) -> i32 {
     v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32

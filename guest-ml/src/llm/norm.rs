@@ -1,6 +1,6 @@
 //! RMSNorm with an integer reciprocal square root, and the residual add.
 
-use super::fixed::{bit_len, isqrt, sat_i32, scale_pow2, shr_round, ACT_FRAC};
+use super::fixed::{bit_len, i32_le, isqrt, sat_i32, scale_pow2, shr_round, ACT_FRAC};
 use crate::ShapeError;
 
 /// Most elements of one normalized vector: the sum of squares (each below 2^48) must
@@ -16,8 +16,8 @@ pub struct Fixed {
     pub shift: u32,
 }
 
-/// `out = x / sqrt(mean(x²) + eps) · w`, with `x` and `out` in Q16 and `w` in units of
-/// `2^-w_shift`.
+/// `out = x / sqrt(mean(x²) + eps) · w`, with `x` and `out` in Q16 and `w` (little-endian
+/// `i32` bytes) in units of `2^-w_shift`.
 ///
 /// Integer steps: `r` = how far the largest `|x|` exceeds 24 bits; `xs = x >> r`
 /// (floor); `v = floor(Σ xs² / n) + eps` in units of `2^(2r − 32)` (at least 1); `v`
@@ -27,13 +27,13 @@ pub struct Fixed {
 /// `i32`. Every intermediate keeps at least 24 significant bits of the largest element.
 pub fn rmsnorm(
     x: &[i32],
-    w: &[i32],
+    w: &[u8],
     w_shift: i32,
     eps: Fixed,
     out: &mut [i32],
 ) -> Result<(), ShapeError> {
     let n = x.len();
-    if n == 0 || n > MAX_NORM_LEN || w.len() != n || out.len() != n {
+    if n == 0 || n > MAX_NORM_LEN || w.len() != 4 * n || out.len() != n {
         return Err(ShapeError("rmsnorm: lengths"));
     }
     let max = x.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
@@ -54,10 +54,10 @@ pub fn rmsnorm(
     // xs·R < 2^(b + 32) with b the bits of the largest xs; keep 24 bits of it.
     let c = bit_len(u64::from(max) >> r) + 8;
     let e = t - w_shift - 46 + c as i32;
-    for ((o, &xv), &wv) in out.iter_mut().zip(x).zip(w) {
+    for (i, (o, &xv)) in out.iter_mut().zip(x).enumerate() {
         let xs = i64::from(xv) >> r;
         let h = shr_round(xs * recip, c);
-        *o = sat_i32(scale_pow2(h * i64::from(wv), e));
+        *o = sat_i32(scale_pow2(h * i64::from(i32_le(w, i)), e));
     }
     Ok(())
 }
@@ -112,7 +112,8 @@ mod tests {
                 shift: 46,
             };
             let mut out = vec![0i32; n];
-            rmsnorm(&x, &w, w_shift, fixed, &mut out).unwrap();
+            let wb: Vec<u8> = w.iter().flat_map(|v| v.to_le_bytes()).collect();
+            rmsnorm(&x, &wb, w_shift, fixed, &mut out).unwrap();
             let xr: Vec<f64> = x.iter().map(|&v| f64::from(v) / 65536.0).collect();
             let ms = xr.iter().map(|v| v * v).sum::<f64>() / n as f64;
             let inv = 1.0 / (ms + eps).sqrt();

@@ -4,7 +4,7 @@
 //! that RoPE rotates adjacent pairs `(x[2i], x[2i+1])` of each head ("normal" RoPE),
 //! not the two halves of the head (Hugging Face's NEOX layout).
 
-use super::fixed::{sat_i32, shr_round};
+use super::fixed::{i32_le, sat_i32, shr_round};
 use crate::ShapeError;
 
 /// Fractional bits of the cos/sin table entries.
@@ -12,16 +12,20 @@ pub const ROPE_FRAC: u32 = 30;
 
 /// Rotates every head of `x` (heads of `head_dim` elements, Q16) in place by the
 /// angles of one position: `table` holds `head_dim / 2` pairs `(cos θ_i, sin θ_i)` in
-/// Q30, and pair `i` of each head becomes `(x0·c − x1·s, x0·s + x1·c)`, each rounded
+/// Q30 (little-endian `i32` bytes: one row of the image's table), and pair `i` of each head becomes `(x0·c − x1·s, x0·s + x1·c)`, each rounded
 /// half away from zero and saturated to `i32`.
-pub fn rope(x: &mut [i32], table: &[i32], head_dim: usize) -> Result<(), ShapeError> {
-    if head_dim == 0 || head_dim % 2 != 0 || x.len() % head_dim != 0 || table.len() != head_dim {
+pub fn rope(x: &mut [i32], table: &[u8], head_dim: usize) -> Result<(), ShapeError> {
+    if head_dim == 0 || head_dim % 2 != 0 || x.len() % head_dim != 0 || table.len() != 4 * head_dim
+    {
         return Err(ShapeError("rope: lengths"));
     }
     for head in x.chunks_exact_mut(head_dim) {
-        for (pair, cs) in head.chunks_exact_mut(2).zip(table.chunks_exact(2)) {
+        for (i, pair) in head.chunks_exact_mut(2).enumerate() {
             let (x0, x1) = (i64::from(pair[0]), i64::from(pair[1]));
-            let (c, s) = (i64::from(cs[0]), i64::from(cs[1]));
+            let (c, s) = (
+                i64::from(i32_le(table, 2 * i)),
+                i64::from(i32_le(table, 2 * i + 1)),
+            );
             pair[0] = sat_i32(shr_round(x0 * c - x1 * s, ROPE_FRAC));
             pair[1] = sat_i32(shr_round(x0 * s + x1 * c, ROPE_FRAC));
         }
@@ -48,6 +52,7 @@ mod tests {
             table.push((theta.cos() * 2f64.powi(30)).round() as i32);
             table.push((theta.sin() * 2f64.powi(30)).round() as i32);
         }
+        let table: Vec<u8> = table.iter().flat_map(|v: &i32| v.to_le_bytes()).collect();
         rope(&mut x, &table, hd).unwrap();
         for h in 0..heads {
             for i in 0..hd / 2 {
@@ -63,6 +68,6 @@ mod tests {
                 }
             }
         }
-        assert!(rope(&mut x, &table[..hd - 2], hd).is_err());
+        assert!(rope(&mut x, &table[..4 * hd - 8], hd).is_err());
     }
 }
