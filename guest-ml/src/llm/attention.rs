@@ -1,6 +1,6 @@
 //! Causal grouped-query attention over a KV cache, with an integer softmax.
 
-use super::fixed::{div_round, exp_neg, sat_i32, shr_round};
+use super::fixed::{act_to_q16, div_round, exp_neg, sat_i32, shr_round, ACT_FRAC};
 use crate::ShapeError;
 
 /// Largest head width (the per-head accumulators live on the stack).
@@ -46,11 +46,11 @@ impl AttnShape {
 /// Attention of one query over the first `n_pos` rows of the caches.
 ///
 /// `q` is `[n_heads · head_dim]`, `k_cache` and `v_cache` are rows of `kv_dim` (row `t`
-/// = position `t`), all Q16; `scores` (at least `n_pos` entries) is scratch and ends
+/// = position `t`), all QF; `scores` (at least `n_pos` entries) is scratch and ends
 /// holding the Q22 softmax weights of the last head. Per head: score `s_t =
-/// round(round(q·k_t / 2^16) · score_mul / 2^24)` (Q16; the dot product in wrapping
+/// round(round(q·k_t / 2^F) · score_mul / 2^24)` (QF; the dot product in wrapping
 /// `i64`); weights `e_t = round(exp_neg(max − s_t) / 2^8)` (Q22); output
-/// `round(Σ e_t v_t / Σ e_t)` (Q16, saturated). Only positions `< n_pos` are read: the
+/// `round(Σ e_t v_t / Σ e_t)` (QF, saturated). Only positions `< n_pos` are read: the
 /// caller passes `pos + 1`, which makes it causal.
 pub fn attention(
     q: &[i32],
@@ -83,7 +83,7 @@ pub fn attention(
                 acc.wrapping_add(i64::from(a) * i64::from(b))
             });
             let v = sat_i32(shr_round(
-                shr_round(dot, 16).wrapping_mul(shape.score_mul),
+                shr_round(dot, ACT_FRAC).wrapping_mul(shape.score_mul),
                 SCORE_MUL_FRAC,
             ));
             max = max.max(v);
@@ -91,7 +91,8 @@ pub fn attention(
         }
         let mut den = 0i64;
         for s in scores[..n_pos].iter_mut() {
-            let e = shr_round(exp_neg(i64::from(max) - i64::from(*s)), WEIGHT_SHIFT);
+            let d = act_to_q16(i64::from(max) - i64::from(*s));
+            let e = shr_round(exp_neg(d), WEIGHT_SHIFT);
             den += e;
             *s = e as i32;
         }
@@ -122,10 +123,12 @@ mod tests {
     use std::vec;
     use std::vec::Vec;
 
+    const ONE: f64 = (1u64 << ACT_FRAC) as f64;
+
     fn check(n_heads: usize, n_kv_heads: usize, hd: usize, n_pos: usize, scale: f64) {
         let mut rng = Rng(31 + n_pos as u64);
         let kvd = n_kv_heads * hd;
-        let q16 = |v: f64| (v * 65536.0).round() as i32;
+        let q16 = |v: f64| (v * ONE).round() as i32;
         let q: Vec<i32> = (0..n_heads * hd).map(|_| q16(rng.f() * scale)).collect();
         let k: Vec<i32> = (0..(n_pos + 3) * kvd)
             .map(|_| q16(rng.f() * scale))
@@ -140,7 +143,7 @@ mod tests {
         let mut scores = vec![0i32; n_pos + 3];
         let mut out = vec![0i32; n_heads * hd];
         attention(&q, &k, &v, n_pos, shape, &mut scores, &mut out).unwrap();
-        let f = |x: i32| f64::from(x) / 65536.0;
+        let f = |x: i32| f64::from(x) / ONE;
         for h in 0..n_heads {
             let g = h / (n_heads / n_kv_heads);
             let s: Vec<f64> = (0..n_pos)
@@ -160,7 +163,7 @@ mod tests {
                     .sum();
                 let got = f(out[h * hd + d]);
                 assert!(
-                    (got - want).abs() < 2e-4,
+                    (got - want).abs() < 2e-4 + 2.0 / ONE,
                     "heads {n_heads}/{n_kv_heads} pos {n_pos} h {h} d {d}: {got} vs {want}"
                 );
             }
@@ -184,11 +187,25 @@ mod tests {
             score_mul: 1 << 24,
         };
         let k = [0, 0, 1 << 20, 1 << 20];
-        let v = [5 << 16, -(3 << 16), 100 << 16, 100 << 16];
+        let v = [
+            5 << ACT_FRAC,
+            -(3 << ACT_FRAC),
+            100 << ACT_FRAC,
+            100 << ACT_FRAC,
+        ];
         let mut scores = [0; 2];
         let mut out = [0; 2];
-        attention(&[1 << 16, 1 << 16], &k, &v, 1, shape, &mut scores, &mut out).unwrap();
-        assert_eq!(out, [5 << 16, -(3 << 16)]);
+        attention(
+            &[1 << ACT_FRAC, 1 << ACT_FRAC],
+            &k,
+            &v,
+            1,
+            shape,
+            &mut scores,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(out, [5 << ACT_FRAC, -(3 << ACT_FRAC)]);
         assert!(attention(&[0, 0], &k, &v, 3, shape, &mut [0; 3], &mut out).is_err());
     }
 }

@@ -5,9 +5,16 @@
 //! Rounding is half away from zero everywhere (as `roundf`); results that may exceed
 //! their type saturate. Nothing here depends on the width of `usize`.
 
-/// Fractional bits of every int32 activation of the LLM graph (the residual stream,
-/// norms, projections, attention outputs): value `v` means `v / 2^16`.
-pub const ACT_FRAC: u32 = 16;
+/// Fractional bits `F` of every int32 activation of the LLM graph (the residual stream,
+/// norms, projections, attention outputs, logits): value `v` means `v / 2^F` ("QF").
+/// 12 bits leave the residual stream a range of ±2^19: SmolLM2-135M's reaches 25 924
+/// (an attention-sink outlier), which Q16's ±32 768 would barely hold.
+pub const ACT_FRAC: u32 = 12;
+
+/// `x` in QF as Q16 (for [`exp_neg`]), saturated.
+pub fn act_to_q16(x: i64) -> i64 {
+    scale_pow2(x, 16 - ACT_FRAC as i32)
+}
 
 /// `round(v / 2^s)`, ties away from zero, for `s` in `0..=62`.
 pub fn shr_round(v: i64, s: u32) -> i64 {

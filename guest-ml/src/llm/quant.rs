@@ -10,7 +10,7 @@
 //! unit of `d` and `m` is `2^-shift`, one shift per tensor.
 //!
 //! **Activation blocks** (`i32` words): word 0 is the vector's exponent `sh`; then per
-//! block of 32: `s` (the block scale, `0..=2^15`), `Σq` (sum of the block's quants),
+//! block of 32: `s` (the block scale, `0..=2^20`), `Σq` (sum of the block's quants),
 //! and 8 words holding the 32 `i8` quants little-endian (element `4w + b` in byte `b`
 //! of word `w`). Element `j` of block `b` stands for `q_j · s_b · 2^sh / 127` in units
 //! of the activations' fixed point ([`super::fixed::ACT_FRAC`]).
@@ -22,8 +22,9 @@ use crate::ShapeError;
 pub const QK: usize = 32;
 /// Words per activation block: scale, sum, 8 words of quants.
 pub const ACT_BLOCK_WORDS: usize = 10;
-/// Largest activation block scale: `s ≤ 2^15`.
-const ACT_SCALE_BITS: u32 = 15;
+/// Largest activation block scale: `s ≤ 2^20`, so blocks down to 2^-20 of the vector's
+/// largest keep their full 8-bit resolution.
+const ACT_SCALE_BITS: u32 = 20;
 
 /// Words of an activation tensor of `n` elements (`n` a multiple of [`QK`]).
 pub fn act_words(n: usize) -> usize {
@@ -61,7 +62,7 @@ fn check(ok: bool, what: &'static str) -> Result<(), ShapeError> {
 }
 
 /// Quantizes int32 activations to int8 blocks (layout in the module doc): the vector's
-/// exponent `sh` is the smallest making every block maximum `amax_b ≤ 2^15 · 2^sh`;
+/// exponent `sh` is the smallest making every block maximum `amax_b ≤ 2^20 · 2^sh`;
 /// `s_b = ceil(amax_b / 2^sh)`; `q_j = round(127 · x_j / (s_b · 2^sh))` (half away
 /// from zero; `|q_j| ≤ 127`; 0 when `s_b = 0`).
 pub fn quantize_act(x: &[i32], out: &mut [i32]) -> Result<(), ShapeError> {
@@ -137,12 +138,14 @@ fn block_dot(ty: WeightType, wb: &[u8], a: &[i8; QK], a_sum: i32) -> i64 {
     }
 }
 
-/// Matrix-vector product over blocks: `out[r] = Σ_c W[r][c] · a[c]` in Q16, where `w`
+/// Matrix-vector product over blocks: `out[r] = Σ_c W[r][c] · a[c]` in QF, where `w`
 /// holds `out.len()` rows of `k/32` blocks of type `ty` whose scales are in units of
 /// `2^-w_shift`, and `act` is a quantized activation of `k` elements.
 ///
-/// Per row: `acc = Σ_b s_b · (d_b Σ q a + m_b Σ a)` in `i64` (each term < 2^51, so a
-/// row of up to 2^12 blocks cannot overflow; the sum wraps, explicitly, beyond), then
+/// Per row: `acc = Σ_b s_b · (d_b Σ q a + m_b Σ a)` in `i64` (each term < 2^56 even
+/// with every weight and activation at its extreme, so rows of up to 128 blocks cannot
+/// overflow; longer ones could only with adversarial values, and then the sum wraps,
+/// explicitly), then
 /// `out = round(acc · 2^(sh − w_shift) / 127)` saturated to `i32` (exact when
 /// `w_shift − sh ≤ 55`, otherwise the division by 127 is rounded first).
 pub fn matmul(
@@ -194,7 +197,7 @@ fn requant_127(acc: i64, k: i32) -> i64 {
 }
 
 /// Row `row` of an embedding of `out.len()` columns in blocks of type `ty` (scales in
-/// units of `2^-w_shift`), dequantized to Q16: `round((d·q (+ m)) · 2^(16 − w_shift))`.
+/// units of `2^-w_shift`), dequantized to QF: `round((d·q (+ m)) · 2^(F − w_shift))`.
 pub fn embed_row(
     w: &[u8],
     ty: WeightType,

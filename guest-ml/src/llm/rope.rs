@@ -10,7 +10,7 @@ use crate::ShapeError;
 /// Fractional bits of the cos/sin table entries.
 pub const ROPE_FRAC: u32 = 30;
 
-/// Rotates every head of `x` (heads of `head_dim` elements, Q16) in place by the
+/// Rotates every head of `x` (heads of `head_dim` elements, QF) in place by the
 /// angles of one position: `table` holds `head_dim / 2` pairs `(cos θ_i, sin θ_i)` in
 /// Q30 (little-endian `i32` bytes: one row of the image's table), and pair `i` of each head becomes `(x0·c − x1·s, x0·s + x1·c)`, each rounded
 /// half away from zero and saturated to `i32`.
@@ -37,15 +37,18 @@ pub fn rope(x: &mut [i32], table: &[u8], head_dim: usize) -> Result<(), ShapeErr
 mod tests {
     extern crate std;
     use super::*;
+    use crate::llm::fixed::ACT_FRAC;
     use crate::llm::quant::tests::Rng;
     use std::vec::Vec;
+
+    const ONE: f64 = (1u64 << ACT_FRAC) as f64;
 
     #[test]
     fn rope_rotates_adjacent_pairs_like_float() {
         let mut rng = Rng(9);
         let (heads, hd, base, pos) = (3usize, 16usize, 10_000f64, 37f64);
         let xf: Vec<f64> = (0..heads * hd).map(|_| rng.f() * 5.0).collect();
-        let mut x: Vec<i32> = xf.iter().map(|v| (v * 65536.0).round() as i32).collect();
+        let mut x: Vec<i32> = xf.iter().map(|v| (v * ONE).round() as i32).collect();
         let mut table = Vec::new();
         for i in 0..hd / 2 {
             let theta = pos / base.powf(2.0 * i as f64 / hd as f64);
@@ -63,8 +66,8 @@ mod tests {
                     a * theta.sin() + b * theta.cos(),
                 ];
                 for k in 0..2 {
-                    let got = f64::from(x[h * hd + 2 * i + k]) / 65536.0;
-                    assert!((got - want[k]).abs() < 2.0 / 65536.0, "head {h} pair {i}");
+                    let got = f64::from(x[h * hd + 2 * i + k]) / ONE;
+                    assert!((got - want[k]).abs() < 2.0 / ONE, "head {h} pair {i}");
                 }
             }
         }

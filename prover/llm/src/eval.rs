@@ -87,3 +87,12 @@ pub fn agreement(a: &[u32], b: &[u32]) -> f64 {
     let n = a.len().min(b.len());
     a.iter().zip(b).filter(|(x, y)| x == y).count() as f64 / n.max(1) as f64
 }
+
+/// The English text of the fidelity measurements: `/usr/share/common-licenses/GPL-3`
+/// followed by `Apache-2.0` (present on every Debian machine).
+pub fn license_corpus() -> std::io::Result<String> {
+    let dir = std::path::Path::new("/usr/share/common-licenses");
+    let mut text = std::fs::read_to_string(dir.join("GPL-3"))?;
+    text.push_str(&std::fs::read_to_string(dir.join("Apache-2.0"))?);
+    Ok(text)
+}

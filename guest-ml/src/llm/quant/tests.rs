@@ -3,6 +3,9 @@
 extern crate std;
 
 use super::*;
+use crate::llm::fixed::ACT_FRAC;
+
+const ONE: f64 = (1u64 << ACT_FRAC) as f64;
 use std::vec;
 use std::vec::Vec;
 
@@ -67,7 +70,7 @@ fn random_weights(
 }
 
 fn q16(x: f64) -> i32 {
-    (x * 65536.0).round() as i32
+    (x * ONE).round() as i32
 }
 
 #[test]
@@ -117,7 +120,7 @@ fn matmul_matches_float_on_every_weight_type() {
                 let q = act_quants(&blk[2..]);
                 for j in 0..QK {
                     xd[b * QK + j] =
-                        f64::from(q[j]) * f64::from(blk[0]) * 2f64.powi(sh) / 127.0 / 65536.0;
+                        f64::from(q[j]) * f64::from(blk[0]) * 2f64.powi(sh) / 127.0 / ONE;
                 }
             }
             let mut out = vec![0i32; rows];
@@ -126,11 +129,13 @@ fn matmul_matches_float_on_every_weight_type() {
             let mut worst_float = 0f64;
             for r in 0..rows {
                 let exact: f64 = (0..k).map(|c| real[r * k + c] * xd[c]).sum();
-                let float: f64 = (0..k).map(|c| real[r * k + c] * xf[c]).sum();
-                let got = f64::from(out[r]) / 65536.0;
+                let float: f64 = (0..k)
+                    .map(|c| real[r * k + c] * f64::from(x[c]) / ONE)
+                    .sum();
+                let got = f64::from(out[r]) / ONE;
                 // Against the same quantized activation: only the final rounding.
                 assert!(
-                    (got - exact).abs() <= 0.5 / 65536.0 + 1e-12,
+                    (got - exact).abs() <= 0.5 / ONE + 1e-12,
                     "{ty:?} row {r}: {got} vs {exact}"
                 );
                 worst_float = worst_float.max((got - float).abs());
@@ -154,7 +159,7 @@ fn embed_row_dequantizes_exactly() {
             let mut out = vec![0i32; 64];
             embed_row(&w, ty, 22, row, &mut out).unwrap();
             for c in 0..64 {
-                let want = real[row * 64 + c] * 65536.0;
+                let want = real[row * 64 + c] * ONE;
                 assert!((f64::from(out[c]) - want).abs() <= 0.5, "{ty:?} {row} {c}");
             }
         }
