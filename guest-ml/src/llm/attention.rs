@@ -32,7 +32,7 @@ impl AttnShape {
     pub fn is_valid(&self) -> bool {
         self.n_heads > 0
             && self.n_kv_heads > 0
-            && self.n_heads % self.n_kv_heads == 0
+            && self.n_heads.is_multiple_of(self.n_kv_heads)
             && (1..=MAX_HEAD_DIM).contains(&self.head_dim)
             && self.score_mul > 0
     }

@@ -143,7 +143,7 @@ pub fn exp_neg(d_q16: i64) -> i64 {
     if d > EXP_D_MAX_Q16 {
         return 0;
     }
-    let y = d * LOG2E_Q30 >> 16; // exponent of 2 in Q30, d < 2^21 so no overflow
+    let y = (d * LOG2E_Q30) >> 16; // exponent of 2 in Q30, d < 2^21 so no overflow
     let int = (y >> 30) as u32;
     let frac = y & (ONE_Q30 - 1);
     shr_round(exp2_neg_frac(frac), int)

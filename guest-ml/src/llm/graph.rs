@@ -259,7 +259,7 @@ impl<'a> LlmImage<'a> {
         };
         if u32_at(bytes, 60)? != ACT_FRAC
             || u64_at(bytes, 72)? != 0
-            || image.arena_len % 4 != 0
+            || !image.arena_len.is_multiple_of(4)
             || image.max_ctx == 0
             || image.vocab == 0
         {

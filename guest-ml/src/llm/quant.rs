@@ -66,7 +66,10 @@ fn check(ok: bool, what: &'static str) -> Result<(), ShapeError> {
 /// `s_b = ceil(amax_b / 2^sh)`; `q_j = round(127 · x_j / (s_b · 2^sh))` (half away
 /// from zero; `|q_j| ≤ 127`; 0 when `s_b = 0`).
 pub fn quantize_act(x: &[i32], out: &mut [i32]) -> Result<(), ShapeError> {
-    check(x.len() % QK == 0, "quantize: length not a multiple of 32")?;
+    check(
+        x.len().is_multiple_of(QK),
+        "quantize: length not a multiple of 32",
+    )?;
     check(out.len() == act_words(x.len()), "quantize: output size")?;
     let max = x.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
     let sh = super::fixed::bit_len(u64::from(max)).saturating_sub(ACT_SCALE_BITS);
@@ -205,7 +208,10 @@ pub fn embed_row(
     row: usize,
     out: &mut [i32],
 ) -> Result<(), ShapeError> {
-    check(out.len() % QK == 0, "embed: width not a multiple of 32")?;
+    check(
+        out.len().is_multiple_of(QK),
+        "embed: width not a multiple of 32",
+    )?;
     let row_bytes = out.len() / QK * ty.block_bytes();
     let start = row.checked_mul(row_bytes).ok_or(ShapeError("embed: row"))?;
     let bytes = w

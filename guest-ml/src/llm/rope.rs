@@ -15,7 +15,10 @@ pub const ROPE_FRAC: u32 = 30;
 /// Q30 (little-endian `i32` bytes: one row of the image's table), and pair `i` of each head becomes `(x0·c − x1·s, x0·s + x1·c)`, each rounded
 /// half away from zero and saturated to `i32`.
 pub fn rope(x: &mut [i32], table: &[u8], head_dim: usize) -> Result<(), ShapeError> {
-    if head_dim == 0 || head_dim % 2 != 0 || x.len() % head_dim != 0 || table.len() != 4 * head_dim
+    if head_dim == 0
+        || !head_dim.is_multiple_of(2)
+        || !x.len().is_multiple_of(head_dim)
+        || table.len() != 4 * head_dim
     {
         return Err(ShapeError("rope: lengths"));
     }

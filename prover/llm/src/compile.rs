@@ -21,7 +21,7 @@ use crate::convert::{fixed_positive, fixed_vector, rope_table, weight_blocks};
 use crate::error::CompileError;
 
 /// Compiler options.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct CompileOptions {
     /// Positions the KV caches and the RoPE table hold; `None`: the model's context
     /// length, at most [`DEFAULT_MAX_CTX`].
@@ -31,12 +31,6 @@ pub struct CompileOptions {
 /// The default cap on the context compiled in (the caches take
 /// `2 · layers · ctx · kv_width · 4` bytes of arena).
 pub const DEFAULT_MAX_CTX: u32 = 2048;
-
-impl Default for CompileOptions {
-    fn default() -> Self {
-        CompileOptions { max_ctx: None }
-    }
-}
 
 /// Compiles the GGUF file at `path` with default options.
 pub fn compile_gguf(path: impl AsRef<Path>) -> Result<Vec<u8>, CompileError> {

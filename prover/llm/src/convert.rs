@@ -186,16 +186,7 @@ mod tests {
             TensorType::F32,
         ] {
             let raw = quantize(ty, &values, "w").unwrap();
-            let gguf = dequantize(
-                if ty == TensorType::F16 || ty == TensorType::F32 {
-                    ty
-                } else {
-                    ty
-                },
-                &raw,
-                "w",
-            )
-            .unwrap();
+            let gguf = dequantize(ty, &raw, "w").unwrap();
             let b = weight_blocks("w", ty, &raw).unwrap();
             let ours = dequantize_blocks(&b);
             let max_scale = 2f64.powi(-b.shift) * 32767.0;

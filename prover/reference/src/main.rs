@@ -48,7 +48,9 @@ impl StepModel for Candle {
 }
 
 fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 fn report(name: &str, r: &TeacherForced, tg: &[u32], secs: f64) {
@@ -75,12 +77,24 @@ fn main() -> Result<()> {
     let n_tokens = (windows - 1) * ctx + (positions - (windows - 1) * (ctx - 1)) + 1;
     let tokens = &ids[..n_tokens.min(ids.len())];
     let tg = targets(tokens, ctx);
-    println!("{}: {} scored positions in windows of {ctx}", path.display(), tg.len());
+    println!(
+        "{}: {} scored positions in windows of {ctx}",
+        path.display(),
+        tg.len()
+    );
 
     let mut reader = std::fs::File::open(&path)?;
     let content = gguf_file::Content::read(&mut reader)?;
-    let mut candle = Candle { model: ModelWeights::from_gguf(content, &mut reader, &Device::Cpu)?, pos: 0 };
-    let image = compile(&file, CompileOptions { max_ctx: Some(ctx as u32) })?;
+    let mut candle = Candle {
+        model: ModelWeights::from_gguf(content, &mut reader, &Device::Cpu)?,
+        pos: 0,
+    };
+    let image = compile(
+        &file,
+        CompileOptions {
+            max_ctx: Some(ctx as u32),
+        },
+    )?;
     let mut runner = Runner::new(&image).map_err(|e| anyhow!(e))?;
 
     if let Some(n) = arg(&args, "--speed-tokens") {
@@ -116,7 +130,10 @@ fn main() -> Result<()> {
     if let Some(fixture) = arg(&args, "--fixture") {
         let n: usize = arg(&args, "--fixture-positions").map_or(Ok(200), |s| s.parse())?;
         let n = n.min(c.argmax.len());
-        let head = TeacherForced { argmax: c.argmax[..n].to_vec(), nll: c.nll[..n].to_vec() };
+        let head = TeacherForced {
+            argmax: c.argmax[..n].to_vec(),
+            nll: c.nll[..n].to_vec(),
+        };
         let ids: Vec<String> = head.argmax.iter().map(|v| v.to_string()).collect();
         let text = format!(
             "# candle-transformers 0.11.1 quantized_llama (CPU) on {}, license corpus, ctx {ctx}\npositions {n}\nperplexity {:.6}\nargmax {}\n",
