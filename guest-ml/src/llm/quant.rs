@@ -113,7 +113,8 @@ fn i16_at(b: &[u8], at: usize) -> i64 {
 }
 
 /// `Σ_j w_j · a_j` over one block, with the weights' `d` (and `m`) applied:
-/// `d · Σ q_j a_j (+ m · Σ a_j)`, exact in `i64` (< 2^36).
+/// `d · Σ q_j a_j (+ m · Σ a_j)`, exact in `i64` (< 2^36). Q4_0's `d · Σ (q_j − 8) a_j`
+/// is computed as `d · (Σ q_j a_j − 8 Σ a_j)`.
 fn block_dot(ty: WeightType, wb: &[u8], a: &[i8; QK], a_sum: i32) -> i64 {
     match ty {
         WeightType::Q8_0 => {
@@ -123,23 +124,28 @@ fn block_dot(ty: WeightType, wb: &[u8], a: &[i8; QK], a_sum: i32) -> i64 {
                 .fold(0i32, |s, (&w, &x)| s + i32::from(w as i8) * i32::from(x));
             i16_at(wb, 0) * i64::from(dot)
         }
-        WeightType::Q4_0 | WeightType::Q4_1 => {
-            let off = if ty == WeightType::Q4_0 { 2 } else { 4 };
-            let bias = if ty == WeightType::Q4_0 { 8 } else { 0 };
-            let mut dot = 0i32;
-            for (j, &byte) in wb[off..off + 16].iter().enumerate() {
-                let lo = i32::from(byte & 15) - bias;
-                let hi = i32::from(byte >> 4) - bias;
-                dot += lo * i32::from(a[j]) + hi * i32::from(a[j + 16]);
-            }
-            let mut v = i16_at(wb, 0) * i64::from(dot);
-            if ty == WeightType::Q4_1 {
-                v += i16_at(wb, 2) * i64::from(a_sum);
-            }
-            v
+        WeightType::Q4_0 => {
+            let dot = nibble_dot(&wb[2..18], a) - 8 * a_sum;
+            i16_at(wb, 0) * i64::from(dot)
+        }
+        WeightType::Q4_1 => {
+            let dot = nibble_dot(&wb[4..20], a);
+            i16_at(wb, 0) * i64::from(dot) + i16_at(wb, 2) * i64::from(a_sum)
         }
     }
 }
+
+/// `Σ_j q_j a_j` for 32 unsigned nibbles packed in 16 bytes (element `j` low,
+/// `j + 16` high).
+fn nibble_dot(qs: &[u8], a: &[i8; QK]) -> i32 {
+    let (lo, hi) = a.split_at(QK / 2);
+    qs.iter().zip(lo).zip(hi).fold(0i32, |s, ((&q, &x), &y)| {
+        s + i32::from(q & 15) * i32::from(x) + i32::from(q >> 4) * i32::from(y)
+    })
+}
+
+/// Rows computed together, so each activation block is unpacked once per group.
+const ROW_GROUP: usize = 4;
 
 /// Matrix-vector product over blocks: `out[r] = Σ_c W[r][c] · a[c]` in QF, where `w`
 /// holds `out.len()` rows of `k/32` blocks of type `ty` whose scales are in units of
@@ -148,9 +154,8 @@ fn block_dot(ty: WeightType, wb: &[u8], a: &[i8; QK], a_sum: i32) -> i64 {
 /// Per row: `acc = Σ_b s_b · (d_b Σ q a + m_b Σ a)` in `i64` (each term < 2^56 even
 /// with every weight and activation at its extreme, so rows of up to 128 blocks cannot
 /// overflow; longer ones could only with adversarial values, and then the sum wraps,
-/// explicitly), then
-/// `out = round(acc · 2^(sh − w_shift) / 127)` saturated to `i32` (exact when
-/// `w_shift − sh ≤ 55`, otherwise the division by 127 is rounded first).
+/// explicitly), then `out = round(acc · 2^(sh − w_shift) / 127)` saturated to `i32`
+/// (exact when `w_shift − sh ≤ 55`, otherwise the division by 127 is rounded first).
 pub fn matmul(
     w: &[u8],
     ty: WeightType,
@@ -164,26 +169,31 @@ pub fn matmul(
         act.len() == 1 + nb * ACT_BLOCK_WORDS,
         "matmul: activation size",
     )?;
-    let row_bytes = nb * ty.block_bytes();
+    let bb = ty.block_bytes();
+    let row_bytes = nb * bb;
     check(w.len() == row_bytes * out.len(), "matmul: weight size")?;
     if nb == 0 {
         out.fill(0);
         return Ok(());
     }
-    let sh = act[0];
-    let k = w_shift - sh; // out = acc / (127 · 2^k)
+    let k = w_shift - act[0]; // out = acc / (127 · 2^k)
     let blocks = &act[1..];
-    for (o, row) in out.iter_mut().zip(w.chunks_exact(row_bytes)) {
-        let mut acc = 0i64;
-        for (wb, ab) in row
-            .chunks_exact(ty.block_bytes())
-            .zip(blocks.chunks_exact(ACT_BLOCK_WORDS))
-        {
+    for (outs, rows) in out
+        .chunks_mut(ROW_GROUP)
+        .zip(w.chunks(ROW_GROUP * row_bytes))
+    {
+        let mut acc = [0i64; ROW_GROUP];
+        for (b, ab) in blocks.chunks_exact(ACT_BLOCK_WORDS).enumerate() {
             let a = act_quants(&ab[2..]);
-            let term = i64::from(ab[0]) * block_dot(ty, wb, &a, ab[1]);
-            acc = acc.wrapping_add(term);
+            let s = i64::from(ab[0]);
+            for (acc, row) in acc.iter_mut().zip(rows.chunks_exact(row_bytes)) {
+                let term = s * block_dot(ty, &row[b * bb..(b + 1) * bb], &a, ab[1]);
+                *acc = acc.wrapping_add(term);
+            }
         }
-        *o = sat_i32(requant_127(acc, k));
+        for (o, &a) in outs.iter_mut().zip(&acc) {
+            *o = sat_i32(requant_127(a, k));
+        }
     }
     Ok(())
 }
