@@ -331,7 +331,11 @@ impl<'a> LlmImage<'a> {
         }
         let at = HEADER_LEN + i as usize * TENSOR_ENTRY_LEN;
         let f = |k: usize| u32_at(self.bytes, at + 4 * k);
-        let (name_off, name_len) = (f(0)? as usize, f(1)? as usize);
+        let (name_off, name_len) = (f(0)?, f(1)?);
+        // In u64: on wasm32 a usize sum could wrap.
+        if u64::from(name_off) + u64::from(name_len) > u64::from(u32_at(self.bytes, 20)?) {
+            return Err(bad);
+        }
         let dtype = LlmDType::from_code(f(2)?).ok_or(bad)?;
         let region = match f(3)? {
             0 => Region::Image,
@@ -354,9 +358,8 @@ impl<'a> LlmImage<'a> {
             shift: f(9)? as i32,
             offset: u64_at(self.bytes, at + 40)?,
             len: u64_at(self.bytes, at + 48)?,
-            name: (self.names_start() + name_off, name_len),
+            name: (self.names_start() + name_off as usize, name_len as usize),
         };
-        let names_end = self.names_start() + u32_at(self.bytes, 20)? as usize;
         let expect = match dtype {
             LlmDType::I32 => entry.elements().checked_mul(4),
             LlmDType::ActQ8 if rank == 1 && u64::from(dims[0]) % QK as u64 == 0 => {
@@ -373,9 +376,6 @@ impl<'a> LlmImage<'a> {
             || expect != Some(entry.len)
             || !weight_in_image
             || !act_in_arena
-            || name_off
-                .checked_add(name_len)
-                .is_none_or(|e| self.names_start() + e > names_end)
             || entry.offset.checked_add(entry.len).is_none()
         {
             return Err(bad);

@@ -5,7 +5,8 @@
 //!
 //! ```sh
 //! cd prover/reference && cargo run --release -- [--positions 2044] [--ctx 512]
-//!     [--gguf FILE] [--fixture FILE --fixture-positions 200] [--speed-tokens 64]
+//!     [--gguf FILE] [--out FILE.json] [--fixture FILE --fixture-positions 200]
+//!     [--speed-tokens 64]
 //! ```
 //!
 //! `--fixture` writes candle's argmax and perplexity over the first positions, which
@@ -127,6 +128,21 @@ fn main() -> Result<()> {
         c.argmax.len(),
         i.perplexity() / c.perplexity()
     );
+    if let Some(out) = arg(&args, "--out") {
+        let list = |v: &[String]| format!("[{}]", v.join(","));
+        let ids = |v: &[u32]| list(&v.iter().map(|x| x.to_string()).collect::<Vec<_>>());
+        let nll = |v: &[f64]| list(&v.iter().map(|x| x.to_string()).collect::<Vec<_>>());
+        let json = format!(
+            "{{\"ctx\":{ctx},\"tokens\":{},\"candle_argmax\":{},\"candle_nll\":{},\"int_argmax\":{},\"int_nll\":{}}}",
+            ids(tokens),
+            ids(&c.argmax),
+            nll(&c.nll),
+            ids(&i.argmax),
+            nll(&i.nll)
+        );
+        std::fs::write(&out, json)?;
+        println!("wrote {out}");
+    }
     if let Some(fixture) = arg(&args, "--fixture") {
         let n: usize = arg(&args, "--fixture-positions").map_or(Ok(200), |s| s.parse())?;
         let n = n.min(c.argmax.len());
