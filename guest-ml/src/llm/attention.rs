@@ -37,9 +37,9 @@ impl AttnShape {
             && self.score_mul > 0
     }
 
-    /// Width of a KV cache row.
-    pub fn kv_dim(&self) -> usize {
-        self.n_kv_heads * self.head_dim
+    /// Width of a KV cache row (`None` if it overflows `usize`).
+    pub fn kv_dim(&self) -> Option<usize> {
+        self.n_kv_heads.checked_mul(self.head_dim)
     }
 }
 
@@ -62,11 +62,13 @@ pub fn attention(
     out: &mut [i32],
 ) -> Result<(), ShapeError> {
     let hd = shape.head_dim;
-    let kvd = shape.kv_dim();
+    let (Some(kvd), Some(q_len)) = (shape.kv_dim(), shape.n_heads.checked_mul(hd)) else {
+        return Err(ShapeError("attention: sizes overflow"));
+    };
     let rows_needed = n_pos.checked_mul(kvd);
     if !shape.is_valid()
         || n_pos == 0
-        || q.len() != shape.n_heads * hd
+        || q.len() != q_len
         || out.len() != q.len()
         || scores.len() < n_pos
         || rows_needed.is_none_or(|r| r > k_cache.len() || r > v_cache.len())

@@ -96,8 +96,10 @@ pub(super) fn node(image: &LlmImage<'_>, i: u32, n: &Node) -> Result<(), LlmErro
             };
             ok(shape.is_valid() && hd <= MAX_HEAD_DIM)?;
             let (q, k, v, o, s) = (act(in0)?, act(in1)?, act(in2)?, act(out0)?, act(out1)?);
-            let kvd = shape.kv_dim() as u64;
-            ok(q.elements() == (heads * hd) as u64 && o.elements() == q.elements())?;
+            // In u64: on wasm32 the usize products could wrap.
+            let kvd = u64::from(n.params[1]) * u64::from(n.params[2]);
+            let q_len = u64::from(n.params[0]) * u64::from(n.params[2]);
+            ok(q.elements() == q_len && o.elements() == q.elements())?;
             for c in [&k, &v] {
                 ok(c.rank == 2 && u64::from(c.dims[0]) >= ctx && u64::from(c.dims[1]) == kvd)?;
             }
