@@ -137,7 +137,7 @@ const EXP_D_MAX_Q16: i64 = 22 << 16;
 
 /// `exp(-d)` in Q30 for `d >= 0` in Q16 (negative `d` is taken as 0): `2^-(d·log2 e)`,
 /// the integer part of the exponent as a rounding shift, the fraction by
-/// [`exp2_neg_frac`]. Absolute error below `3·10⁻⁹` (a few units of Q30).
+/// a degree-10 polynomial. Absolute error below `3·10⁻⁹` (a few units of Q30).
 pub fn exp_neg(d_q16: i64) -> i64 {
     let d = d_q16.max(0);
     if d > EXP_D_MAX_Q16 {
