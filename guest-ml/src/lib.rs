@@ -18,6 +18,7 @@ mod error;
 pub mod exec;
 pub mod image;
 pub mod kernels;
+pub mod llm;
 
 pub use error::{Error, ShapeError};
 
