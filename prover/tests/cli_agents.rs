@@ -435,3 +435,64 @@ fn unsafe_parameters_are_refused_before_anything_is_sent() {
     }
     assert!(!dir.path().join("d.json").exists());
 }
+
+#[test]
+fn serve_answers_only_requests_paying_its_minimum_fee_and_earns_the_fee() {
+    let s = stage("6");
+    let free = request(&s, "a.bin", &[]);
+    let fee = "5000000000000000";
+    let paid = request(&s, "b.bin", &["--model-id", "0", "--fee", fee]);
+    let state = s.path("serve-submitter").display().to_string();
+    let mut args = s.model_args(None);
+    args.extend(
+        [
+            "--role",
+            "submitter",
+            "--model-id",
+            "0",
+            "--state-dir",
+            &state,
+            "--poll-ms",
+            "200",
+            "--max-requests",
+            "1",
+            "--move-seconds",
+            "2",
+            "--min-fee",
+            "1",
+            "--account",
+            "1",
+        ]
+        .map(String::from),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = ok(s.command("serve", &args));
+    assert!(
+        out.contains(&format!("request {free}: fee 0 wei is below --min-fee 1")),
+        "{out}"
+    );
+    assert!(out.contains(&format!("submitter #{paid}: done, WON")), "{out}");
+    assert!(
+        out.contains("withdrew 1005000000000000000 wei"),
+        "bond and fee: {out}"
+    );
+    // A deadline the registry would refuse is refused before anything is sent.
+    let err = fails(s.command(
+        "request",
+        &[
+            "--deployment",
+            &s.path("deployment.json").display().to_string(),
+            "--model",
+            &repo().join("guest-ml/models/fmnist-mlp.opml").display().to_string(),
+            "--input",
+            &s.path("a.bin").display().to_string(),
+            "--model-id",
+            "0",
+            "--fee",
+            fee,
+            "--deadline-in",
+            "10",
+        ],
+    ));
+    assert!(err.contains("shorter than window + 2 × clock"), "{err}");
+}
