@@ -471,28 +471,36 @@ fn serve_answers_only_requests_paying_its_minimum_fee_and_earns_the_fee() {
         out.contains(&format!("request {free}: fee 0 wei is below --min-fee 1")),
         "{out}"
     );
-    assert!(out.contains(&format!("submitter #{paid}: done, WON")), "{out}");
+    assert!(
+        out.contains(&format!("submitter #{paid}: done, WON")),
+        "{out}"
+    );
     assert!(
         out.contains("withdrew 1005000000000000000 wei"),
         "bond and fee: {out}"
     );
     // A deadline the registry would refuse is refused before anything is sent.
-    let err = fails(s.command(
-        "request",
-        &[
-            "--deployment",
-            &s.path("deployment.json").display().to_string(),
-            "--model",
-            &repo().join("guest-ml/models/fmnist-mlp.opml").display().to_string(),
-            "--input",
-            &s.path("a.bin").display().to_string(),
-            "--model-id",
-            "0",
-            "--fee",
-            fee,
-            "--deadline-in",
-            "10",
-        ],
-    ));
+    let err = fails(
+        s.command(
+            "request",
+            &[
+                "--deployment",
+                &s.path("deployment.json").display().to_string(),
+                "--model",
+                &repo()
+                    .join("guest-ml/models/fmnist-mlp.opml")
+                    .display()
+                    .to_string(),
+                "--input",
+                &s.path("a.bin").display().to_string(),
+                "--model-id",
+                "0",
+                "--fee",
+                fee,
+                "--deadline-in",
+                "10",
+            ],
+        ),
+    );
     assert!(err.contains("shorter than window + 2 × clock"), "{err}");
 }

@@ -2,7 +2,8 @@
 //! the lying submitter loses, the one-step proof names its instruction and gas, an
 //! honest submitter's result answers the request, the honest run finalizes
 //! unchallenged, and each story stays under the 10 s target; with
-//! `--hardhat` the same story runs against a Hardhat node it starts and stops (< 30 s).
+//! `--hardhat` the same story runs against a Hardhat node it starts and stops (< 30 s);
+//! with `--consumer` the example dApp is called back with the class after the dispute.
 
 use std::path::Path;
 use std::process::Command;
@@ -101,4 +102,23 @@ fn demo_on_a_hardhat_node_it_starts_and_stops() {
         "{out}"
     );
     assert!(elapsed < Duration::from_secs(30), "{elapsed:?}");
+}
+
+#[test]
+fn demo_through_the_example_consumer_calls_it_back_after_the_dispute() {
+    let (out, elapsed) = demo("middle", &["--consumer"]);
+    assert!(
+        out.contains("asked it about the input with a 0.1 ETH fee"),
+        "{out}"
+    );
+    assert!(out.contains("challenger: done, WON"), "{out}");
+    assert!(
+        out.contains("honest submitter 1.1 ETH"),
+        "bond and fee: {out}"
+    );
+    let proved = out.find("one-step proof").expect("a one-step proof");
+    let called = out.find("called back for request 0").expect("a callback");
+    assert!(proved < called, "called back after the dispute: {out}");
+    assert!(out.contains("admitted"), "{out}");
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
 }

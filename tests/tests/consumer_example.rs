@@ -4,10 +4,11 @@
 //! rejected before the callback fires; the gate is called back once, with the honest
 //! class, and admits the user; the honest submitter earns the fee.
 
-use alloy_primitives::{Address, Bytes, U256};
-use alloy_sol_types::{sol, SolConstructor, SolEvent};
+use alloy_primitives::{Address, U256};
+use alloy_sol_types::SolEvent;
 use opml_prover::game::chain::Chain;
 use opml_prover::game::claims::Behavior;
+use opml_prover::game::consumer::{self, Classified};
 use opml_prover::game::contracts::{self, Params, Registry};
 use opml_prover::game::devnode::HardhatNode;
 use opml_prover::game::embedded::EmbeddedChain;
@@ -16,12 +17,6 @@ use opml_prover::game::rpc::RpcChain;
 use opml_prover::game::{onchain, story};
 use opml_prover::guest::{self, GUEST_WASM};
 use opml_tests::{duel, repo_root};
-
-sol!(
-    #[sol(all_derives)]
-    FashionGate,
-    "../arbiter-sol/artifacts/FashionGate.json"
-);
 
 const FEE: u128 = 10u128.pow(17);
 
@@ -48,26 +43,10 @@ fn gate_story(chain: &mut dyn Chain, idle: u64) {
     let user = accounts[0];
     let d = contracts::deploy(chain, user, Params::default()).expect("deploy");
     let model = story::register(chain, user, d.registry, &exec.layout).expect("register");
-    let mut code = FashionGate::BYTECODE.to_vec();
-    code.extend(
-        FashionGate::constructorCall {
-            registry_: d.registry,
-            model_: U256::from(model),
-            admitted_: class,
-        }
-        .abi_encode(),
-    );
-    let gate = chain.deploy(user, code).expect("deploy the gate");
+    let gate = consumer::deploy_gate(chain, user, d.registry, model, class).expect("gate");
+    let fee = U256::from(FEE);
+    let request = consumer::ask(chain, user, gate, d.registry, &input, fee).expect("ask");
     let p = Params::default();
-    let deadline = chain.now().expect("now") + p.window + 2 * p.clock + 3_600;
-    let ask = FashionGate::askCall {
-        image: Bytes::copy_from_slice(&input),
-        deadline,
-    };
-    let request = onchain::view(chain, d.registry, Registry::requestCountCall {})
-        .expect("count")
-        .saturating_to();
-    onchain::send(chain, user, gate, ask, U256::from(FEE)).expect("ask");
     let setup = story::Setup {
         deployment: d,
         model,
@@ -92,21 +71,18 @@ fn gate_story(chain: &mut dyn Chain, idle: u64) {
     let rejected = position(Registry::Rejected::SIGNATURE_HASH).expect("a rejection");
     let called = position(Registry::CalledBack::SIGNATURE_HASH).expect("a callback");
     assert!(rejected < called, "callback before the lie was rejected");
-    let told = chain
-        .logs(gate, &[FashionGate::Classified::SIGNATURE_HASH])
-        .expect("logs");
-    assert_eq!(told.len(), 1, "called back once");
-    let e = FashionGate::Classified::decode_log_data(&told[0].data).expect("event");
-    assert_eq!((e.asker, e.class, e.admitted), (user, class, true));
-    let plus_one = onchain::view(
-        chain,
-        gate,
-        FashionGate::classPlusOneCall(U256::from(request)),
-    )
-    .expect("view");
-    assert_eq!(plus_one, class + 1);
-    let admitted = onchain::view(chain, gate, FashionGate::isAdmittedCall(user)).expect("view");
-    assert!(admitted);
+    let told = consumer::classified(chain, gate).expect("events");
+    let expected = Classified {
+        request,
+        asker: user,
+        class,
+        admitted: true,
+    };
+    assert_eq!(
+        told,
+        vec![expected],
+        "called back once, with the honest class"
+    );
     let honest: Address = accounts[3];
     let credit = onchain::view(chain, d.registry, Registry::creditCall(honest)).expect("credit");
     assert_eq!(credit, U256::from(p.bond + FEE), "bond back and the fee");

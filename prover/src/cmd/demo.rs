@@ -4,16 +4,20 @@
 
 use super::model::ModelArgs;
 use super::narrate::{record, short_hex, tell};
+use alloy_primitives::{Address, U256};
 use anyhow::{Context, Result};
 use opml_prover::game::agent::{Agent, AgentState, Role};
 use opml_prover::game::chain::Chain;
 use opml_prover::game::claims::{Behavior, Claims};
-use opml_prover::game::contracts::Params;
+use opml_prover::game::consumer;
+use opml_prover::game::contracts::{self, Params};
 use opml_prover::game::devnode::HardhatNode;
 use opml_prover::game::embedded::EmbeddedChain;
-use opml_prover::game::job::Job;
+use opml_prover::game::job::{Execution, Job};
+use opml_prover::game::onchain;
 use opml_prover::game::rpc::RpcChain;
 use opml_prover::game::{story, toy, GameError};
+use opml_prover::guest;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -41,6 +45,11 @@ pub struct DemoArgs {
     /// a restart with --resume against the same --rpc node).
     #[arg(long)]
     stop_after: Option<usize>,
+    /// Ask through the example dApp FashionGate (arbiter-sol/contracts/examples/; a
+    /// classifier model only): the request carries a 0.1 ETH fee and the gate is called
+    /// back with the final class, after the dispute.
+    #[arg(long, conflicts_with = "resume")]
+    consumer: bool,
     /// Resume the agents saved in --state-dir instead of starting a new story (needs
     /// the --rpc node they played on; the embedded chain does not outlive a process).
     #[arg(long, requires = "rpc")]
@@ -102,6 +111,7 @@ pub fn cmd_demo(a: &DemoArgs) -> Result<()> {
         a.cheat,
         &a.state_dir,
         a.stop_after,
+        a.consumer,
     )
 }
 
@@ -144,6 +154,7 @@ pub fn run(
     cheat: Cheat,
     state_dir: &Path,
     stop_after: Option<usize>,
+    consumer: bool,
 ) -> Result<()> {
     let started = Instant::now();
     let t = Instant::now();
@@ -161,7 +172,16 @@ pub fn run(
         anyhow::bail!("the chain must offer 4 accounts, it has {}", accounts.len());
     };
     let params = Params::default();
-    let setup = story::setup(chain, owner, params, &exec.layout, input)?;
+    let (setup, gate) = match consumer {
+        false => (
+            story::setup(chain, owner, params, &exec.layout, input)?,
+            None,
+        ),
+        true => {
+            let (setup, gate) = ask_through_gate(chain, owner, params, &exec, input)?;
+            (setup, Some(gate))
+        }
+    };
     println!(
         "deployed WasmStep, Registry (and its DisputeGame); model registered; request {} posted, start root derived on chain: {}",
         setup.request,
@@ -203,7 +223,57 @@ pub fn run(
         let path = state_dir.join(file);
         agents.push((name, Agent::new(state, claims, Some(path))?));
     }
-    play(chain, &mut agents, stop_after, started)
+    play(chain, &mut agents, stop_after, started)?;
+    if let Some(gate) = gate {
+        for c in consumer::classified(chain, gate)? {
+            println!(
+                "FashionGate {gate}: called back for request {}: class {}, asker {} {}",
+                c.request,
+                c.class,
+                c.asker,
+                if c.admitted {
+                    "admitted"
+                } else {
+                    "not admitted"
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The fee the demo's asker pays through the gate, in wei (0.1 ETH).
+const GATE_FEE: u128 = 10u128.pow(17);
+
+/// Deploys the arbiter, registers the classifier, deploys a FashionGate admitting the
+/// honest run's class and asks it about `input` with a fee; the story's setup and the
+/// gate.
+fn ask_through_gate(
+    chain: &mut dyn Chain,
+    owner: Address,
+    params: Params,
+    exec: &Execution,
+    input: &[u8],
+) -> Result<(story::Setup, Address)> {
+    let class = guest::Output::decode(&exec.final_state.output)
+        .context("--consumer needs a classifier model (the gate reads a predicted class)")?
+        .class;
+    let deployment = contracts::deploy(chain, owner, params)?;
+    let model = story::register(chain, owner, deployment.registry, &exec.layout)?;
+    let gate = consumer::deploy_gate(chain, owner, deployment.registry, model, class)?;
+    let fee = U256::from(GATE_FEE);
+    let request = consumer::ask(chain, owner, gate, deployment.registry, input, fee)?;
+    println!(
+        "FashionGate {gate} admits class {class}; asked it about the input with a 0.1 ETH fee"
+    );
+    let start_root = onchain::request(chain, deployment.registry, request)?.start_root;
+    let setup = story::Setup {
+        deployment,
+        model,
+        request,
+        start_root,
+    };
+    Ok((setup, gate))
 }
 
 /// The demo's parties: their names and state files.

@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod chain;
 pub mod claims;
+pub mod consumer;
 pub mod contracts;
 pub mod devnode;
 pub mod embedded;
