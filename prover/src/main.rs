@@ -6,6 +6,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use cmd::agent::{cmd_agent, cmd_serve, AgentArgs, ServeArgs};
 use cmd::demo::{cmd_demo, DemoArgs};
+use cmd::llm::{cmd_generate, GenerateArgs};
 use cmd::model::{cmd_compile, cmd_infer, CompileArgs, ModelArgs};
 use cmd::module::{cmd_bench, cmd_root, cmd_run, TargetArgs};
 use cmd::operate::{cmd_deploy, cmd_request, DeployArgs, RequestArgs};
@@ -112,6 +113,9 @@ enum Command {
     /// Play one side of every request of a registered model as requests come (inputs
     /// read from the chain), one agent per request, each resumable from its state file.
     Serve(ServeArgs),
+    /// Generate text greedily with a compiled LLM image (native runner of the guest's
+    /// integer kernels), streaming it; prints tokens/s.
+    Generate(GenerateArgs),
     /// A request's status, every result posted on it (who, final root, steps, verdict)
     /// with its games, and the finalized answer.
     Status(StatusArgs),
@@ -140,6 +144,7 @@ fn main() -> Result<()> {
         Command::Agent(a) => cmd_agent(a),
         Command::Serve(s) => cmd_serve(s),
         Command::Status(s) => cmd_status(s),
+        Command::Generate(g) => cmd_generate(g),
         Command::Prove {
             target,
             step,

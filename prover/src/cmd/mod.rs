@@ -2,6 +2,7 @@
 
 pub mod agent;
 pub mod demo;
+pub mod llm;
 pub mod model;
 pub mod module;
 pub mod narrate;

@@ -11,17 +11,22 @@ use std::path::PathBuf;
 #[derive(Args)]
 /// Arguments of `opml compile-model`.
 pub struct CompileArgs {
-    /// Format of WEIGHTS (only `safetensors`).
+    /// Format of WEIGHTS: `safetensors` (a classifier, with --arch and --calibrate) or
+    /// `gguf` (a LLaMA-architecture language model).
     #[arg(long, value_enum)]
     pub from: WeightFormat,
-    /// The float weights.
+    /// The weights.
     pub weights: PathBuf,
-    /// Architecture description (JSON), see docs/model-image.md.
+    /// Architecture description (JSON), see docs/model-image.md (safetensors).
+    #[arg(long, required_if_eq("from", "safetensors"))]
+    pub arch: Option<PathBuf>,
+    /// Calibration images (IDX, optionally gzipped) (safetensors).
+    #[arg(long, required_if_eq("from", "safetensors"))]
+    pub calibrate: Option<PathBuf>,
+    /// Positions the compiled LLM holds (KV caches, RoPE table) (gguf; default: the
+    /// model's context length, at most 2048).
     #[arg(long)]
-    pub arch: PathBuf,
-    /// Calibration images (IDX, optionally gzipped).
-    #[arg(long)]
-    pub calibrate: PathBuf,
+    pub max_ctx: Option<u32>,
     /// How many calibration images to use.
     #[arg(long, default_value_t = 1000)]
     pub calibrate_count: usize,
@@ -44,6 +49,8 @@ pub struct CompileArgs {
 pub enum WeightFormat {
     /// safetensors, F32 tensors.
     Safetensors,
+    /// GGUF v2/v3, LLaMA architecture (F32, F16, Q8_0, Q4_0, Q4_1 tensors).
+    Gguf,
 }
 
 #[derive(Args)]
@@ -152,14 +159,35 @@ pub fn cmd_infer(m: &ModelArgs, engine: Engine, json: bool) -> Result<()> {
     Ok(())
 }
 
+/// `opml compile-model --from gguf`: a LLaMA GGUF to an integer LLM image.
+fn compile_gguf(c: &CompileArgs) -> Result<()> {
+    let t = std::time::Instant::now();
+    let file = opml_gguf::GgufFile::open(&c.weights)
+        .with_context(|| format!("reading {}", c.weights.display()))?;
+    let opts = opml_llm::compile::CompileOptions { max_ctx: c.max_ctx };
+    let image = opml_llm::compile::compile(&file, opts)
+        .with_context(|| format!("compiling {}", c.weights.display()))?;
+    super::write_atomically(&c.out, &image)?;
+    println!(
+        "wrote {} ({} bytes) in {:.1} s",
+        c.out.display(),
+        image.len(),
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 /// `opml compile-model`.
 pub fn cmd_compile(c: &CompileArgs) -> Result<()> {
-    let (weights, arch, out, error_count) = (&c.weights, &c.arch, &c.out, c.error_count);
-    // safetensors is the only format so far; the match fails to compile when one is added.
-    match c.from {
-        WeightFormat::Safetensors => {}
-    }
-    let compiled = compile::compile(weights, arch, &c.calibrate, c.calibrate_count, error_count)?;
+    let (weights, out, error_count) = (&c.weights, &c.out, c.error_count);
+    let (arch, calibrate) = match (c.from, &c.arch, &c.calibrate) {
+        (WeightFormat::Gguf, _, _) => return compile_gguf(c),
+        (WeightFormat::Safetensors, Some(arch), Some(calibrate)) => (arch, calibrate),
+        (WeightFormat::Safetensors, _, _) => {
+            bail!("--from safetensors needs --arch and --calibrate")
+        }
+    };
+    let compiled = compile::compile(weights, arch, calibrate, c.calibrate_count, error_count)?;
     println!("per-layer quantization error (relative RMS, {error_count} calibration images):");
     println!(
         "  {:<3} {:<12} {:>10} {:>12} {:>12}",

@@ -1,0 +1,99 @@
+//! `opml generate`: greedy text generation with a compiled LLM image on the native
+//! runner (the guest's integer kernels run natively), tokenized by the GGUF's own
+//! tokenizer.
+
+use anyhow::{Context, Result};
+use opml_gguf::{GgufFile, Tokenizer};
+use opml_llm::Runner;
+use opml_prover::interrupt;
+use serde_json::json;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Arguments of `opml generate`.
+#[derive(clap::Args)]
+pub struct GenerateArgs {
+    /// LLM image (from `opml compile-model --from gguf`).
+    #[arg(long)]
+    model: PathBuf,
+    /// The GGUF file the image was compiled from: its tokenizer turns the prompt into
+    /// token ids and the generated ids back into text.
+    #[arg(long)]
+    tokenizer: PathBuf,
+    /// The prompt.
+    #[arg(long)]
+    prompt: String,
+    /// Tokens to generate at most (fewer when the model ends its text).
+    #[arg(long, default_value_t = 16)]
+    max_tokens: usize,
+    /// One JSON object on stdout (prompt and generated ids, text, tokens/s).
+    #[arg(long)]
+    json: bool,
+}
+
+/// `opml generate`.
+pub fn cmd_generate(a: &GenerateArgs) -> Result<()> {
+    let gguf = GgufFile::open(&a.tokenizer)
+        .with_context(|| format!("reading {}", a.tokenizer.display()))?;
+    let tokenizer = Tokenizer::from_gguf(&gguf)
+        .with_context(|| format!("the tokenizer of {}", a.tokenizer.display()))?;
+    let image =
+        std::fs::read(&a.model).with_context(|| format!("reading {}", a.model.display()))?;
+    let mut runner =
+        Runner::new(&image).with_context(|| format!("loading {}", a.model.display()))?;
+    let prompt = tokenizer.encode_prompt(&a.prompt);
+    anyhow::ensure!(!prompt.is_empty(), "the prompt encodes to no token");
+    let t = Instant::now();
+    let mut next = 0;
+    for &id in &prompt {
+        next = runner
+            .step(id)
+            .with_context(|| format!("running prompt token {id}"))?;
+    }
+    let prefill = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let mut generated = Vec::with_capacity(a.max_tokens);
+    let mut stream = tokenizer.stream_decoder();
+    let mut stdout = std::io::stdout();
+    if !a.json {
+        print!("{}", a.prompt);
+    }
+    while generated.len() < a.max_tokens && !interrupt::requested() {
+        generated.push(next);
+        if Some(next) == tokenizer.eos_id() {
+            break;
+        }
+        if !a.json {
+            print!("{}", stream.push(next)?);
+            stdout.flush()?;
+        }
+        if generated.len() < a.max_tokens {
+            next = runner
+                .step(next)
+                .with_context(|| format!("running generated token {next}"))?;
+        }
+    }
+    let seconds = t.elapsed().as_secs_f64();
+    let per_second = generated.len() as f64 / seconds.max(1e-9);
+    if a.json {
+        let text = tokenizer.decode(&generated)?;
+        let out = json!({
+            "prompt_ids": prompt,
+            "generated_ids": generated,
+            "text": text,
+            "prompt_seconds": prefill,
+            "generate_seconds": seconds,
+            "tokens_per_second": per_second,
+        });
+        println!("{out}");
+    } else {
+        println!("{}", stream.finish());
+        eprintln!(
+            "{} prompt tokens in {prefill:.2} s; {} tokens in {seconds:.2} s ({per_second:.1} tokens/s, native)",
+            prompt.len(),
+            generated.len()
+        );
+    }
+    Ok(())
+}
