@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use cmd::agent::{cmd_agent, cmd_serve, AgentArgs, ServeArgs};
 use cmd::demo::{cmd_demo, DemoArgs};
-use cmd::llm::{cmd_generate, GenerateArgs};
+use cmd::llm::{cmd_generate, cmd_perplexity, GenerateArgs, PerplexityArgs};
 use cmd::model::{cmd_compile, cmd_infer, CompileArgs, ModelArgs};
 use cmd::module::{cmd_bench, cmd_root, cmd_run, TargetArgs};
 use cmd::operate::{cmd_deploy, cmd_request, DeployArgs, RequestArgs};
@@ -116,6 +116,9 @@ enum Command {
     /// Generate text greedily with a compiled LLM image (native runner of the guest's
     /// integer kernels), streaming it; prints tokens/s.
     Generate(GenerateArgs),
+    /// Teacher-forced perplexity and top-1 accuracy of a compiled LLM image over a text
+    /// (as llama.cpp's perplexity tool); --json adds the ids and argmax per position.
+    Perplexity(PerplexityArgs),
     /// A request's status, every result posted on it (who, final root, steps, verdict)
     /// with its games, and the finalized answer.
     Status(StatusArgs),
@@ -145,6 +148,7 @@ fn main() -> Result<()> {
         Command::Serve(s) => cmd_serve(s),
         Command::Status(s) => cmd_status(s),
         Command::Generate(g) => cmd_generate(g),
+        Command::Perplexity(p) => cmd_perplexity(p),
         Command::Prove {
             target,
             step,

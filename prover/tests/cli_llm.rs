@@ -1,6 +1,7 @@
-//! `opml compile-model --from gguf` and `opml generate` on SmolLM2-135M (installed by
-//! scripts/setup.sh): the GGUF compiles to an LLM image, greedy generation is
-//! deterministic and answers a factual prompt; a file that is not GGUF is refused with
+//! `opml compile-model --from gguf`, `opml generate` and `opml perplexity` on
+//! SmolLM2-135M (installed by scripts/setup.sh): the GGUF compiles to an LLM image,
+//! greedy generation is deterministic and answers a factual prompt, teacher-forced
+//! scoring gives the argmax at every position; a file that is not GGUF is refused with
 //! what was wrong.
 
 use std::path::Path;
@@ -57,6 +58,31 @@ fn smollm2_compiles_and_generates_deterministically() {
     assert_eq!(first["generated_ids"].as_array().map(Vec::len), Some(4));
     let said = first["text"].as_str().expect("text");
     assert!(said.contains("Paris"), "{said:?}");
+
+    // Teacher-forced scoring over English text: ids and argmax per position.
+    let out = opml(&[
+        "perplexity",
+        "--model",
+        image_s,
+        "--tokenizer",
+        gguf,
+        "--text",
+        "/usr/share/common-licenses/Apache-2.0",
+        "--max-tokens",
+        "40",
+        "--ctx",
+        "16",
+        "--json",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("JSON");
+    assert_eq!(v["token_ids"].as_array().map(Vec::len), Some(40));
+    // Windows of 16, 16 and 8 tokens score 15 + 15 + 7 positions.
+    assert_eq!(v["positions"], 37);
+    assert_eq!(v["argmax"].as_array().map(Vec::len), Some(37));
+    let ppl = v["perplexity"].as_f64().expect("perplexity");
+    assert!(ppl > 1.0 && ppl < 500.0, "{ppl}");
 }
 
 #[test]

@@ -1,9 +1,10 @@
-//! `opml generate`: greedy text generation with a compiled LLM image on the native
-//! runner (the guest's integer kernels run natively), tokenized by the GGUF's own
-//! tokenizer.
+//! `opml generate` and `opml perplexity`: greedy generation and teacher-forced scoring
+//! with a compiled LLM image on the native runner (the guest's integer kernels run
+//! natively), tokenized by the GGUF's own tokenizer.
 
 use anyhow::{Context, Result};
 use opml_gguf::{GgufFile, Tokenizer};
+use opml_llm::eval::{targets, teacher_force, StepModel};
 use opml_llm::Runner;
 use opml_prover::interrupt;
 use serde_json::json;
@@ -94,6 +95,110 @@ pub fn cmd_generate(a: &GenerateArgs) -> Result<()> {
             prompt.len(),
             generated.len()
         );
+    }
+    Ok(())
+}
+
+/// Arguments of `opml perplexity`.
+#[derive(clap::Args)]
+pub struct PerplexityArgs {
+    /// LLM image (from `opml compile-model --from gguf`).
+    #[arg(long)]
+    model: PathBuf,
+    /// The GGUF file the image was compiled from (its tokenizer).
+    #[arg(long)]
+    tokenizer: PathBuf,
+    /// The text to score (UTF-8).
+    #[arg(long)]
+    text: PathBuf,
+    /// Window length: the model restarts every `ctx` tokens, as llama.cpp's
+    /// perplexity tool does.
+    #[arg(long, default_value_t = 512)]
+    ctx: usize,
+    /// Score only the first N tokens of the text.
+    #[arg(long)]
+    max_tokens: Option<usize>,
+    /// One JSON object on stdout: the summary, the token ids and the argmax at every
+    /// scored position (so any other implementation can be compared).
+    #[arg(long)]
+    json: bool,
+}
+
+/// The runner as a teacher-forced model that ticks a progress bar per token and stops
+/// on Ctrl-C.
+struct Ticking<'a> {
+    runner: Runner<'a>,
+    bar: indicatif::ProgressBar,
+}
+
+impl StepModel for Ticking<'_> {
+    fn reset(&mut self) {
+        self.runner.reset();
+    }
+
+    fn step_logits(&mut self, token: u32) -> Result<Vec<f32>, String> {
+        if interrupt::requested() {
+            return Err("interrupted".into());
+        }
+        self.bar.inc(1);
+        self.runner.step_logits(token)
+    }
+}
+
+/// `opml perplexity`.
+pub fn cmd_perplexity(a: &PerplexityArgs) -> Result<()> {
+    anyhow::ensure!(a.ctx >= 2, "--ctx must be at least 2, not {}", a.ctx);
+    let gguf = GgufFile::open(&a.tokenizer)
+        .with_context(|| format!("reading {}", a.tokenizer.display()))?;
+    let tokenizer = Tokenizer::from_gguf(&gguf)
+        .with_context(|| format!("the tokenizer of {}", a.tokenizer.display()))?;
+    let text = std::fs::read_to_string(&a.text)
+        .with_context(|| format!("reading {} (UTF-8 text)", a.text.display()))?;
+    let mut tokens = tokenizer.encode(&text);
+    if let Some(n) = a.max_tokens {
+        tokens.truncate(n);
+    }
+    anyhow::ensure!(
+        tokens.len() >= 2,
+        "{}: fewer than 2 tokens to score",
+        a.text.display()
+    );
+    let image =
+        std::fs::read(&a.model).with_context(|| format!("reading {}", a.model.display()))?;
+    let runner = Runner::new(&image).with_context(|| format!("loading {}", a.model.display()))?;
+    let bar = match a.json {
+        true => indicatif::ProgressBar::hidden(),
+        false => indicatif::ProgressBar::new(tokens.len() as u64),
+    };
+    let mut model = Ticking { runner, bar };
+    let t = Instant::now();
+    let scored = teacher_force(&mut model, &tokens, a.ctx).map_err(anyhow::Error::msg)?;
+    model.bar.finish_and_clear();
+    let seconds = t.elapsed().as_secs_f64();
+    let want = targets(&tokens, a.ctx);
+    let (ppl, acc) = (scored.perplexity(), scored.accuracy(&want));
+    if a.json {
+        let out = json!({
+            "tokens": tokens.len(),
+            "positions": scored.argmax.len(),
+            "ctx": a.ctx,
+            "perplexity": ppl,
+            "top1_accuracy": acc,
+            "seconds": seconds,
+            "token_ids": tokens,
+            "argmax": scored.argmax,
+        });
+        println!("{out}");
+    } else {
+        println!(
+            "positions:  {} ({} tokens, windows of {})",
+            scored.argmax.len(),
+            tokens.len(),
+            a.ctx
+        );
+        println!("perplexity: {ppl:.3}");
+        println!("top-1:      {:.2} %", 100.0 * acc);
+        println!("time:       {seconds:.1} s (native)");
     }
     Ok(())
 }
