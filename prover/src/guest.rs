@@ -188,7 +188,10 @@ pub fn finish_step(machine: &Machine) -> Result<Output, GuestError> {
     }
     .ok_or(GuestError::MissingExport("memory `memory`"))?;
     let region = memory
-        .read_bytes(0, (OUTPUT_ADDR + 4 + OUTPUT_CAPACITY).min(memory.size() as usize))
+        .read_bytes(
+            0,
+            (OUTPUT_ADDR + 4 + OUTPUT_CAPACITY).min(memory.size() as usize),
+        )
         .unwrap_or_default();
     Output::from_memory(&region)
 }

@@ -244,7 +244,11 @@ impl Trace {
                 odd_changes = Some(snap.memories.into_iter().map(|(_, c)| c).collect());
                 if i == last {
                     // Its changes carry over to the next snapshot to be taken.
-                    for (pending, c) in self.pending.iter_mut().zip(odd_changes.take().into_iter().flatten()) {
+                    for (pending, c) in self
+                        .pending
+                        .iter_mut()
+                        .zip(odd_changes.take().into_iter().flatten())
+                    {
                         pending.extend(c);
                     }
                 }
@@ -264,7 +268,12 @@ impl Trace {
         }
         self.baseline = self.snapshots.len() - 1;
         let snaps: u64 = self.snapshots[1..].iter().map(Snapshot::overhead).sum();
-        snaps + self.histories.iter().map(PageHistory::bytes_after_first).sum::<u64>()
+        snaps
+            + self
+                .histories
+                .iter()
+                .map(PageHistory::bytes_after_first)
+                .sum::<u64>()
     }
 
     /// Steps of the invocation, the final (halting or trapping) step included.
@@ -332,7 +341,11 @@ impl Trace {
                         mem.set_page(p, v.bytes.as_deref(), v.hash.get().copied());
                         self.restored[i].push((p, Arc::clone(v)));
                     }
-                    None => mem.set_page(p, None, Some(merkle::zero_hash(crate::memory::PAGE_TREE_HEIGHT))),
+                    None => mem.set_page(
+                        p,
+                        None,
+                        Some(merkle::zero_hash(crate::memory::PAGE_TREE_HEIGHT)),
+                    ),
                 }
             }
         }

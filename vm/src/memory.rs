@@ -238,7 +238,14 @@ impl Memory {
             let pages = &self.pages;
             stale
                 .par_iter()
-                .map(|&p| (p, pages[p].as_deref().map_or_else(zero_page_root, |b| page_root(b))))
+                .map(|&p| {
+                    (
+                        p,
+                        pages[p]
+                            .as_deref()
+                            .map_or_else(zero_page_root, |b| page_root(b)),
+                    )
+                })
                 .collect()
         };
         for (p, h) in hashes {
@@ -336,7 +343,9 @@ impl Memory {
     pub(crate) fn set_page(&mut self, p: u32, bytes: Option<&Page>, hash: Option<Hash>) {
         let i = p as usize;
         match bytes {
-            Some(b) => self.pages[i].get_or_insert_with(zeroed_page).copy_from_slice(b),
+            Some(b) => self.pages[i]
+                .get_or_insert_with(zeroed_page)
+                .copy_from_slice(b),
             None => self.pages[i] = None,
         }
         match hash {
@@ -491,11 +500,17 @@ mod tests {
         let at = PAGE_SIZE as u64 - 3;
         m.store::<8>(at, 0, 0x0102_0304_0506_0708).unwrap();
         assert_eq!(m.allocated_pages(), 2);
-        assert_eq!(m.read::<8>(at, 0).map(load::load_u64), Ok(0x0102_0304_0506_0708));
+        assert_eq!(
+            m.read::<8>(at, 0).map(load::load_u64),
+            Ok(0x0102_0304_0506_0708)
+        );
         assert_eq!(m.read_bytes(at, 8), Some(vec![8, 7, 6, 5, 4, 3, 2, 1]));
         assert_eq!(m.root(), m.root_from_scratch());
         // The second page's part alone, read from a fresh page-aligned address.
-        assert_eq!(m.read::<4>(PAGE_SIZE as u64, 0).map(load::load_u32), Ok(0x0203_0405));
+        assert_eq!(
+            m.read::<4>(PAGE_SIZE as u64, 0).map(load::load_u32),
+            Ok(0x0203_0405)
+        );
     }
 
     #[test]

@@ -11,8 +11,7 @@ fn prepared(wat: &str, export: &str, args: &[u64]) -> Machine {
     let module = Module::load(&bytes, LoadOptions { provable: true }).expect("module loads");
     let mut m = Machine::new(Config::default());
     let id = m.instantiate(&module).expect("module instantiates");
-    let Some(Extern::Func(f)) = m.instance(id).and_then(|i| i.exports.get(export)).copied()
-    else {
+    let Some(Extern::Func(f)) = m.instance(id).and_then(|i| i.exports.get(export)).copied() else {
         panic!("{export} is exported")
     };
     m.invoke(f, args).expect("invoke");
@@ -38,7 +37,10 @@ fn proving_on_a_4_gib_memory_allocates_only_written_pages() {
     assert_eq!(trace.total_steps(), 7);
     for step in 0..trace.total_steps() {
         let proof = trace.prove(step).expect("proves");
-        assert_eq!(opml_vm::verify(&proof.bytes).map(|o| o.post_root), Ok(proof.outcome.post_root));
+        assert_eq!(
+            opml_vm::verify(&proof.bytes).map(|o| o.post_root),
+            Ok(proof.outcome.post_root)
+        );
     }
     assert_eq!(allocated(trace.seek(7)), 2);
     assert_eq!(allocated(trace.seek(0)), 0);
@@ -69,13 +71,19 @@ fn growing_by_65535_pages_allocates_nothing() {
 fn checkpoint_settings_are_validated() {
     let m = || prepared(HUGE, "run", &[]);
     let record = |c| Trace::record_with(m(), c, 100, |_| true).err();
-    assert_eq!(record(Checkpoints::every(0)), Some(TraceError::ZeroInterval));
+    assert_eq!(
+        record(Checkpoints::every(0)),
+        Some(TraceError::ZeroInterval)
+    );
     assert_eq!(
         record(Checkpoints::every(MAX_INTERVAL + 1)),
         Some(TraceError::IntervalTooLarge(MAX_INTERVAL + 1))
     );
     assert_eq!(
-        record(Checkpoints { interval: 1, budget: 0 }),
+        record(Checkpoints {
+            interval: 1,
+            budget: 0
+        }),
         Some(TraceError::ZeroBudget)
     );
     assert_eq!(record(Checkpoints::every(MAX_INTERVAL)), None);
@@ -97,11 +105,15 @@ const SWEEP: &str = r#"(module (memory 64 66)
 
 #[test]
 fn seeks_allocate_only_the_pages_of_the_state_sought() {
-    let mut trace = Trace::record(prepared(SWEEP, "run", &[40]), 16, 10_000, |_| true)
-        .expect("records");
+    let mut trace =
+        Trace::record(prepared(SWEEP, "run", &[40]), 16, 10_000, |_| true).expect("records");
     let total = trace.total_steps();
     assert_eq!(allocated(trace.seek(0)), 1, "only the data segment's page");
-    assert_eq!(allocated(trace.seek(total)), 42, "data, 40 pages, the grown one");
+    assert_eq!(
+        allocated(trace.seek(total)),
+        42,
+        "data, 40 pages, the grown one"
+    );
     // Each loop iteration is 14 steps and writes one page.
     for n in [100, 17, 300, 0, 555] {
         let mut fresh = prepared(SWEEP, "run", &[40]);
