@@ -198,7 +198,7 @@ fn prove_on_a_4_gib_memory_and_checkpoint_settings_are_checked() {
     let wat = wat.to_str().expect("utf-8");
     let v = json(&opml(&["prove", wat, "--step", "2", "--interval", "1", "--json"]));
     assert_eq!(v["total_steps"], 7, "{v}");
-    assert_eq!(v["op"], "i32.const", "{v}");
+    assert_eq!(v["op"], "i32.store", "{v}");
     for (flag, value, says) in [
         ("--interval", "0", "at least 1 step"),
         ("--interval", "2000000000000", "past the limit of 2^40"),
