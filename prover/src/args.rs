@@ -133,8 +133,8 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     let scale: u64 = match unit.trim() {
         "" | "B" => 1,
         "KB" | "kB" => 1000,
-        "MB" => 1000_000,
-        "GB" => 1000_000_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
         "KiB" => 1 << 10,
         "MiB" => 1 << 20,
         "GiB" => 1 << 30,
