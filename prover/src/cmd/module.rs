@@ -136,7 +136,7 @@ pub struct CheckpointArgs {
     pub interval: u64,
     /// Memory budget of the checkpoints after the first (the initial state), e.g.
     /// 512MiB or 2GiB (1 MiB to 1 TiB); the interval is chosen to stay within it.
-    #[arg(long, default_value = "64MiB", value_parser = parse_size)]
+    #[arg(long, default_value = "32MiB", value_parser = parse_size)]
     pub checkpoint_mem: u64,
 }
 
