@@ -14,7 +14,7 @@ rss() {
   local name=$1; shift
   local kb
   kb=$( { /usr/bin/time -v "$OPML" "$@" >/dev/null; } 2>&1 | awk -F': ' '/Maximum resident set size/ {print $2}')
-  printf '%-40s %8.1f MB\n' "$name" "$(echo "$kb / 1024" | bc -l)"
+  awk -v n="$name" -v kb="$kb" 'BEGIN { printf "%-40s %8.1f MB\n", n, kb / 1024 }'
 }
 rss "prove, (memory 65536), 5 steps" prove tests/data/memory65536.wat --step 2
 rss "root, one memory.grow 65535" root tests/data/grow65535.wat --step 3

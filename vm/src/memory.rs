@@ -46,6 +46,12 @@ pub struct Memory {
     page_hashes: Vec<Hash>,
     /// The pages flagged `WRITTEN`, in the order of their first write.
     written: Vec<u32>,
+    /// The tree over the page hashes: `upper[h - 1]` holds its nodes at height `h`
+    /// (1 ..= [`PAGES_TREE_HEIGHT`]) over the most pages the memory has had; nodes past
+    /// the end are zero subtrees.
+    upper: Vec<Vec<Hash>>,
+    /// Pages whose hash changed since `upper` was last brought up to date.
+    upper_stale: Vec<u32>,
 }
 
 /// A fresh zeroed page on the heap (no 64 KiB temporary on the stack).
@@ -67,6 +73,8 @@ impl Memory {
             flags: vec![0; n],
             page_hashes: vec![merkle::zero_hash(PAGE_TREE_HEIGHT); n],
             written: Vec::new(),
+            upper: vec![Vec::new(); PAGES_TREE_HEIGHT],
+            upper_stale: Vec::new(),
         }
     }
 
@@ -131,6 +139,10 @@ impl Memory {
     /// Sets the size to `pages`: new pages are zero, pages past it are dropped.
     pub(crate) fn resize(&mut self, pages: u32) {
         let n = pages as usize;
+        let zero = merkle::zero_hash(PAGE_TREE_HEIGHT);
+        let dropped = self.page_hashes.get(n..).unwrap_or_default();
+        let dropped = (n..).zip(dropped).filter(|(_, h)| **h != zero);
+        self.upper_stale.extend(dropped.map(|(p, _)| p as u32));
         self.pages.resize_with(n, || None);
         self.flags.resize(n, 0);
         self.page_hashes
@@ -249,21 +261,50 @@ impl Memory {
                 .collect()
         };
         for (p, h) in hashes {
+            if self.page_hashes[p] != h {
+                self.upper_stale.push(p as u32);
+            }
             self.page_hashes[p] = h;
             self.flags[p] &= !HASH_STALE;
         }
-        merkle::root_over(self.used_hashes(), PAGE_TREE_HEIGHT, PAGES_TREE_HEIGHT)
+        self.update_upper();
+        self.upper_node(PAGES_TREE_HEIGHT, 0)
     }
 
-    /// The page hashes up to the last non-zero page (the tree treats the rest as zero).
-    fn used_hashes(&self) -> &[Hash] {
-        let zero = merkle::zero_hash(PAGE_TREE_HEIGHT);
-        let used = self
-            .page_hashes
-            .iter()
-            .rposition(|h| *h != zero)
-            .map_or(0, |i| i + 1);
-        &self.page_hashes[..used]
+    /// Node `i` at height `h` of the tree over page hashes (height 0: the page hashes).
+    fn upper_node(&self, h: usize, i: usize) -> Hash {
+        let node = match h {
+            0 => self.page_hashes.get(i),
+            _ => self.upper[h - 1].get(i),
+        };
+        node.copied()
+            .unwrap_or_else(|| merkle::zero_hash(PAGE_TREE_HEIGHT + h))
+    }
+
+    /// Rehashes the paths above the pages whose hash changed: 16 hashes per page.
+    fn update_upper(&mut self) {
+        let stale_end = self.upper_stale.iter().max().map_or(0, |&p| p as usize + 1);
+        let capacity = self.pages.len().max(stale_end).max(1);
+        for h in 1..=PAGES_TREE_HEIGHT {
+            let len = capacity.div_ceil(1 << h);
+            if self.upper[h - 1].len() < len {
+                let zero = merkle::zero_hash(PAGE_TREE_HEIGHT + h);
+                self.upper[h - 1].resize(len, zero);
+            }
+        }
+        let mut nodes: Vec<usize> = self.upper_stale.drain(..).map(|p| p as usize).collect();
+        nodes.sort_unstable();
+        for h in 1..=PAGES_TREE_HEIGHT {
+            for i in nodes.iter_mut() {
+                *i /= 2;
+            }
+            nodes.dedup();
+            for &i in &nodes {
+                let left = self.upper_node(h - 1, 2 * i);
+                let right = self.upper_node(h - 1, 2 * i + 1);
+                self.upper[h - 1][i] = merkle::node(&left, &right);
+            }
+        }
     }
 
     /// The root recomputed from the bytes alone, ignoring every cache (for tests of the
@@ -298,12 +339,7 @@ impl Memory {
             }
             _ => (0..PAGE_TREE_HEIGHT).map(merkle::zero_hash).collect(),
         };
-        path.extend(merkle::path_over(
-            self.used_hashes(),
-            PAGE_TREE_HEIGHT,
-            PAGES_TREE_HEIGHT,
-            page,
-        ));
+        path.extend((0..PAGES_TREE_HEIGHT).map(|h| self.upper_node(h, (page >> h) ^ 1)));
         (word, path)
     }
 
@@ -350,6 +386,9 @@ impl Memory {
         }
         match hash {
             Some(h) => {
+                if self.page_hashes[i] != h {
+                    self.upper_stale.push(p);
+                }
                 self.page_hashes[i] = h;
                 self.flags[i] &= !HASH_STALE;
             }
