@@ -29,7 +29,7 @@ const PAGES: &str = r#"(module (memory 64)
       (i32.store (i32.mul (i32.rem_u (local.get $i) (local.get $n)) (i32.const 65536))
                  (local.get $i))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $l))))"#;
+      (br $l)))))"#;
 
 fn sparse(c: &mut Criterion) {
     let huge = include_str!("../../tests/data/memory65536.wat");
