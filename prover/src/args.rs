@@ -101,6 +101,60 @@ impl fmt::Display for TypedValue {
     }
 }
 
+/// The largest checkpoint memory budget accepted (1 TiB).
+pub const MAX_CHECKPOINT_BYTES: u64 = 1 << 40;
+
+/// Parses a checkpoint interval in steps: 1 to 2^40 ([`opml_vm::checkpoint::MAX_INTERVAL`]).
+pub fn parse_interval(text: &str) -> Result<u64, String> {
+    let n: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of steps"))?;
+    let max = opml_vm::checkpoint::MAX_INTERVAL;
+    match n {
+        0 => Err("the checkpoint interval must be at least 1 step".into()),
+        n if n > max => Err(format!(
+            "a checkpoint interval of {n} steps is past the limit of 2^40 = {max} steps"
+        )),
+        n => Ok(n),
+    }
+}
+
+/// Parses a memory size: a whole number with an optional unit `B`, `KB`, `MB`, `GB`
+/// (powers of 1000), `KiB`, `MiB`, `GiB`, `TiB` (powers of 1024), e.g. `2GiB`; between
+/// 1 MiB and 1 TiB.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(digits);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (e.g. 512MiB, 2GiB)"))?;
+    let scale: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KB" | "kB" => 1000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "TiB" => 1 << 40,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{text}` (B, KB, MB, GB, KiB, MiB, GiB, TiB)"
+            ))
+        }
+    };
+    let bytes = n
+        .checked_mul(scale)
+        .filter(|&b| b <= MAX_CHECKPOINT_BYTES)
+        .ok_or_else(|| format!("`{text}` is more than the limit of 1 TiB"))?;
+    if bytes < 1 << 20 {
+        return Err(format!("`{text}` is less than the minimum of 1 MiB"));
+    }
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +169,24 @@ mod tests {
         assert_eq!(e.index, 2);
         assert!(parse_args("i32:4294967296").is_err());
         assert!(parse_args("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn checkpoint_interval_and_size() {
+        assert_eq!(parse_interval("1"), Ok(1));
+        assert_eq!(parse_interval("1099511627776"), Ok(1 << 40));
+        assert!(parse_interval("0").unwrap_err().contains("at least 1 step"));
+        assert!(parse_interval("1099511627777")
+            .unwrap_err()
+            .contains("past the limit"));
+        assert!(parse_interval("-3").is_err());
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("64MB"), Ok(64_000_000));
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert!(parse_size("0").unwrap_err().contains("minimum"));
+        assert!(parse_size("2PiB").unwrap_err().contains("unknown unit"));
+        assert!(parse_size("2TiB").unwrap_err().contains("limit"));
+        assert!(parse_size("99999999999999999999GiB").is_err());
+        assert!(parse_size("GiB").is_err());
     }
 }

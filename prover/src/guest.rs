@@ -187,7 +187,13 @@ pub fn finish_step(machine: &Machine) -> Result<Output, GuestError> {
         _ => None,
     }
     .ok_or(GuestError::MissingExport("memory `memory`"))?;
-    Output::from_memory(memory.bytes())
+    let region = memory
+        .read_bytes(
+            0,
+            (OUTPUT_ADDR + 4 + OUTPUT_CAPACITY).min(memory.size() as usize),
+        )
+        .unwrap_or_default();
+    Output::from_memory(&region)
 }
 
 /// Runs the guest in the step machine to the end; returns the output and the steps.

@@ -8,7 +8,7 @@ use cmd::agent::{cmd_agent, cmd_serve, AgentArgs, ServeArgs};
 use cmd::demo::{cmd_demo, DemoArgs};
 use cmd::llm::{cmd_generate, cmd_perplexity, GenerateArgs, PerplexityArgs};
 use cmd::model::{cmd_compile, cmd_infer, CompileArgs, ModelArgs};
-use cmd::module::{cmd_bench, cmd_root, cmd_run, TargetArgs};
+use cmd::module::{cmd_bench, cmd_root, cmd_run, CheckpointArgs, TargetArgs};
 use cmd::operate::{cmd_deploy, cmd_request, DeployArgs, RequestArgs};
 use cmd::proof::{cmd_prove, cmd_verify};
 use cmd::status::{cmd_status, StatusArgs};
@@ -44,9 +44,8 @@ enum Command {
         /// Step whose post-state root to print (0 = before the first step).
         #[arg(long)]
         step: u64,
-        /// Checkpoint interval in steps.
-        #[arg(long, default_value_t = 1 << 20)]
-        interval: u64,
+        #[command(flatten)]
+        checkpoints: CheckpointArgs,
     },
     /// Run the same workload in the step machine and in wasmi; print both speeds.
     /// With --model/--input: one inference of the ML guest (step machine, wasmi, native).
@@ -64,9 +63,8 @@ enum Command {
         /// Steps executed before the proven one (0 proves the first step).
         #[arg(long)]
         step: u64,
-        /// Checkpoint interval in steps.
-        #[arg(long, default_value_t = 1 << 20)]
-        interval: u64,
+        #[command(flatten)]
+        checkpoints: CheckpointArgs,
         /// Write the proof bytes here.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -132,8 +130,8 @@ fn main() -> Result<()> {
         Command::Root {
             target,
             step,
-            interval,
-        } => cmd_root(target, *step, *interval),
+            checkpoints,
+        } => cmd_root(target, *step, checkpoints),
         Command::Bench { target, repeat } => cmd_bench(target, *repeat),
         Command::Infer {
             model,
@@ -152,9 +150,9 @@ fn main() -> Result<()> {
         Command::Prove {
             target,
             step,
-            interval,
+            checkpoints,
             out,
-        } => cmd_prove(target, *step, *interval, out.as_ref()),
+        } => cmd_prove(target, *step, checkpoints, out.as_ref()),
         Command::Verify {
             file,
             pre_root,

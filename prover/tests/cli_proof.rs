@@ -191,3 +191,38 @@ fn verify_evm_reports_a_step_only_the_rust_verifier_accepts() {
     );
     assert!(stderr.contains("disagree"), "{stderr}");
 }
+
+#[test]
+fn prove_on_a_4_gib_memory_and_checkpoint_settings_are_checked() {
+    let wat = repo("tests/data/memory65536.wat");
+    let wat = wat.to_str().expect("utf-8");
+    let v = json(&opml(&[
+        "prove",
+        wat,
+        "--step",
+        "2",
+        "--interval",
+        "1",
+        "--json",
+    ]));
+    assert_eq!(v["total_steps"], 7, "{v}");
+    assert_eq!(v["op"], "i32.store", "{v}");
+    for (flag, value, says) in [
+        ("--interval", "0", "at least 1 step"),
+        ("--interval", "2000000000000", "past the limit of 2^40"),
+        ("--checkpoint-mem", "0", "less than the minimum of 1 MiB"),
+        ("--checkpoint-mem", "2PiB", "unknown unit"),
+        (
+            "--checkpoint-mem",
+            "4096GiB",
+            "more than the limit of 1 TiB",
+        ),
+    ] {
+        let out = opml(&["root", wat, "--step", "1", flag, value]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(says),
+            "{flag} {value}: {err}"
+        );
+    }
+}

@@ -109,8 +109,8 @@ fn compare(pair: &mut Pair, inv: &WastInvoke<'_>, at: &str, stats: &mut Stats) {
     }
     for (name, e) in exports {
         if let Extern::Memory(addr) = e {
-            let ours = m.memory(*addr).map(|mem| mem.bytes());
-            if ours != pair.oracle.memory_bytes(name) {
+            let ours = m.memory(*addr).map(|mem| mem.to_vec());
+            if ours.as_deref() != pair.oracle.memory_bytes(name) {
                 stats
                     .mismatches
                     .push(format!("{at} {}: memory `{name}` differs", inv.name));

@@ -41,7 +41,7 @@ fn guest_agrees_with_wasmi_in_output_memory_and_fuel() {
         assert_eq!(step_out, native, "input {n}: step machine vs native output");
 
         let memory = match m.instance(0).and_then(|i| i.exports.get("memory")) {
-            Some(Extern::Memory(addr)) => m.memory(*addr).expect("memory exists").bytes(),
+            Some(Extern::Memory(addr)) => m.memory(*addr).expect("memory exists").to_vec(),
             _ => panic!("the guest exports no memory"),
         };
         let wasmi_memory = run.memory.expect("wasmi sees the exported memory");

@@ -24,7 +24,7 @@ pub mod ops;
 pub mod proof;
 pub mod trap;
 
-pub use checkpoint::{Trace, TraceError};
+pub use checkpoint::{Checkpoints, Trace, TraceError};
 pub use error::{LinkError, LoadError, Location};
 pub use machine::{Config, Extern, InstanceId, InvokeError, Machine, Status};
 pub use module::{FuncType, LoadOptions, Module, ValType};

@@ -1,15 +1,15 @@
 //! Linear memory with per-page dirty tracking and a lazily rehashed Merkle root.
 //!
-//! The bytes live in one flat buffer (the executor's hot path is a bounds check and a
-//! copy). The commitment is one binary tree of fixed height [`MEMORY_TREE_HEIGHT`] over
-//! the whole 4 GiB address space with 32-byte leaves: a 64 KiB page is a subtree of
-//! height [`PAGE_TREE_HEIGHT`], and bytes beyond the current size are zero. Stores mark
-//! their pages dirty; [`Memory::root`] rehashes only dirty pages. `memory.grow` changes
-//! the size (committed separately), never the tree.
+//! The bytes live in a page table: one slot per 64 KiB page, `None` for a page that was
+//! never written (it reads as zeros and costs nothing but its slot), so a memory costs
+//! what is used whatever its declared size. The commitment is one binary tree of fixed
+//! height [`MEMORY_TREE_HEIGHT`] over the whole 4 GiB address space with 32-byte leaves:
+//! a 64 KiB page is a subtree of height [`PAGE_TREE_HEIGHT`], and bytes beyond the
+//! current size are zero. Stores mark their pages dirty; [`Memory::root`] rehashes only
+//! dirty pages. `memory.grow` changes the size (committed separately), never the tree.
 
 use crate::merkle::{self, Hash};
 use crate::trap::Trap;
-use std::sync::Arc;
 
 /// Bytes in a Wasm page.
 pub const PAGE_SIZE: usize = 1 << 16;
@@ -24,48 +24,70 @@ pub const MEMORY_TREE_HEIGHT: usize = PAGE_TREE_HEIGHT + PAGES_TREE_HEIGHT;
 /// The most pages a 32-bit memory can have.
 pub const MAX_PAGES: u32 = 1 << 16;
 
-const DIRTY_HASH: u8 = 1;
-const DIRTY_SNAPSHOT: u8 = 2;
+/// The bytes of one page.
+pub type Page = [u8; PAGE_SIZE];
 
-/// A page's bytes as kept by checkpoints, shared between snapshots until it changes.
-pub type PageBuf = Arc<[u8]>;
+/// What every page that was never written holds.
+static ZERO_PAGE: Page = [0; PAGE_SIZE];
+
+/// Page flag: the page's hash is stale.
+const HASH_STALE: u8 = 1;
+/// Page flag: written since the baseline (the last snapshot or restore).
+const WRITTEN: u8 = 2;
 
 /// One linear memory.
 #[derive(Clone, Debug)]
 pub struct Memory {
-    bytes: Vec<u8>,
+    /// One slot per page of the current size; `None` is a zero page.
+    pages: Vec<Option<Box<Page>>>,
     max_pages: Option<u32>,
-    /// Per page: `DIRTY_HASH` (page hash stale), `DIRTY_SNAPSHOT` (changed since the
-    /// last snapshot).
-    dirty: Vec<u8>,
+    /// Per page: `HASH_STALE`, `WRITTEN`.
+    flags: Vec<u8>,
     page_hashes: Vec<Hash>,
+    /// The pages flagged `WRITTEN`, in the order of their first write.
+    written: Vec<u32>,
+    /// The tree over the page hashes: `upper[h - 1]` holds its nodes at height `h`
+    /// (1 ..= [`PAGES_TREE_HEIGHT`]) over the most pages the memory has had; nodes past
+    /// the end are zero subtrees.
+    upper: Vec<Vec<Hash>>,
+    /// Pages whose hash changed since `upper` was last brought up to date.
+    upper_stale: Vec<u32>,
 }
 
-/// The part of a memory a checkpoint keeps: pages shared copy-on-write, hash cache.
-#[derive(Clone, Debug)]
-pub struct MemorySnapshot {
-    pages: Vec<PageBuf>,
-    max_pages: Option<u32>,
-    page_hashes: Vec<Hash>,
-    hash_stale: Vec<bool>,
+/// A fresh zeroed page on the heap (no 64 KiB temporary on the stack).
+pub fn zeroed_page() -> Box<Page> {
+    match vec![0u8; PAGE_SIZE].into_boxed_slice().try_into() {
+        Ok(page) => page,
+        Err(_) => unreachable!("the vector has PAGE_SIZE bytes"),
+    }
 }
 
 impl Memory {
-    /// A zeroed memory of `initial` pages, growable up to `max` pages.
+    /// A zeroed memory of `initial` pages, growable up to `max` pages. Nothing but the
+    /// page table is allocated.
     pub fn new(initial: u32, max: Option<u32>) -> Memory {
         let n = initial as usize;
         Memory {
-            bytes: vec![0; n * PAGE_SIZE],
+            pages: (0..n).map(|_| None).collect(),
             max_pages: max,
-            dirty: vec![0; n],
+            flags: vec![0; n],
             page_hashes: vec![merkle::zero_hash(PAGE_TREE_HEIGHT); n],
+            written: Vec::new(),
+            upper: vec![Vec::new(); PAGES_TREE_HEIGHT],
+            upper_stale: Vec::new(),
         }
     }
 
     /// Current size in pages.
     #[inline]
     pub fn pages(&self) -> u32 {
-        (self.bytes.len() / PAGE_SIZE) as u32
+        self.pages.len() as u32
+    }
+
+    /// Current size in bytes.
+    #[inline]
+    pub fn size(&self) -> u64 {
+        self.pages.len() as u64 * PAGE_SIZE as u64
     }
 
     /// Declared maximum in pages, if any.
@@ -73,29 +95,66 @@ impl Memory {
         self.max_pages
     }
 
-    /// The memory's bytes.
-    #[inline]
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
+    /// Pages that hold bytes (written at least once and not restored to zero); the
+    /// others share the zero page.
+    pub fn allocated_pages(&self) -> usize {
+        self.pages.iter().filter(|p| p.is_some()).count()
+    }
+
+    /// The bytes of page `p` (the zero page if it was never written), if inside memory.
+    pub fn page(&self, p: u32) -> Option<&Page> {
+        let slot = self.pages.get(p as usize)?;
+        Some(slot.as_deref().unwrap_or(&ZERO_PAGE))
+    }
+
+    /// Copies `len` bytes at `addr`, if inside memory.
+    pub fn read_bytes(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
+        let end = addr.checked_add(len as u64).filter(|&e| e <= self.size())?;
+        let mut out = Vec::with_capacity(len);
+        let mut at = addr;
+        while at < end {
+            let p = (at / PAGE_SIZE as u64) as u32;
+            let off = (at % PAGE_SIZE as u64) as usize;
+            let take = (PAGE_SIZE - off).min((end - at) as usize);
+            out.extend_from_slice(&self.page(p)?[off..off + take]);
+            at += take as u64;
+        }
+        Some(out)
+    }
+
+    /// The whole memory as one buffer (tests and comparisons; costs the full size).
+    pub fn to_vec(&self) -> Vec<u8> {
+        self.read_bytes(0, self.size() as usize).unwrap_or_default()
     }
 
     /// `memory.grow`: the old size in pages, or `None` when growing by `delta` would pass
-    /// the declared maximum or 4 GiB.
+    /// the declared maximum or 4 GiB. New pages are zero pages: nothing is allocated.
     pub fn grow(&mut self, delta: u32) -> Option<u32> {
         let old = self.pages();
         let new = old.checked_add(delta).filter(|&n| n <= self.page_limit())?;
-        self.bytes.resize(new as usize * PAGE_SIZE, 0);
-        self.dirty.resize(new as usize, 0);
-        self.page_hashes
-            .resize(new as usize, merkle::zero_hash(PAGE_TREE_HEIGHT));
+        self.resize(new);
         Some(old)
+    }
+
+    /// Sets the size to `pages`: new pages are zero, pages past it are dropped.
+    pub(crate) fn resize(&mut self, pages: u32) {
+        let n = pages as usize;
+        let zero = merkle::zero_hash(PAGE_TREE_HEIGHT);
+        let dropped = self.page_hashes.get(n..).unwrap_or_default();
+        let dropped = (n..).zip(dropped).filter(|(_, h)| **h != zero);
+        self.upper_stale.extend(dropped.map(|(p, _)| p as u32));
+        self.pages.resize_with(n, || None);
+        self.flags.resize(n, 0);
+        self.page_hashes
+            .resize(n, merkle::zero_hash(PAGE_TREE_HEIGHT));
+        self.written.retain(|&p| (p as usize) < n);
     }
 
     /// The effective address range `base + offset .. + len`, if inside memory.
     #[inline(always)]
     fn range(&self, base: u64, offset: u32, len: usize) -> Result<usize, Trap> {
         let ea = (base as u32 as u64) + offset as u64;
-        if ea + len as u64 > self.bytes.len() as u64 {
+        if ea + len as u64 > self.size() {
             return Err(Trap::MemoryOutOfBounds);
         }
         Ok(ea as usize)
@@ -105,9 +164,27 @@ impl Memory {
     #[inline(always)]
     pub fn read<const N: usize>(&self, base: u64, offset: u32) -> Result<[u8; N], Trap> {
         let ea = self.range(base, offset, N)?;
+        let (p, off) = (ea / PAGE_SIZE, ea % PAGE_SIZE);
         let mut out = [0u8; N];
-        out.copy_from_slice(&self.bytes[ea..ea + N]);
+        if off + N <= PAGE_SIZE {
+            if let Some(page) = &self.pages[p] {
+                out.copy_from_slice(&page[off..off + N]);
+            }
+        } else {
+            self.read_straddling(ea, &mut out);
+        }
         Ok(out)
+    }
+
+    /// A read across a page boundary (bounds already checked).
+    #[cold]
+    fn read_straddling(&self, ea: usize, out: &mut [u8]) {
+        for (i, b) in out.iter_mut().enumerate() {
+            let a = ea + i;
+            *b = self.pages[a / PAGE_SIZE]
+                .as_deref()
+                .map_or(0, |page| page[a % PAGE_SIZE]);
+        }
     }
 
     /// Writes the low `N` bytes of `value`, little-endian, at `base + offset`.
@@ -119,57 +196,123 @@ impl Memory {
         value: u64,
     ) -> Result<(), Trap> {
         let ea = self.range(base, offset, N)?;
-        self.bytes[ea..ea + N].copy_from_slice(&value.to_le_bytes()[..N]);
-        self.dirty[ea / PAGE_SIZE] = DIRTY_HASH | DIRTY_SNAPSHOT;
-        self.dirty[(ea + N - 1) / PAGE_SIZE] = DIRTY_HASH | DIRTY_SNAPSHOT;
+        let (p, off) = (ea / PAGE_SIZE, ea % PAGE_SIZE);
+        let bytes = value.to_le_bytes();
+        // Fast path: a page already written since the last root and snapshot.
+        if off + N <= PAGE_SIZE && self.flags[p] == HASH_STALE | WRITTEN {
+            if let Some(page) = &mut self.pages[p] {
+                page[off..off + N].copy_from_slice(&bytes[..N]);
+                return Ok(());
+            }
+        }
+        self.write_unchecked(ea, &bytes[..N]);
         Ok(())
     }
 
-    /// Copies `data` to `addr` (instantiation's data segments); bounds already checked
-    /// by the caller, out of range is an error here too.
-    pub fn write_bytes(&mut self, addr: usize, data: &[u8]) -> Result<(), Trap> {
-        let end = addr
-            .checked_add(data.len())
-            .filter(|&e| e <= self.bytes.len())
-            .ok_or(Trap::MemoryOutOfBounds)?;
-        self.bytes[addr..end].copy_from_slice(data);
-        if !data.is_empty() {
-            for p in addr / PAGE_SIZE..=(end - 1) / PAGE_SIZE {
-                self.dirty[p] = DIRTY_HASH | DIRTY_SNAPSHOT;
+    /// Writes `data` at `ea` (bounds already checked): allocates zero pages on first
+    /// write and flags every page touched.
+    #[cold]
+    fn write_unchecked(&mut self, ea: usize, data: &[u8]) {
+        let mut at = ea;
+        let mut rest = data;
+        while !rest.is_empty() {
+            let (p, off) = (at / PAGE_SIZE, at % PAGE_SIZE);
+            let take = (PAGE_SIZE - off).min(rest.len());
+            self.pages[p].get_or_insert_with(zeroed_page)[off..off + take]
+                .copy_from_slice(&rest[..take]);
+            if self.flags[p] & WRITTEN == 0 {
+                self.written.push(p as u32);
             }
+            self.flags[p] = HASH_STALE | WRITTEN;
+            at += take;
+            rest = &rest[take..];
         }
+    }
+
+    /// Copies `data` to `addr` (instantiation's data segments, an embedder's inputs);
+    /// out of range is an error.
+    pub fn write_bytes(&mut self, addr: usize, data: &[u8]) -> Result<(), Trap> {
+        addr.checked_add(data.len())
+            .filter(|&e| e as u64 <= self.size())
+            .ok_or(Trap::MemoryOutOfBounds)?;
+        self.write_unchecked(addr, data);
         Ok(())
     }
 
     /// The Merkle root of the memory contents (size not included). Rehashes only the
     /// pages written since the last call.
     pub fn root(&mut self) -> Hash {
-        let stale: Vec<usize> = (0..self.dirty.len())
-            .filter(|&p| self.dirty[p] & DIRTY_HASH != 0)
+        let stale: Vec<usize> = (0..self.flags.len())
+            .filter(|&p| self.flags[p] & HASH_STALE != 0)
             .collect();
         let hashes: Vec<(usize, Hash)> = {
             use rayon::prelude::*;
+            let pages = &self.pages;
             stale
                 .par_iter()
                 .map(|&p| {
                     (
                         p,
-                        page_root(&self.bytes[p * PAGE_SIZE..(p + 1) * PAGE_SIZE]),
+                        pages[p]
+                            .as_deref()
+                            .map_or_else(zero_page_root, |b| page_root(b)),
                     )
                 })
                 .collect()
         };
         for (p, h) in hashes {
+            if self.page_hashes[p] != h {
+                self.upper_stale.push(p as u32);
+            }
             self.page_hashes[p] = h;
-            self.dirty[p] &= !DIRTY_HASH;
+            self.flags[p] &= !HASH_STALE;
         }
-        merkle::root_over(&self.page_hashes, PAGE_TREE_HEIGHT, PAGES_TREE_HEIGHT)
+        self.update_upper();
+        self.upper_node(PAGES_TREE_HEIGHT, 0)
+    }
+
+    /// Node `i` at height `h` of the tree over page hashes (height 0: the page hashes).
+    fn upper_node(&self, h: usize, i: usize) -> Hash {
+        let node = match h {
+            0 => self.page_hashes.get(i),
+            _ => self.upper[h - 1].get(i),
+        };
+        node.copied()
+            .unwrap_or_else(|| merkle::zero_hash(PAGE_TREE_HEIGHT + h))
+    }
+
+    /// Rehashes the paths above the pages whose hash changed: 16 hashes per page.
+    fn update_upper(&mut self) {
+        let stale_end = self.upper_stale.iter().max().map_or(0, |&p| p as usize + 1);
+        let capacity = self.pages.len().max(stale_end).max(1);
+        for h in 1..=PAGES_TREE_HEIGHT {
+            let len = capacity.div_ceil(1 << h);
+            if self.upper[h - 1].len() < len {
+                let zero = merkle::zero_hash(PAGE_TREE_HEIGHT + h);
+                self.upper[h - 1].resize(len, zero);
+            }
+        }
+        let mut nodes: Vec<usize> = self.upper_stale.drain(..).map(|p| p as usize).collect();
+        nodes.sort_unstable();
+        for h in 1..=PAGES_TREE_HEIGHT {
+            for i in nodes.iter_mut() {
+                *i /= 2;
+            }
+            nodes.dedup();
+            for &i in &nodes {
+                let left = self.upper_node(h - 1, 2 * i);
+                let right = self.upper_node(h - 1, 2 * i + 1);
+                self.upper[h - 1][i] = merkle::node(&left, &right);
+            }
+        }
     }
 
     /// The root recomputed from the bytes alone, ignoring every cache (for tests of the
     /// incremental path).
     pub fn root_from_scratch(&self) -> Hash {
-        let hashes: Vec<Hash> = self.bytes.chunks(PAGE_SIZE).map(page_root).collect();
+        let hashes: Vec<Hash> = (0..self.pages())
+            .map(|p| self.page(p).map_or_else(zero_page_root, |b| page_root(b)))
+            .collect();
         merkle::root_over(&hashes, PAGE_TREE_HEIGHT, PAGES_TREE_HEIGHT)
     }
 
@@ -181,27 +324,22 @@ impl Memory {
         let page = (index / leaves_per_page) as usize;
         let in_page = (index % leaves_per_page) as usize;
         let mut word = [0u8; 32];
-        let mut path = if page < self.pages() as usize {
-            let bytes = &self.bytes[page * PAGE_SIZE..(page + 1) * PAGE_SIZE];
-            word.copy_from_slice(&bytes[in_page * LEAF_SIZE..(in_page + 1) * LEAF_SIZE]);
-            let leaves: Vec<Hash> = bytes
-                .chunks_exact(LEAF_SIZE)
-                .map(|c| {
-                    let mut w = [0u8; 32];
-                    w.copy_from_slice(c);
-                    w
-                })
-                .collect();
-            merkle::path_over(&leaves, 0, PAGE_TREE_HEIGHT, in_page)
-        } else {
-            (0..PAGE_TREE_HEIGHT).map(merkle::zero_hash).collect()
+        let mut path = match self.pages.get(page) {
+            Some(Some(bytes)) => {
+                word.copy_from_slice(&bytes[in_page * LEAF_SIZE..(in_page + 1) * LEAF_SIZE]);
+                let leaves: Vec<Hash> = bytes
+                    .chunks_exact(LEAF_SIZE)
+                    .map(|c| {
+                        let mut w = [0u8; 32];
+                        w.copy_from_slice(c);
+                        w
+                    })
+                    .collect();
+                merkle::path_over(&leaves, 0, PAGE_TREE_HEIGHT, in_page)
+            }
+            _ => (0..PAGE_TREE_HEIGHT).map(merkle::zero_hash).collect(),
         };
-        path.extend(merkle::path_over(
-            &self.page_hashes,
-            PAGE_TREE_HEIGHT,
-            PAGES_TREE_HEIGHT,
-            page,
-        ));
+        path.extend((0..PAGES_TREE_HEIGHT).map(|h| self.upper_node(h, (page >> h) ^ 1)));
         (word, path)
     }
 
@@ -210,45 +348,58 @@ impl Memory {
         self.max_pages.unwrap_or(MAX_PAGES).min(MAX_PAGES)
     }
 
-    /// Snapshot for a checkpoint, sharing unchanged pages with `previous`.
-    pub fn snapshot(&mut self, previous: Option<&MemorySnapshot>) -> MemorySnapshot {
-        let n = self.dirty.len();
-        let mut pages = Vec::with_capacity(n);
-        for p in 0..n {
-            let changed = self.dirty[p] & DIRTY_SNAPSHOT != 0;
-            let shared = previous.and_then(|s| s.pages.get(p)).filter(|_| !changed);
-            pages.push(match shared {
-                Some(buf) => Arc::clone(buf),
-                None => PageBuf::from(&self.bytes[p * PAGE_SIZE..(p + 1) * PAGE_SIZE]),
-            });
-            self.dirty[p] &= !DIRTY_SNAPSHOT;
+    /// The pages written since the baseline (the last call, or the last
+    /// [`Memory::set_page`] restore), which becomes now.
+    pub(crate) fn take_written(&mut self) -> Vec<u32> {
+        for &p in &self.written {
+            self.flags[p as usize] &= !WRITTEN;
         }
-        MemorySnapshot {
-            pages,
-            max_pages: self.max_pages,
-            page_hashes: self.page_hashes.clone(),
-            hash_stale: self.dirty.iter().map(|d| d & DIRTY_HASH != 0).collect(),
-        }
+        std::mem::take(&mut self.written)
     }
 
-    /// Rebuilds a memory from a snapshot. Pages are clean for the next snapshot (which
-    /// must then be taken against the same `snapshot`).
-    pub fn from_snapshot(s: &MemorySnapshot) -> Memory {
-        let mut bytes = Vec::with_capacity(s.pages.len() * PAGE_SIZE);
-        for page in &s.pages {
-            bytes.extend_from_slice(page);
+    /// Whether page `p` was written since the baseline.
+    pub(crate) fn is_written(&self, p: u32) -> bool {
+        self.flags.get(p as usize).is_some_and(|f| f & WRITTEN != 0)
+    }
+
+    /// The hash of page `p` if it is up to date.
+    pub(crate) fn page_hash(&self, p: u32) -> Option<Hash> {
+        let i = p as usize;
+        (self.flags.get(i)? & HASH_STALE == 0).then(|| self.page_hashes[i])
+    }
+
+    /// The allocated bytes of page `p` (`None` for a zero page or outside memory).
+    pub(crate) fn page_bytes(&self, p: u32) -> Option<&Page> {
+        self.pages.get(p as usize)?.as_deref()
+    }
+
+    /// Replaces page `p` (inside memory) in place with `bytes` (`None`: zeros, freeing
+    /// its buffer), whose hash is `hash` when known. Not a write: the page is not
+    /// flagged as written since the baseline.
+    pub(crate) fn set_page(&mut self, p: u32, bytes: Option<&Page>, hash: Option<Hash>) {
+        let i = p as usize;
+        match bytes {
+            Some(b) => self.pages[i]
+                .get_or_insert_with(zeroed_page)
+                .copy_from_slice(b),
+            None => self.pages[i] = None,
         }
-        Memory {
-            bytes,
-            max_pages: s.max_pages,
-            dirty: s
-                .hash_stale
-                .iter()
-                .map(|&st| if st { DIRTY_HASH } else { 0 })
-                .collect(),
-            page_hashes: s.page_hashes.clone(),
+        match hash {
+            Some(h) => {
+                if self.page_hashes[i] != h {
+                    self.upper_stale.push(p);
+                }
+                self.page_hashes[i] = h;
+                self.flags[i] &= !HASH_STALE;
+            }
+            None => self.flags[i] |= HASH_STALE,
         }
     }
+}
+
+/// Root of an all-zero page.
+fn zero_page_root() -> Hash {
+    merkle::zero_hash(PAGE_TREE_HEIGHT)
 }
 
 /// Root of one page's subtree: 2048 leaves of 32 bytes.
@@ -365,24 +516,56 @@ mod tests {
             Err(Trap::MemoryOutOfBounds)
         );
         assert_eq!(m.read::<1>(0, u32::MAX), Err(Trap::MemoryOutOfBounds));
-        assert!(m.bytes().iter().all(|&b| b == 0));
+        assert!(m.to_vec().iter().all(|&b| b == 0));
     }
 
     #[test]
-    fn snapshots_share_clean_pages_and_restore_exactly() {
-        let mut m = Memory::new(3, None);
-        m.store::<4>(0, 0, 7).unwrap();
-        let s1 = m.snapshot(None);
-        m.store::<4>(2 * PAGE_SIZE as u64, 0, 9).unwrap();
-        let s2 = m.snapshot(Some(&s1));
-        assert!(Arc::ptr_eq(&s1.pages[0], &s2.pages[0]));
-        assert!(!Arc::ptr_eq(&s1.pages[2], &s2.pages[2]));
-        let mut back = Memory::from_snapshot(&s1);
-        assert_eq!(back.root(), back.root_from_scratch());
-        assert_eq!(back.read::<4>(0, 0).map(load::load_u32), Ok(7));
+    fn untouched_pages_are_not_allocated() {
+        let mut m = Memory::new(65536, None);
+        assert_eq!(m.allocated_pages(), 0);
+        assert_eq!(m.read::<8>(3 << 30, 0), Ok([0; 8]));
+        m.store::<4>(5 * PAGE_SIZE as u64 + 8, 0, 7).unwrap();
+        assert_eq!(m.allocated_pages(), 1);
+        assert_eq!(m.root(), m.root_from_scratch());
+        let mut small = Memory::new(1, None);
+        assert_eq!(small.grow(65535), Some(1));
+        assert_eq!(small.allocated_pages(), 0);
+        assert_eq!(small.root(), merkle::zero_hash(MEMORY_TREE_HEIGHT));
+    }
+
+    #[test]
+    fn accesses_across_a_page_boundary() {
+        let mut m = Memory::new(2, None);
+        let at = PAGE_SIZE as u64 - 3;
+        m.store::<8>(at, 0, 0x0102_0304_0506_0708).unwrap();
+        assert_eq!(m.allocated_pages(), 2);
         assert_eq!(
-            back.read::<4>(2 * PAGE_SIZE as u64, 0).map(load::load_u32),
-            Ok(0)
+            m.read::<8>(at, 0).map(load::load_u64),
+            Ok(0x0102_0304_0506_0708)
         );
+        assert_eq!(m.read_bytes(at, 8), Some(vec![8, 7, 6, 5, 4, 3, 2, 1]));
+        assert_eq!(m.root(), m.root_from_scratch());
+        // The second page's part alone, read from a fresh page-aligned address.
+        assert_eq!(
+            m.read::<4>(PAGE_SIZE as u64, 0).map(load::load_u32),
+            Ok(0x0203_0405)
+        );
+    }
+
+    #[test]
+    fn set_page_replaces_in_place_and_keeps_known_hashes() {
+        let mut m = Memory::new(2, None);
+        m.store::<4>(0, 0, 7).unwrap();
+        let root = m.root();
+        let saved = *m.page(0).unwrap();
+        let hash = m.page_hash(0);
+        assert_eq!(m.take_written(), vec![0]);
+        m.store::<4>(0, 0, 9).unwrap();
+        assert!(m.is_written(0) && m.page_hash(0).is_none());
+        m.set_page(0, Some(&saved), hash);
+        assert_eq!(m.root(), root);
+        m.set_page(0, None, None);
+        assert_eq!(m.allocated_pages(), 0);
+        assert_eq!(m.root(), m.root_from_scratch());
     }
 }

@@ -4,9 +4,9 @@ use super::model::ModelArgs;
 use super::{describe_pc, hex, spinner};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use opml_prover::args::{parse_args, TypedValue};
+use opml_prover::args::{parse_args, parse_interval, parse_size, TypedValue};
 use opml_prover::{bench, guest, interrupt, target};
-use opml_vm::{LoadOptions, Status, Trace, ValType};
+use opml_vm::{Checkpoints, LoadOptions, Status, Trace, ValType};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -127,12 +127,35 @@ pub fn cmd_run(t: &TargetArgs, max_steps: u64) -> Result<()> {
     Ok(())
 }
 
-/// Records the target's run with checkpoints every `interval` steps (with a spinner;
-/// Ctrl-C stops), and checks that `step` is within it.
-pub fn record_until(t: &TargetArgs, step: u64, interval: u64) -> Result<Trace> {
+/// How `root` and `prove` keep checkpoints of the recorded run.
+#[derive(Args)]
+pub struct CheckpointArgs {
+    /// Checkpoint interval in steps (1 to 2^40); doubled while the checkpoints would
+    /// hold more than --checkpoint-mem.
+    #[arg(long, default_value = "1048576", value_parser = parse_interval)]
+    pub interval: u64,
+    /// Memory budget of the checkpoints after the first (the initial state), e.g.
+    /// 512MiB or 2GiB (1 MiB to 1 TiB); the interval is chosen to stay within it.
+    #[arg(long, default_value = "32MiB", value_parser = parse_size)]
+    pub checkpoint_mem: u64,
+}
+
+impl CheckpointArgs {
+    /// The trace's checkpoint settings.
+    pub fn checkpoints(&self) -> Checkpoints {
+        Checkpoints {
+            interval: self.interval,
+            budget: self.checkpoint_mem,
+        }
+    }
+}
+
+/// Records the target's run with checkpoints as `c` says (with a spinner; Ctrl-C
+/// stops), and checks that `step` is within it.
+pub fn record_until(t: &TargetArgs, step: u64, c: &CheckpointArgs) -> Result<Trace> {
     let prepared = t.prepare()?;
     let bar = spinner(!t.json, "recording");
-    let trace = Trace::record(prepared.machine, interval, u64::MAX, |n| {
+    let trace = Trace::record_with(prepared.machine, c.checkpoints(), u64::MAX, |n| {
         bar.set_position(n);
         !interrupt::requested()
     })?;
@@ -145,8 +168,8 @@ pub fn record_until(t: &TargetArgs, step: u64, interval: u64) -> Result<Trace> {
 }
 
 /// `opml root`.
-pub fn cmd_root(t: &TargetArgs, step: u64, interval: u64) -> Result<()> {
-    let mut trace = record_until(t, step, interval)?;
+pub fn cmd_root(t: &TargetArgs, step: u64, c: &CheckpointArgs) -> Result<()> {
+    let mut trace = record_until(t, step, c)?;
     let total = trace.total_steps();
     let root = hex(&trace.root_at(step));
     let m = trace.seek(step);

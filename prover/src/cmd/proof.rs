@@ -1,6 +1,6 @@
 //! Subcommands on one-step proofs: `prove`, `verify`.
 
-use super::module::{record_until, TargetArgs};
+use super::module::{record_until, CheckpointArgs, TargetArgs};
 use super::{describe_pc, hex, write_atomically};
 use anyhow::{bail, Context, Result};
 use opml_prover::evm::{describe, EvmStep, EvmVerifier, Verdict, Verdicts};
@@ -8,8 +8,13 @@ use serde_json::json;
 use std::path::PathBuf;
 
 /// Records the run, proves the step and writes the proof.
-pub fn cmd_prove(t: &TargetArgs, step: u64, interval: u64, out: Option<&PathBuf>) -> Result<()> {
-    let mut trace = record_until(t, step, interval)?;
+pub fn cmd_prove(
+    t: &TargetArgs,
+    step: u64,
+    c: &CheckpointArgs,
+    out: Option<&PathBuf>,
+) -> Result<()> {
+    let mut trace = record_until(t, step, c)?;
     let total = trace.total_steps();
     let start = std::time::Instant::now();
     let at = describe_pc(trace.seek(step));

@@ -180,8 +180,10 @@ impl FinalState {
         let output_path = page_path(m, output_page)?;
         let (pages, limit) = memory_sizes(m);
         let start = output_page as usize * PAGE_SIZE;
-        let bytes = m.memory(0).map_or(&[][..], |mem| mem.bytes());
-        let page = &bytes[start..start + PAGE_SIZE];
+        let page = m
+            .memory(0)
+            .and_then(|mem| mem.read_bytes(start as u64, PAGE_SIZE))
+            .ok_or(LayoutError::Memories(0))?;
         let len = u32::from_le_bytes([page[0], page[1], page[2], page[3]]) as usize;
         if len > REGION_CAPACITY {
             return Err(LayoutError::RegionTooLong(len));

@@ -186,7 +186,7 @@ impl Machine {
             }
         }
         for (seg, &off) in module.datas.iter().zip(&data_offsets) {
-            let len = memory.map_or(0, |m| self.memories[m as usize].bytes().len() as u64);
+            let len = memory.map_or(0, |m| self.memories[m as usize].size());
             if off + seg.bytes.len() as u64 > len {
                 return Err(LinkError::SegmentDoesNotFit("data"));
             }

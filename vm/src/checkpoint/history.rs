@@ -1,0 +1,88 @@
+//! The page versions a trace keeps: per page of a memory, its content at each
+//! checkpoint where it changed. A checkpoint stores only the pages written in its
+//! interval; the content of page `p` at checkpoint `k` is its last version at or before
+//! `k` (zero if it has none).
+
+use crate::memory::{zeroed_page, Memory, Page};
+use crate::merkle::Hash;
+use std::sync::{Arc, OnceLock};
+
+/// One page's content from some checkpoint on, and its hash once someone computed it.
+#[derive(Debug)]
+pub(crate) struct Version {
+    /// `None`: all zero.
+    pub(crate) bytes: Option<Box<Page>>,
+    /// The page root, filled when known (at recording, or after a seek's root).
+    pub(crate) hash: OnceLock<Hash>,
+}
+
+/// The versions of the pages of one memory.
+#[derive(Debug, Default)]
+pub(crate) struct PageHistory {
+    /// Per page: `(checkpoint, version)` in ascending checkpoint order.
+    versions: Vec<Vec<(u32, Arc<Version>)>>,
+}
+
+impl PageHistory {
+    /// Records the current content of `pages` of `mem` as their version at checkpoint
+    /// `index` (replacing a version already recorded at `index`). Returns the bytes of
+    /// page buffers added.
+    pub(crate) fn record(&mut self, mem: &Memory, index: u32, pages: &[u32]) -> u64 {
+        let mut added = 0;
+        for &p in pages {
+            let bytes = mem.page_bytes(p).map(|b| {
+                let mut copy = zeroed_page();
+                copy.copy_from_slice(b);
+                copy
+            });
+            added += bytes.as_ref().map_or(0, |b| b.len() as u64);
+            let hash = OnceLock::new();
+            if let Some(h) = mem.page_hash(p) {
+                let _ = hash.set(h);
+            }
+            let p = p as usize;
+            if self.versions.len() <= p {
+                self.versions.resize_with(p + 1, Vec::new);
+            }
+            let list = &mut self.versions[p];
+            if list.last().is_some_and(|(i, _)| *i == index) {
+                list.pop();
+            }
+            list.push((index, Arc::new(Version { bytes, hash })));
+        }
+        added
+    }
+
+    /// The version of page `p` at checkpoint `index`; `None` when it has none (zero).
+    pub(crate) fn at(&self, p: u32, index: u32) -> Option<&Arc<Version>> {
+        let list = self.versions.get(p as usize)?;
+        let k = list.partition_point(|(i, _)| *i <= index);
+        list.get(k.checked_sub(1)?).map(|(_, v)| v)
+    }
+
+    /// Renumbers for a trace that keeps only its even checkpoints (`2j` becomes `j`):
+    /// a version from checkpoint `i` holds from `ceil(i / 2)` on, the later of two
+    /// landing on the same checkpoint wins.
+    pub(crate) fn halve(&mut self) {
+        for list in &mut self.versions {
+            let old = std::mem::take(list);
+            for (i, v) in old {
+                let j = i.div_ceil(2);
+                if list.last().is_some_and(|(k, _)| *k == j) {
+                    list.pop();
+                }
+                list.push((j, v));
+            }
+        }
+    }
+
+    /// Bytes of page buffers held by versions from checkpoint 1 on.
+    pub(crate) fn bytes_after_first(&self) -> u64 {
+        self.versions
+            .iter()
+            .flatten()
+            .filter(|(i, v)| *i > 0 && v.bytes.is_some())
+            .map(|_| std::mem::size_of::<Page>() as u64)
+            .sum()
+    }
+}
