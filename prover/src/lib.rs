@@ -7,6 +7,7 @@ pub mod compile;
 pub mod evm;
 pub mod game;
 pub mod guest;
+pub mod hex;
 pub mod idx;
 pub mod image;
 pub mod interrupt;

@@ -18,6 +18,30 @@ fn opml(args: &[&str]) -> Output {
         .expect("run opml")
 }
 
+/// `opml prove tests/data/sum.wat --invoke sum --args i32:10 --step STEP --out OUT`.
+fn prove_sum(step: &str, out: &Path) -> Output {
+    let sum = repo("tests/data/sum.wat");
+    opml(&[
+        "prove",
+        sum.to_str().expect("utf-8"),
+        "--invoke",
+        "sum",
+        "--args",
+        "i32:10",
+        "--step",
+        step,
+        "--out",
+        out.to_str().expect("utf-8"),
+    ])
+}
+
+/// Flips one bit of the proof file at `path` (inside the pre-root it claims).
+fn corrupt(path: &Path) {
+    let mut bytes = std::fs::read(path).expect("read proof");
+    bytes[40] ^= 1;
+    std::fs::write(path, &bytes).expect("write proof");
+}
+
 fn json(out: &Output) -> Value {
     assert!(
         out.status.success(),
@@ -57,9 +81,7 @@ fn prove_then_verify_on_rust_and_evm_agree() {
     let out = opml(&["verify", proof_s, "--pre-root", &wrong]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("pre-state root"));
-    let mut bytes = std::fs::read(&proof).expect("read proof");
-    bytes[40] ^= 1;
-    std::fs::write(&proof, &bytes).expect("write proof");
+    corrupt(&proof);
     let out = opml(&["verify", proof_s]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("proof rejected"));
@@ -69,19 +91,7 @@ fn prove_then_verify_on_rust_and_evm_agree() {
 fn prove_past_the_end_fails_without_writing() {
     let dir = tempfile::tempdir().expect("temp dir");
     let proof = dir.path().join("never.proof");
-    let sum = repo("tests/data/sum.wat");
-    let out = opml(&[
-        "prove",
-        sum.to_str().expect("utf-8"),
-        "--invoke",
-        "sum",
-        "--args",
-        "i32:10",
-        "--step",
-        "100000",
-        "--out",
-        proof.to_str().expect("utf-8"),
-    ]);
+    let out = prove_sum("100000", &proof);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("past the end of the run"));
     assert!(!proof.exists(), "a failed prove wrote {}", proof.display());
@@ -99,23 +109,9 @@ fn verify_evm_runs_both_verifiers_on_a_corrupted_proof() {
     let dir = tempfile::tempdir().expect("temp dir");
     let proof = dir.path().join("step.proof");
     let proof_s = proof.to_str().expect("utf-8");
-    let sum = repo("tests/data/sum.wat");
-    let out = opml(&[
-        "prove",
-        sum.to_str().expect("utf-8"),
-        "--invoke",
-        "sum",
-        "--args",
-        "i32:10",
-        "--step",
-        "20",
-        "--out",
-        proof_s,
-    ]);
+    let out = prove_sum("20", &proof);
     assert!(out.status.success(), "{:?}", text(&out));
-    let mut bytes = std::fs::read(&proof).expect("read proof");
-    bytes[40] ^= 1;
-    std::fs::write(&proof, &bytes).expect("write proof");
+    corrupt(&proof);
 
     let out = opml(&["verify", proof_s, "--evm"]);
     let (stdout, stderr) = text(&out);

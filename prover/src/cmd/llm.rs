@@ -9,8 +9,14 @@ use opml_llm::Runner;
 use opml_prover::interrupt;
 use serde_json::json;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+/// The tokenizer of the GGUF file at `path`.
+fn tokenizer_of(path: &Path) -> Result<Tokenizer> {
+    let gguf = GgufFile::open(path).with_context(|| format!("reading {}", path.display()))?;
+    Tokenizer::from_gguf(&gguf).with_context(|| format!("the tokenizer of {}", path.display()))
+}
 
 /// Arguments of `opml generate`.
 #[derive(clap::Args)]
@@ -35,10 +41,7 @@ pub struct GenerateArgs {
 
 /// `opml generate`.
 pub fn cmd_generate(a: &GenerateArgs) -> Result<()> {
-    let gguf = GgufFile::open(&a.tokenizer)
-        .with_context(|| format!("reading {}", a.tokenizer.display()))?;
-    let tokenizer = Tokenizer::from_gguf(&gguf)
-        .with_context(|| format!("the tokenizer of {}", a.tokenizer.display()))?;
+    let tokenizer = tokenizer_of(&a.tokenizer)?;
     let image =
         std::fs::read(&a.model).with_context(|| format!("reading {}", a.model.display()))?;
     let mut runner =
@@ -148,10 +151,7 @@ impl StepModel for Ticking<'_> {
 /// `opml perplexity`.
 pub fn cmd_perplexity(a: &PerplexityArgs) -> Result<()> {
     anyhow::ensure!(a.ctx >= 2, "--ctx must be at least 2, not {}", a.ctx);
-    let gguf = GgufFile::open(&a.tokenizer)
-        .with_context(|| format!("reading {}", a.tokenizer.display()))?;
-    let tokenizer = Tokenizer::from_gguf(&gguf)
-        .with_context(|| format!("the tokenizer of {}", a.tokenizer.display()))?;
+    let tokenizer = tokenizer_of(&a.tokenizer)?;
     let text = std::fs::read_to_string(&a.text)
         .with_context(|| format!("reading {} (UTF-8 text)", a.text.display()))?;
     let mut tokens = tokenizer.encode(&text);

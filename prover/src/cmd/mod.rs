@@ -15,15 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use opml_vm::Machine;
 use serde_json::json;
 
-/// `0x`-prefixed lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(2 + 2 * bytes.len());
-    s.push_str("0x");
-    for b in bytes {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
-}
+pub use opml_prover::hex::hex;
 
 /// A step-count spinner, hidden when `enabled` is false (JSON output).
 pub fn spinner(enabled: bool, what: &str) -> ProgressBar {

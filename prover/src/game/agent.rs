@@ -320,14 +320,9 @@ impl Agent {
             if !self.claims.disputes(&res.final_root, res.steps) {
                 continue;
             }
-            let earlier = onchain::challenges(chain, registry, res.request, id)?;
-            if let Some(c) = earlier.iter().find(|c| c.challenger == self.state.me) {
+            if let Some(c) = self.my_challenge(chain, &res)? {
                 // Challenged before a crash or an outage hid the receipt: adopt it.
-                self.state.challenged.push(Challenged {
-                    result: id,
-                    challenge: c.id,
-                    game: c.game,
-                });
+                self.adopt(&c);
                 return Ok(None);
             }
             return self.challenge(chain, &res).map(Some);
@@ -354,23 +349,37 @@ impl Agent {
             resultId: U256::from(res.id),
         };
         let receipt = onchain::send(chain, self.state.me, registry, call, bond)?;
-        let mine = onchain::challenges(chain, registry, res.request, res.id)?
-            .into_iter()
-            .rev()
-            .find(|c| c.challenger == self.state.me)
-            .ok_or_else(|| {
-                ChainError::Backend(format!("challenge of result {} not found", res.id))
-            })?;
-        self.state.challenged.push(Challenged {
-            result: res.id,
-            challenge: mine.id,
-            game: mine.game,
-        });
+        let mine = self.my_challenge(chain, res)?.ok_or_else(|| {
+            ChainError::Backend(format!("challenge of result {} not found", res.id))
+        })?;
+        self.adopt(&mine);
         Ok(Action::Challenged {
             result: res.id,
             game: mine.game,
             gas: receipt.gas_used,
         })
+    }
+
+    /// Our newest challenge of `res`, found on chain.
+    fn my_challenge(
+        &self,
+        chain: &mut dyn Chain,
+        res: &onchain::ResultView,
+    ) -> Result<Option<onchain::ChallengeView>, GameError> {
+        let all = onchain::challenges(chain, self.registry(), res.request, res.id)?;
+        Ok(all
+            .into_iter()
+            .rev()
+            .find(|c| c.challenger == self.state.me))
+    }
+
+    /// Records challenge `c` as ours.
+    fn adopt(&mut self, c: &onchain::ChallengeView) {
+        self.state.challenged.push(Challenged {
+            result: c.result,
+            challenge: c.id,
+            game: c.game,
+        });
     }
 
     /// Whether any of our games was won (`None`: we challenged nothing).

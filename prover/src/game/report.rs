@@ -4,6 +4,7 @@
 use super::chain::{Chain, ChainError};
 use super::contracts::Deployment;
 use super::onchain::{self, RequestStatus, Turn, Verdict};
+use crate::hex::hex;
 use alloy_primitives::Address;
 
 /// A request with its results and their games.
@@ -59,14 +60,6 @@ pub struct GameReport {
     pub challenger_won: Option<bool>,
     /// Whether the challenge's bond is paid out.
     pub settled: bool,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::from("0x");
-    for b in bytes {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
 }
 
 /// Reads request `id` of the arbiter `d` with its results and games.
