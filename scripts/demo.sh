@@ -14,7 +14,7 @@ bash scripts/setup.sh
 bash scripts/build-guest.sh target/guest
 cmp -s target/guest/guest.wasm guest-ml/guest.wasm ||
     echo "demo: note: the fresh build differs from the committed guest-ml/guest.wasm (opml embeds the committed one)"
-cargo build --release -q -p opml-prover --bin opml
+cargo build --release -q -p opml --bin opml
 opml=target/release/opml
 images=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 model=guest-ml/models/fmnist-mlp.opml

@@ -7,7 +7,7 @@
 # Usage: bash scripts/rss.sh   (needs /usr/bin/time: apt-get install time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -q -p opml-prover --bin opml
+cargo build --release -q -p opml --bin opml
 OPML=${CARGO_TARGET_DIR:-target}/release/opml
 D=/usr/share/datasets/fashion-mnist
 rss() {

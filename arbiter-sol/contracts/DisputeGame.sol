@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity ^0.8.24;
 
+import {Dissection} from "./Dissection.sol";
 import {ILeafVerifier} from "./ILeafVerifier.sol";
 
 /// Told the outcome of a game it created.
@@ -114,12 +115,7 @@ contract DisputeGame {
     /// @notice The points that cut `[lo, hi]` now: `lo`, the inner points, `hi`.
     function points(uint256 gameId) public view returns (uint64[] memory p) {
         Game storage g = games[gameId];
-        uint64 len = g.hi - g.lo;
-        uint64 k = len < g.degree ? len : g.degree;
-        p = new uint64[](k + 1);
-        for (uint64 i = 0; i <= k; i++) {
-            p[i] = g.lo + uint64((uint256(len) * i) / k);
-        }
+        return Dissection.points(g.lo, g.hi, g.degree);
     }
 
     /// @notice The public state of a game (the roots of the current round are in its

@@ -12,8 +12,8 @@ use cmd::module::{cmd_bench, cmd_root, cmd_run, CheckpointArgs, TargetArgs};
 use cmd::operate::{cmd_deploy, cmd_request, DeployArgs, RequestArgs};
 use cmd::proof::{cmd_prove, cmd_verify};
 use cmd::status::{cmd_status, StatusArgs};
-use opml_prover::guest::Engine;
-use opml_prover::interrupt;
+use opml_host::guest::Engine;
+use opml_host::interrupt;
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -88,7 +88,7 @@ enum Command {
         #[command(flatten)]
         model: ModelArgs,
         /// Where to run it.
-        #[arg(long, value_enum, default_value = "step")]
+        #[arg(long, default_value = "step", value_parser = cmd::engine_parser())]
         engine: Engine,
         /// Machine-readable output.
         #[arg(long)]

@@ -11,9 +11,9 @@ mod support;
 
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::U256;
-use opml_prover::game::chain::Chain;
-use opml_prover::game::devnode::HardhatNode;
-use opml_prover::game::rpc::RpcChain;
+use opml_game::chain::Chain;
+use opml_game::devnode::HardhatNode;
+use opml_game::rpc::RpcChain;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

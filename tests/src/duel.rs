@@ -3,11 +3,11 @@
 //! the request; each with its own honest run of the job, played to the end.
 
 use alloy_primitives::{Address, U256};
-use opml_prover::game::agent::{Action, Agent, AgentState, Role};
-use opml_prover::game::chain::Chain;
-use opml_prover::game::claims::{Behavior, Claims};
-use opml_prover::game::job::{Execution, Job};
-use opml_prover::game::story::{self, Setup};
+use opml_game::agent::{Action, Agent, AgentState, Role};
+use opml_game::chain::Chain;
+use opml_game::claims::{Behavior, Claims};
+use opml_game::job::{Execution, Job};
+use opml_game::story::{self, Setup};
 
 /// The submitter playing `cheat` and an honest challenger on the request of `setup`,
 /// plus an honest submitter when `cheat` is not honest, each having run `job` on

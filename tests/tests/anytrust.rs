@@ -6,15 +6,15 @@
 //! the agents' checks. Bonds are conserved throughout.
 
 use alloy_primitives::{Address, U256};
-use opml_prover::game::agent::{Action, Agent, AgentState, Role};
-use opml_prover::game::chain::{Chain, ChainError};
-use opml_prover::game::claims::{Behavior, Claims};
-use opml_prover::game::contracts::{self, ParamError, Params, Registry};
-use opml_prover::game::embedded::EmbeddedChain;
-use opml_prover::game::job::Execution;
-use opml_prover::game::onchain::{self, RequestStatus, Verdict};
-use opml_prover::game::story::{self, Setup};
-use opml_prover::game::toy;
+use opml_game::agent::{Action, Agent, AgentState, Role};
+use opml_game::chain::{Chain, ChainError};
+use opml_game::claims::{Behavior, Claims};
+use opml_game::contracts::{self, ParamError, Params, Registry};
+use opml_game::embedded::EmbeddedChain;
+use opml_game::job::Execution;
+use opml_game::onchain::{self, RequestStatus, Verdict};
+use opml_game::story::{self, Setup};
+use opml_game::toy;
 use opml_tests::duel;
 
 const INPUT: &[u8] = b"any-trust: one honest validator is enough";

@@ -6,16 +6,16 @@
 
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolEvent;
-use opml_prover::game::chain::Chain;
-use opml_prover::game::claims::Behavior;
-use opml_prover::game::consumer::{self, Classified};
-use opml_prover::game::contracts::{self, Params, Registry};
-use opml_prover::game::devnode::HardhatNode;
-use opml_prover::game::embedded::EmbeddedChain;
-use opml_prover::game::job::{Execution, Job};
-use opml_prover::game::rpc::RpcChain;
-use opml_prover::game::{onchain, story};
-use opml_prover::guest::{self, GUEST_WASM};
+use opml_game::chain::Chain;
+use opml_game::claims::Behavior;
+use opml_game::consumer::{self, Classified};
+use opml_game::contracts::{self, Params, Registry};
+use opml_game::devnode::HardhatNode;
+use opml_game::embedded::EmbeddedChain;
+use opml_game::job::{Execution, Job};
+use opml_game::rpc::RpcChain;
+use opml_game::{onchain, story};
+use opml_host::guest::{self, GUEST_WASM};
 use opml_tests::{duel, repo_root};
 
 const FEE: u128 = 10u128.pow(17);
@@ -23,7 +23,7 @@ const FEE: u128 = 10u128.pow(17);
 fn job() -> Job {
     let image = std::fs::read(repo_root().join("guest-ml/models/fmnist-mlp.opml"))
         .expect("the committed model image");
-    guest::dispute_job("fmnist-mlp".into(), GUEST_WASM.to_vec(), image)
+    Job::guest("fmnist-mlp".into(), GUEST_WASM.to_vec(), image)
 }
 
 fn image() -> Vec<u8> {

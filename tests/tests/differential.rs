@@ -3,8 +3,8 @@
 //! engines, in order, and results, traps and exported memories must agree. The relation
 //! between steps and wasmi's unit-cost fuel is asserted (see docs/step-vs-fuel.md).
 
-use opml_prover::args::TypedValue;
-use opml_prover::oracle::{Fuel, Oracle, OracleOutcome};
+use opml_host::args::TypedValue;
+use opml_host::oracle::{Fuel, Oracle, OracleOutcome};
 use opml_tests::spec_suite::{self, Event};
 use opml_vm::{Config, Extern, InstanceId, LoadOptions, Machine, Module, Status, ValType};
 use std::path::Path;

@@ -6,15 +6,15 @@
 //! its saved state; the contracts fit EIP-170.
 
 use alloy_primitives::{Address, U256};
-use opml_prover::game::agent::{Action, Agent, AgentState, Role};
-use opml_prover::game::chain::{Chain, ChainError};
-use opml_prover::game::claims::{Behavior, Claims};
-use opml_prover::game::contracts::{DisputeGame, Params, Registry};
-use opml_prover::game::embedded::EmbeddedChain;
-use opml_prover::game::job::Execution;
-use opml_prover::game::onchain::{self, RequestStatus, Verdict};
-use opml_prover::game::story::{self, Setup};
-use opml_prover::game::toy;
+use opml_game::agent::{Action, Agent, AgentState, Role};
+use opml_game::chain::{Chain, ChainError};
+use opml_game::claims::{Behavior, Claims};
+use opml_game::contracts::{DisputeGame, Params, Registry};
+use opml_game::embedded::EmbeddedChain;
+use opml_game::job::Execution;
+use opml_game::onchain::{self, RequestStatus, Verdict};
+use opml_game::story::{self, Setup};
+use opml_game::toy;
 use opml_tests::duel;
 use std::path::PathBuf;
 
@@ -170,7 +170,7 @@ fn assert_challenger_wins(submitter: Behavior) {
 
 #[test]
 fn contracts_fit_eip_170() {
-    use opml_prover::evm::MAX_CODE_SIZE;
+    use opml_game::evm::MAX_CODE_SIZE;
     for (name, code) in [
         ("Registry", &Registry::DEPLOYED_BYTECODE),
         ("DisputeGame", &DisputeGame::DEPLOYED_BYTECODE),

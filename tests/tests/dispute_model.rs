@@ -4,21 +4,21 @@
 //! the inference loses its bond to the challenger through a one-step proof.
 
 use alloy_primitives::U256;
-use opml_prover::game::agent::Action;
-use opml_prover::game::chain::Chain;
-use opml_prover::game::claims::Behavior;
-use opml_prover::game::contracts::Params;
-use opml_prover::game::embedded::EmbeddedChain;
-use opml_prover::game::job::{Execution, Job};
-use opml_prover::game::story;
-use opml_prover::guest::{self, GUEST_WASM};
+use opml_game::agent::Action;
+use opml_game::chain::Chain;
+use opml_game::claims::Behavior;
+use opml_game::contracts::Params;
+use opml_game::embedded::EmbeddedChain;
+use opml_game::job::{Execution, Job};
+use opml_game::story;
+use opml_host::guest::{self, GUEST_WASM};
 use opml_tests::duel;
 use opml_tests::repo_root;
 
 fn job(name: &str) -> Job {
     let image = std::fs::read(repo_root().join(format!("guest-ml/models/{name}.opml")))
         .expect("the committed model image");
-    guest::dispute_job(name.into(), GUEST_WASM.to_vec(), image)
+    Job::guest(name.into(), GUEST_WASM.to_vec(), image)
 }
 
 fn input() -> Vec<u8> {

@@ -2,14 +2,14 @@
 //! trapped final state with what the output page holds, the honest challenger agrees,
 //! and the result finalizes.
 
-use opml_prover::game::agent::Action;
-use opml_prover::game::chain::Chain;
-use opml_prover::game::claims::Behavior;
-use opml_prover::game::contracts::Params;
-use opml_prover::game::embedded::EmbeddedChain;
-use opml_prover::game::job::{Execution, Job};
-use opml_prover::game::onchain::{self, RequestStatus};
-use opml_prover::game::{story, toy};
+use opml_game::agent::Action;
+use opml_game::chain::Chain;
+use opml_game::claims::Behavior;
+use opml_game::contracts::Params;
+use opml_game::embedded::EmbeddedChain;
+use opml_game::job::{Execution, Job};
+use opml_game::onchain::{self, RequestStatus};
+use opml_game::{story, toy};
 use opml_tests::duel;
 
 const TRAPPING: &str = r#"(module

@@ -4,8 +4,8 @@
 //! item and offset); otherwise it returns the same root. Also: the generated constants
 //! are fresh and every contract fits the EIP-170 size limit.
 
-use opml_prover::evm::{describe, describe_rust, EvmVerifier, Verdict, MAX_CODE_SIZE};
-use opml_prover::guest::{self, GUEST_WASM};
+use opml_game::evm::{describe, describe_rust, EvmVerifier, Verdict, MAX_CODE_SIZE};
+use opml_host::guest::{self, GUEST_WASM};
 use opml_tests::programs::{every_class_wat, TRAPPING_RUNS};
 use opml_tests::spec_suite::Event;
 use opml_tests::{repo_root, spec_suite, write_doc_section};

@@ -8,15 +8,15 @@
 
 use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::{sol, SolEvent};
-use opml_prover::game::agent::{Agent, AgentState, Role};
-use opml_prover::game::chain::Chain;
-use opml_prover::game::claims::{Behavior, Claims};
-use opml_prover::game::contracts::{self, Deployment, Params, Registry};
-use opml_prover::game::embedded::EmbeddedChain;
-use opml_prover::game::job::Execution;
-use opml_prover::game::onchain;
-use opml_prover::game::story;
-use opml_prover::game::toy;
+use opml_game::agent::{Agent, AgentState, Role};
+use opml_game::chain::Chain;
+use opml_game::claims::{Behavior, Claims};
+use opml_game::contracts::{self, Deployment, Params, Registry};
+use opml_game::embedded::EmbeddedChain;
+use opml_game::job::Execution;
+use opml_game::onchain;
+use opml_game::story;
+use opml_game::toy;
 use opml_tests::duel;
 
 sol!(
@@ -161,7 +161,7 @@ fn the_fee_goes_to_the_answer_and_the_consumer_is_called_back() {
     let before = duel::total_balance(&mut s.chain, s.d.registry);
     let consumer = s.deploy(&RecordingConsumer::BYTECODE);
     let p = Params::default();
-    let id = s.ask(p.window + 2 * p.clock + 600, consumer, 200_000);
+    let id = s.ask(p.finality_bound() + 600, consumer, 200_000);
     let n = execution().steps;
     let mut liar = s.agent(id, 1, Role::Submitter, Behavior::LieFrom(n / 2));
     let mut cha = s.agent(id, 2, Role::Challenger, Behavior::Honest);
@@ -205,7 +205,7 @@ fn the_fee_goes_to_the_answer_and_the_consumer_is_called_back() {
 fn the_fee_is_refunded_when_no_answer_finalizes_by_the_deadline() {
     let mut s = stage();
     let p = Params::default();
-    let after = p.window + 2 * p.clock;
+    let after = p.finality_bound();
     let id = s.ask(after, Address::ZERO, 0);
     let requester = s.chain.accounts()[0];
     let refund = |s: &mut Stage| {
@@ -239,7 +239,7 @@ fn misbehaving_consumers_cannot_block_finalization() {
         ("return bomb", &ReturnBombConsumer::BYTECODE),
     ] {
         let consumer = s.deploy(code);
-        let id = s.ask(p.window + 2 * p.clock + 600, consumer, 100_000);
+        let id = s.ask(p.finality_bound() + 600, consumer, 100_000);
         let result = s.answer_unfinalized(id, 1);
         let gas = s.finalize(result).unwrap_or_else(|e| panic!("{name}: {e}"));
         eprintln!("{name} consumer: finalize {gas} gas (callback gas 100000)");
@@ -259,8 +259,8 @@ fn a_reentering_consumer_changes_no_other_request() {
     let mut s = stage();
     let p = Params::default();
     let consumer = s.deploy(&ReenteringConsumer::BYTECODE);
-    let a = s.ask(p.window + 2 * p.clock + 600, consumer, 500_000);
-    let b = s.ask(p.window + 2 * p.clock + 600, Address::ZERO, 0);
+    let a = s.ask(p.finality_bound() + 600, consumer, 500_000);
+    let b = s.ask(p.finality_bound() + 600, Address::ZERO, 0);
     let result_a = s.answer_unfinalized(a, 1);
     // Request b's result is ripe too: the consumer tries to finalize it from its
     // callback (and to withdraw).
@@ -284,7 +284,7 @@ fn a_finalizer_cannot_starve_the_callback() {
     let mut s = stage();
     let p = Params::default();
     let consumer = s.deploy(&RecordingConsumer::BYTECODE);
-    let id = s.ask(p.window + 2 * p.clock + 600, consumer, 1_000_000);
+    let id = s.ask(p.finality_bound() + 600, consumer, 1_000_000);
     let result = s.answer_unfinalized(id, 1);
     let starver = s.deploy(&Starver::BYTECODE);
     let from = s.chain.accounts()[3];
@@ -320,7 +320,7 @@ fn bad_terms_are_refused() {
     };
     let soon = send(now + p.window, Address::ZERO, 0).unwrap_err();
     assert!(soon.contains("DeadlineTooSoon"), "{soon}");
-    let later = now + p.window + 2 * p.clock + 600;
+    let later = now + p.finality_bound() + 600;
     let greedy = send(later, Address::repeat_byte(7), 2_000_001).unwrap_err();
     assert!(greedy.contains("BadCallback"), "{greedy}");
     let nobody = send(later, Address::ZERO, 5).unwrap_err();

@@ -4,9 +4,9 @@
 //!
 //! Needs the Debian package `dataset-fashion-mnist` (scripts/setup.sh installs it).
 
-use opml_prover::compile;
-use opml_prover::guest::{self, GUEST_WASM};
-use opml_prover::idx::{pixels_to_input, Idx};
+use opml_host::guest::{self, GUEST_WASM};
+use opml_model::compile;
+use opml_model::idx::{pixels_to_input, Idx};
 use opml_tests::repo_root;
 use std::path::{Path, PathBuf};
 

@@ -109,7 +109,7 @@ fn guest_uses_only_mvp_and_mutable_globals() {
 
 #[test]
 fn committed_guest_wasm_is_the_fresh_build() {
-    let committed = opml_prover::guest::GUEST_WASM;
+    let committed = opml_host::guest::GUEST_WASM;
     assert!(
         committed == guest(),
         "guest-ml/guest.wasm ({} bytes) differs from a fresh build ({} bytes): run \

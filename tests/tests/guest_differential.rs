@@ -3,8 +3,8 @@
 //! must agree (and match the native runner), and the step/fuel relation of
 //! docs/step-vs-fuel.md (`fuel >= steps + 1`) must hold.
 
-use opml_prover::guest::{self, WasmiGuest, GUEST_WASM};
-use opml_prover::oracle::{Fuel, OracleOutcome};
+use opml_host::guest::{self, WasmiGuest, GUEST_WASM};
+use opml_host::oracle::{Fuel, OracleOutcome};
 use opml_tests::repo_root;
 use opml_vm::{Extern, Status};
 

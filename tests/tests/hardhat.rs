@@ -5,15 +5,15 @@
 //! be finalized twice; the registry ends holding nothing.
 
 use alloy_primitives::U256;
-use opml_prover::game::agent::Action;
-use opml_prover::game::chain::{Chain, ChainError};
-use opml_prover::game::claims::Behavior;
-use opml_prover::game::contracts::{describe_revert, Params, Registry};
-use opml_prover::game::devnode::HardhatNode;
-use opml_prover::game::job::Execution;
-use opml_prover::game::onchain::{self, RequestStatus};
-use opml_prover::game::rpc::RpcChain;
-use opml_prover::game::{story, toy};
+use opml_game::agent::Action;
+use opml_game::chain::{Chain, ChainError};
+use opml_game::claims::Behavior;
+use opml_game::contracts::{describe_revert, Params, Registry};
+use opml_game::devnode::HardhatNode;
+use opml_game::job::Execution;
+use opml_game::onchain::{self, RequestStatus};
+use opml_game::rpc::RpcChain;
+use opml_game::{story, toy};
 use opml_tests::duel;
 use opml_tests::repo_root;
 use std::time::Instant;

@@ -5,8 +5,8 @@
 use opml_guest_ml::image::{DType, OpKind};
 use opml_guest_ml::kernels::Requant;
 use opml_guest_ml::Error;
-use opml_prover::guest::{self, GuestError, Output, GUEST_WASM};
-use opml_prover::image::{reseal, ImageBuilder, TensorSpec};
+use opml_host::guest::{self, GuestError, Output, GUEST_WASM};
+use opml_model::image::{reseal, ImageBuilder, TensorSpec};
 use opml_tests::Rng;
 use proptest::prelude::*;
 

@@ -8,7 +8,7 @@
 //! step's proof passes the Rust and the Solidity verifiers within the budget. Writes the
 //! worst-case table of `docs/gas.md`.
 
-use opml_prover::evm::{EvmVerifier, Verdict};
+use opml_game::evm::{EvmVerifier, Verdict};
 use opml_tests::programs::{heavy_result, heavy_wat, Heavy, MAX_LOCALS};
 use opml_tests::write_doc_section;
 use opml_vm::proof::{verify_from, MAX_PROOF_OPERANDS};

@@ -2,7 +2,7 @@
 //! the steps of every invocation, `verify(prove(n))` must give the machine's root after
 //! step `n + 1`. Float steps are not provable and must be rejected as such.
 
-use opml_prover::guest::{self, GUEST_WASM};
+use opml_host::guest::{self, GUEST_WASM};
 use opml_tests::spec_suite::{self, Event};
 use opml_vm::{
     verify, Config, Extern, InstanceId, LoadOptions, Machine, Module, ProofError, Trace,

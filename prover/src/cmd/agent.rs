@@ -2,23 +2,22 @@
 //! is over; `opml serve` plays one side of every request of a model as they come. Both
 //! save each agent's state after every move and resume from it after a restart.
 
-use super::demo::Cheat;
 use super::model::ModelArgs;
 use super::narrate::{record, short_hex, tell};
-use super::operate::{read_deployment, RpcArgs};
-use alloy_primitives::{Address, U256};
-use anyhow::{bail, ensure, Context, Result};
-use opml_prover::game::agent::{Action, Agent, AgentState, Role};
-use opml_prover::game::chain::ChainError;
-use opml_prover::game::claims::Claims;
-use opml_prover::game::contracts::{Deployment, Params, Registry};
-use opml_prover::game::job::Job;
-use opml_prover::game::rpc::RpcChain;
-use opml_prover::game::{onchain, story, GameError};
-use opml_prover::interrupt;
+use super::operate::DeploymentArgs;
+use alloy_primitives::U256;
+use anyhow::{ensure, Context, Result};
+use opml_game::agent::{Action, Agent, Role};
+use opml_game::claims::Cheat;
+use opml_game::contracts::Registry;
+use opml_game::job::Job;
+use opml_game::rpc::RpcChain;
+use opml_game::seat::{Opened, Patience, Polled, Seat, SeatError, REVERT_RETRIES};
+use opml_game::{onchain, story};
+use opml_host::interrupt;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// `--role`.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -38,160 +37,96 @@ impl RoleArg {
     }
 }
 
-/// Consecutive reverted moves an agent rides out before it stops: the chain may have
-/// moved under a move (another party moved first), but a move that keeps reverting is
-/// a bug to report, not to repeat forever.
-const REVERT_RETRIES: u32 = 3;
-/// Longest wait between two tries while the node is unreachable.
-const MAX_BACKOFF: Duration = Duration::from_secs(8);
-
-/// How an agent is doing with the node: consecutive failures and since when.
-#[derive(Default)]
-struct Health {
-    reverts: u32,
-    outage: Option<(Instant, Duration)>,
-}
-
-/// What every agent of one process shares: the chain, its account, the arbiter, the
-/// job and the side it plays.
-struct Seat {
+/// What every agent of one process shares: the chain, the seat (account, arbiter, side,
+/// pace) and the job.
+struct Table {
     chain: RpcChain,
-    me: Address,
-    deployment: Deployment,
+    seat: Seat,
     job: Job,
-    role: Role,
-    move_seconds: u64,
 }
 
-impl Seat {
-    fn open(rpc: &RpcArgs, deployment: &Path, model: &ModelArgs, play: &PlayArgs) -> Result<Seat> {
-        let deployment = read_deployment(deployment)?;
+impl Table {
+    fn open(on: &DeploymentArgs, model: &ModelArgs, play: &PlayArgs) -> Result<Table> {
         let job = model.job_without_input()?;
-        let (chain, me) = rpc.connect()?;
-        Ok(Seat {
-            chain,
+        let (chain, me, deployment) = on.open()?;
+        let seat = Seat {
             me,
             deployment,
-            job,
             role: play.role.role(),
             move_seconds: play.move_seconds,
-        })
+        };
+        Ok(Table { chain, seat, job })
     }
 
     /// The agent of `request` on `input`: resumed from `path` when it exists, else new
     /// (a submitter departing from the honest run as `cheat` says).
     fn agent(&mut self, request: u64, input: Vec<u8>, path: &Path, cheat: Cheat) -> Result<Agent> {
         let exec = record(&self.job, &input)?;
-        let registry = self.deployment.registry;
-        let params = Params::read(&mut self.chain, registry)?;
-        params
-            .check_playable(exec.steps, self.move_seconds)
-            .with_context(|| {
-                format!(
-                    "refusing to play on registry {registry} (lower --move-seconds only if moves \
-                     really land that fast)"
-                )
+        let (steps, final_root) = (exec.steps, exec.final_root);
+        let (agent, opened) = self
+            .seat
+            .open(&mut self.chain, exec, request, &input, path, cheat)
+            .map_err(|e| match e {
+                SeatError::Unplayable { .. } => anyhow::anyhow!(
+                    "{e} (lower --move-seconds only if moves really land that fast)"
+                ),
+                e => e.into(),
             })?;
-        let on_chain = onchain::request(&mut self.chain, registry, request)?;
-        ensure!(
-            on_chain.start_root == exec.start_root,
-            "request {request}: its start root on chain is {}, this model and input give {}",
-            short_hex(&on_chain.start_root),
-            short_hex(&exec.start_root)
-        );
-        let state = if path.exists() {
-            let s = Agent::load_state(path)?;
-            let mine = (self.me, self.deployment, request, self.role);
-            ensure!(
-                (s.me, s.deployment, s.request, s.role) == mine,
-                "{} holds the {:?} of request {} for {} on registry {}, not this one",
-                path.display(),
-                s.role,
-                s.request,
-                s.me,
-                s.deployment.registry
-            );
+        if let Opened::Resumed { result, challenges } = opened {
             println!(
-                "resuming from {} (result {:?}, challenges {:?})",
-                path.display(),
-                s.result,
-                s.challenged.iter().map(|c| c.challenge).collect::<Vec<_>>()
+                "resuming from {} (result {result:?}, challenges {challenges:?})",
+                path.display()
             );
-            s
-        } else {
-            if self.role == Role::Challenger && !matches!(cheat, Cheat::None) {
-                bail!("--cheat is for a submitter");
-            }
-            let behavior = cheat.behavior(exec.steps);
-            AgentState::fresh(
-                self.me,
-                self.deployment,
-                request,
-                self.role,
-                behavior,
-                &input,
-            )
-        };
+        }
         println!(
-            "{:?} {} on request {request}: honest run {} steps, final root {}; plays {:?}",
-            self.role,
-            self.me,
-            exec.steps,
-            short_hex(&exec.final_root),
-            state.behavior
+            "{:?} {} on request {request}: honest run {steps} steps, final root {}; plays {:?}",
+            self.seat.role,
+            self.seat.me,
+            short_hex(&final_root),
+            agent.state.behavior
         );
-        let claims = Claims::new(exec, state.behavior, self.job.output_page)?;
-        Ok(Agent::new(state, claims, Some(path.to_path_buf()))?)
+        Ok(agent)
     }
 
-    /// One poll of `agent`, riding out chain trouble: while the node is unreachable it
-    /// waits with growing pauses (up to [`MAX_BACKOFF`]) and says so, for as long as it
-    /// takes (each game's clock is on chain: acting as soon as the node is back is all
-    /// an agent can do); a move that reverts is re-read and retried up to
-    /// [`REVERT_RETRIES`] times in a row.
-    fn poll(&mut self, agent: &mut Agent, health: &mut Health) -> Result<Option<Action>> {
+    /// One poll of `agent`, riding out chain trouble ([`Patience::poll`]); says what
+    /// happened.
+    fn poll(&mut self, agent: &mut Agent, patience: &mut Patience) -> Result<Option<Action>> {
         let request = agent.state.request;
-        match agent.poll(&mut self.chain) {
-            Ok(action) => {
-                if let Some((since, _)) = health.outage.take() {
+        Ok(match patience.poll(agent, &mut self.chain)? {
+            Polled::Polled { action, recovered } => {
+                if let Some(down) = recovered {
                     println!(
                         "request {request}: node reachable again after {:.0} s",
-                        since.elapsed().as_secs_f64()
+                        down.as_secs_f64()
                     );
                 }
-                health.reverts = 0;
-                Ok(action)
+                action
             }
-            Err(GameError::Chain(ChainError::Backend(e))) => {
-                let (since, pause) = match health.outage {
-                    None => (Instant::now(), Duration::from_millis(250)),
-                    Some((since, pause)) => (since, (pause * 2).min(MAX_BACKOFF)),
-                };
-                health.outage = Some((since, pause));
+            Polled::NodeDown {
+                error,
+                down,
+                waited,
+            } => {
                 eprintln!(
-                    "request {request}: node unreachable for {:.0} s ({e}); retrying in {:.1} s",
-                    since.elapsed().as_secs_f64(),
-                    pause.as_secs_f64()
+                    "request {request}: node unreachable for {:.0} s ({error}); retried after {:.1} s",
+                    down.as_secs_f64(),
+                    waited.as_secs_f64()
                 );
-                interrupt::sleep(pause);
-                Ok(None)
+                None
             }
-            Err(GameError::Chain(e)) if health.reverts < REVERT_RETRIES => {
-                health.reverts += 1;
+            Polled::Reverted { error, attempt } => {
                 eprintln!(
-                    "request {request}: {e}; reading the chain again ({}/{REVERT_RETRIES})",
-                    health.reverts
+                    "request {request}: {error}; reading the chain again ({attempt}/{REVERT_RETRIES})"
                 );
-                Ok(None)
+                None
             }
-            Err(e) => Err(e.into()),
-        }
+        })
     }
 
     /// Withdraws what the registry credits this account; prints it.
     fn withdraw(&mut self, who: &str) -> Result<()> {
-        let registry = self.deployment.registry;
-        let paid = story::settle(&mut self.chain, registry, &[self.me])?;
+        let registry = self.seat.deployment.registry;
+        let paid = story::settle(&mut self.chain, registry, &[self.seat.me])?;
         if let Some(wei) = paid.first().filter(|w| !w.is_zero()) {
             println!("{who}: withdrew {wei} wei");
         }
@@ -199,7 +134,7 @@ impl Seat {
     }
 
     fn who(&self) -> String {
-        format!("{:?}", self.role).to_lowercase()
+        format!("{:?}", self.seat.role).to_lowercase()
     }
 }
 
@@ -220,10 +155,7 @@ pub struct PlayArgs {
 #[derive(clap::Args)]
 pub struct AgentArgs {
     #[command(flatten)]
-    rpc: RpcArgs,
-    /// File written by `opml deploy`.
-    #[arg(long)]
-    deployment: PathBuf,
+    on: DeploymentArgs,
     /// The request to work on.
     #[arg(long)]
     request: u64,
@@ -238,7 +170,7 @@ pub struct AgentArgs {
     #[arg(long)]
     state: PathBuf,
     /// For demonstrations: a submitter that cheats this way.
-    #[arg(long, value_enum, default_value = "none")]
+    #[arg(long, default_value = "none", value_parser = super::cheat_parser())]
     cheat: Cheat,
     /// Milliseconds between polls of the chain when there is nothing to do.
     #[arg(long, default_value_t = 500)]
@@ -250,15 +182,15 @@ pub struct AgentArgs {
 
 /// `opml agent`.
 pub fn cmd_agent(a: &AgentArgs) -> Result<()> {
-    let mut seat = Seat::open(&a.rpc, &a.deployment, &a.model, &a.play)?;
+    let mut table = Table::open(&a.on, &a.model, &a.play)?;
     let input = match a.model.input_bytes()? {
         Some(input) => input,
-        None => onchain::request_input(&mut seat.chain, seat.deployment.registry, a.request)
+        None => onchain::request_input(&mut table.chain, table.seat.deployment.registry, a.request)
             .with_context(|| format!("reading the input of request {}", a.request))?,
     };
-    let mut agent = seat.agent(a.request, input, &a.state, a.cheat)?;
-    let who = seat.who();
-    let (mut moves, mut health) = (0, Health::default());
+    let mut agent = table.agent(a.request, input, &a.state, a.cheat)?;
+    let who = table.who();
+    let (mut moves, mut patience) = (0, Patience::default());
     while !agent.state.done {
         if interrupt::requested() || a.max_moves.is_some_and(|m| moves >= m) {
             println!(
@@ -267,7 +199,7 @@ pub fn cmd_agent(a: &AgentArgs) -> Result<()> {
             );
             return Ok(());
         }
-        match seat.poll(&mut agent, &mut health)? {
+        match table.poll(&mut agent, &mut patience)? {
             Some(action) => {
                 tell(&who, &action);
                 moves += 1;
@@ -275,17 +207,14 @@ pub fn cmd_agent(a: &AgentArgs) -> Result<()> {
             None => interrupt::sleep(Duration::from_millis(a.poll_ms)),
         }
     }
-    seat.withdraw(&who)
+    table.withdraw(&who)
 }
 
 /// Arguments of `opml serve`.
 #[derive(clap::Args)]
 pub struct ServeArgs {
     #[command(flatten)]
-    rpc: RpcArgs,
-    /// File written by `opml deploy`.
-    #[arg(long)]
-    deployment: PathBuf,
+    on: DeploymentArgs,
     /// The side to play on every request, and its pace.
     #[command(flatten)]
     play: PlayArgs,
@@ -317,15 +246,15 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
         a.model.input.is_none(),
         "opml serve reads every request's input from the chain: drop --input"
     );
-    let mut seat = Seat::open(&a.rpc, &a.deployment, &a.model, &a.play)?;
+    let mut table = Table::open(&a.on, &a.model, &a.play)?;
     std::fs::create_dir_all(&a.state_dir)
         .with_context(|| format!("creating {}", a.state_dir.display()))?;
-    let who = seat.who();
+    let who = table.who();
     println!(
         "serving model {} as {who} {} on registry {}",
-        a.model_id, seat.me, seat.deployment.registry
+        a.model_id, table.seat.me, table.seat.deployment.registry
     );
-    let mut active: BTreeMap<u64, (Agent, Health)> = BTreeMap::new();
+    let mut active: BTreeMap<u64, (Agent, Patience)> = BTreeMap::new();
     let (mut next, mut taken, mut ended) = (0u64, 0usize, 0usize);
     let full = |taken: usize| a.max_requests.is_some_and(|m| taken >= m);
     loop {
@@ -338,13 +267,13 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
             return Ok(());
         }
         // Requests not looked at yet: their ids are `next..requestCount`.
-        let registry = seat.deployment.registry;
-        let count = onchain::view(&mut seat.chain, registry, Registry::requestCountCall {})?;
+        let registry = table.seat.deployment.registry;
+        let count = onchain::view(&mut table.chain, registry, Registry::requestCountCall {})?;
         let count: u64 = count.saturating_to();
         while next < count && !full(taken) {
             let id = next;
             next += 1;
-            for p in onchain::posted(&mut seat.chain, registry, Some(id))? {
+            for p in onchain::posted(&mut table.chain, registry, Some(id))? {
                 if p.model != a.model_id {
                     continue;
                 }
@@ -352,8 +281,8 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
                 if path.exists() && Agent::load_state(&path)?.done {
                     continue;
                 }
-                if let (Role::Submitter, Some(min)) = (seat.role, a.min_fee) {
-                    let fee = onchain::fee(&mut seat.chain, registry, id)?;
+                if let (Role::Submitter, Some(min)) = (table.seat.role, a.min_fee) {
+                    let fee = onchain::fee(&mut table.chain, registry, id)?;
                     if fee < U256::from(min) {
                         println!(
                             "request {id}: fee {fee} wei is below --min-fee {min}: not answered"
@@ -361,9 +290,9 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
                         continue;
                     }
                 }
-                match seat.agent(id, p.input, &path, Cheat::None) {
+                match table.agent(id, p.input, &path, Cheat::None) {
                     Ok(agent) => {
-                        active.insert(id, (agent, Health::default()));
+                        active.insert(id, (agent, Patience::default()));
                         taken += 1;
                     }
                     // One bad request (its input does not run) must not stop the service.
@@ -373,8 +302,8 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
         }
         let mut moved = false;
         let mut finished = Vec::new();
-        for (&id, (agent, health)) in active.iter_mut() {
-            if let Some(action) = seat.poll(agent, health)? {
+        for (&id, (agent, patience)) in active.iter_mut() {
+            if let Some(action) = table.poll(agent, patience)? {
                 tell(&format!("{who} #{id}"), &action);
                 moved = true;
             }
@@ -387,7 +316,7 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
                 active.remove(id);
             }
             ended += finished.len();
-            seat.withdraw(&who)?;
+            table.withdraw(&who)?;
         }
         if full(taken) && active.is_empty() {
             println!("served {ended} requests");

@@ -6,18 +6,18 @@ use super::model::ModelArgs;
 use super::narrate::{record, short_hex, tell};
 use alloy_primitives::{Address, U256};
 use anyhow::{Context, Result};
-use opml_prover::game::agent::{Agent, AgentState, Role};
-use opml_prover::game::chain::Chain;
-use opml_prover::game::claims::{Behavior, Claims};
-use opml_prover::game::consumer;
-use opml_prover::game::contracts::{self, Params};
-use opml_prover::game::devnode::HardhatNode;
-use opml_prover::game::embedded::EmbeddedChain;
-use opml_prover::game::job::{Execution, Job};
-use opml_prover::game::onchain;
-use opml_prover::game::rpc::RpcChain;
-use opml_prover::game::{story, toy, GameError};
-use opml_prover::guest;
+use opml_game::agent::{Agent, AgentState, Role};
+use opml_game::chain::Chain;
+use opml_game::claims::{Behavior, Cheat, Claims};
+use opml_game::consumer;
+use opml_game::contracts::{self, Params};
+use opml_game::devnode::HardhatNode;
+use opml_game::embedded::EmbeddedChain;
+use opml_game::job::{Execution, Job};
+use opml_game::onchain;
+use opml_game::rpc::RpcChain;
+use opml_game::{story, toy, GameError};
+use opml_host::guest;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -27,7 +27,7 @@ pub struct DemoArgs {
     #[command(flatten)]
     model: ModelArgs,
     /// How the submitter cheats.
-    #[arg(long, value_enum, default_value = "middle")]
+    #[arg(long, default_value = "middle", value_parser = super::cheat_parser())]
     cheat: Cheat,
     /// Where the agents keep their state.
     #[arg(long, default_value = "target/demo-state")]
@@ -113,37 +113,6 @@ pub fn cmd_demo(a: &DemoArgs) -> Result<()> {
         a.stop_after,
         a.consumer,
     )
-}
-
-/// How the demo's submitter cheats.
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-pub enum Cheat {
-    /// Honest: the result finalizes unchallenged.
-    None,
-    /// A wrong root from the first step on.
-    Early,
-    /// A wrong root from the middle of the run on.
-    Middle,
-    /// Only the final root and output are wrong.
-    Last,
-    /// The honest final state with five extra steps claimed.
-    Steps,
-    /// A trap faked at the middle of the run.
-    Trap,
-}
-
-impl Cheat {
-    /// The submitter's behaviour on a run of `steps` steps.
-    pub fn behavior(self, steps: u64) -> Behavior {
-        match self {
-            Cheat::None => Behavior::Honest,
-            Cheat::Early => Behavior::LieFrom(1),
-            Cheat::Middle => Behavior::LieFrom(steps / 2),
-            Cheat::Last => Behavior::LieFrom(steps),
-            Cheat::Steps => Behavior::StepCount(5),
-            Cheat::Trap => Behavior::FakeTrap(steps / 2),
-        }
-    }
 }
 
 /// Runs the story of `job` on `input` over `chain` with a submitter cheating as `cheat`.

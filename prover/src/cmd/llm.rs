@@ -4,9 +4,9 @@
 
 use anyhow::{Context, Result};
 use opml_gguf::{GgufFile, Tokenizer};
+use opml_host::interrupt;
 use opml_llm::eval::{targets, teacher_force, StepModel};
 use opml_llm::Runner;
-use opml_prover::interrupt;
 use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};

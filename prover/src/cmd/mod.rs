@@ -11,11 +11,14 @@ pub mod proof;
 pub mod status;
 
 use anyhow::{Context, Result};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use indicatif::{ProgressBar, ProgressStyle};
+use opml_game::claims::Cheat;
+use opml_host::guest::Engine;
 use opml_vm::Machine;
 use serde_json::json;
 
-pub use opml_prover::hex::hex;
+pub use opml_game::hex::hex;
 
 /// A step-count spinner, hidden when `enabled` is false (JSON output).
 pub fn spinner(enabled: bool, what: &str) -> ProgressBar {
@@ -38,6 +41,30 @@ pub fn describe_pc(m: &Machine) -> serde_json::Value {
         "op": m.op_at(m.pc()).map(|op| op.name()),
         "wasm_offset": m.wasm_offset(m.pc()),
     })
+}
+
+/// Parses one of a library's named choices (`(value, name, help)`, e.g. `Cheat::ALL`,
+/// `Engine::ALL`), listing the names and their help in `--help`.
+fn choice<T: Copy + Send + Sync + 'static, const N: usize>(
+    all: [(T, &'static str, &'static str); N],
+) -> impl TypedValueParser<Value = T> {
+    let values = all.map(|(_, name, help)| PossibleValue::new(name).help(help));
+    PossibleValuesParser::new(values).try_map(move |s| {
+        all.iter()
+            .find(|(_, name, _)| *name == s)
+            .map(|(value, _, _)| *value)
+            .ok_or_else(|| format!("unknown value {s:?}"))
+    })
+}
+
+/// `--cheat NAME`.
+pub fn cheat_parser() -> impl TypedValueParser<Value = Cheat> {
+    choice(Cheat::ALL)
+}
+
+/// `--engine NAME`.
+pub fn engine_parser() -> impl TypedValueParser<Value = Engine> {
+    choice(Engine::ALL)
 }
 
 /// Writes `bytes` to `path` through a temporary file, so a failure never leaves a

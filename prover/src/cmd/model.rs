@@ -2,24 +2,26 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use opml_prover::game::job::Job;
-use opml_prover::guest::{self, Engine, GUEST_WASM};
-use opml_prover::{bench, compile, idx};
+use opml_game::job::Job;
+use opml_host::bench;
+use opml_host::guest::{self, Engine, GUEST_WASM};
+use opml_model::{compile, idx};
 use serde_json::json;
 use std::path::PathBuf;
 
 #[derive(Args)]
 /// Arguments of `opml compile-model`.
 pub struct CompileArgs {
-    /// Format of WEIGHTS: `safetensors` (a classifier, with --arch and --calibrate) or
+    /// Format of WEIGHTS: `safetensors` (a classifier, with --graph and --calibrate) or
     /// `gguf` (a LLaMA-architecture language model).
     #[arg(long, value_enum)]
     pub from: WeightFormat,
     /// The weights.
     pub weights: PathBuf,
-    /// Architecture description (JSON), see docs/model-image.md (safetensors).
-    #[arg(long, required_if_eq("from", "safetensors"))]
-    pub arch: Option<PathBuf>,
+    /// The model description: a graph of named nodes (JSON), see docs/model-image.md
+    /// (safetensors).
+    #[arg(long, alias = "arch", required_if_eq("from", "safetensors"))]
+    pub graph: Option<PathBuf>,
     /// Calibration images (IDX, optionally gzipped) (safetensors).
     #[arg(long, required_if_eq("from", "safetensors"))]
     pub calibrate: Option<PathBuf>,
@@ -84,7 +86,7 @@ impl ModelArgs {
             Some(path) => format!("{} on the ML guest", path.display()),
             None => "the ML guest".into(),
         };
-        Ok(guest::dispute_job(name, wasm, image))
+        Ok(Job::guest(name, wasm, image))
     }
 
     /// (guest bytes, image bytes, input bytes).
@@ -180,14 +182,14 @@ fn compile_gguf(c: &CompileArgs) -> Result<()> {
 /// `opml compile-model`.
 pub fn cmd_compile(c: &CompileArgs) -> Result<()> {
     let (weights, out, error_count) = (&c.weights, &c.out, c.error_count);
-    let (arch, calibrate) = match (c.from, &c.arch, &c.calibrate) {
+    let (graph, calibrate) = match (c.from, &c.graph, &c.calibrate) {
         (WeightFormat::Gguf, _, _) => return compile_gguf(c),
-        (WeightFormat::Safetensors, Some(arch), Some(calibrate)) => (arch, calibrate),
+        (WeightFormat::Safetensors, Some(graph), Some(calibrate)) => (graph, calibrate),
         (WeightFormat::Safetensors, _, _) => {
-            bail!("--from safetensors needs --arch and --calibrate")
+            bail!("--from safetensors needs --graph and --calibrate")
         }
     };
-    let compiled = compile::compile(weights, arch, calibrate, c.calibrate_count, error_count)?;
+    let compiled = compile::compile(weights, graph, calibrate, c.calibrate_count, error_count)?;
     println!("per-layer quantization error (relative RMS, {error_count} calibration images):");
     println!(
         "  {:<3} {:<12} {:>10} {:>12} {:>12}",
@@ -205,7 +207,7 @@ pub fn cmd_compile(c: &CompileArgs) -> Result<()> {
     super::write_atomically(out, &compiled.image)?;
     println!("wrote {} ({} bytes)", out.display(), compiled.image.len());
     if let Some((images, labels)) = c.test_images.as_ref().zip(c.test_labels.as_ref()) {
-        let acc = compile::accuracy(weights, arch, &compiled.image, images, labels)?;
+        let acc = compile::accuracy(weights, graph, &compiled.image, images, labels)?;
         println!(
             "float model accuracy:   {:.2} % ({} images)",
             100.0 * acc.float,

@@ -3,9 +3,9 @@
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use opml_prover::game::agent::Action;
-use opml_prover::game::job::{Execution, Job};
-use opml_prover::interrupt;
+use opml_game::agent::Action;
+use opml_game::job::{Execution, Job};
+use opml_host::interrupt;
 
 /// Checkpoint interval of the agents' traces.
 const INTERVAL: u64 = 1 << 14;

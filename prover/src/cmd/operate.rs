@@ -8,11 +8,11 @@ use super::narrate::short_hex;
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, U256};
 use anyhow::{ensure, Context, Result};
-use opml_prover::game::chain::Chain;
-use opml_prover::game::contracts::{self, Deployment, Params};
-use opml_prover::game::layout::ModelLayout;
-use opml_prover::game::rpc::RpcChain;
-use opml_prover::game::story;
+use opml_game::chain::Chain;
+use opml_game::contracts::{self, Deployment, Params};
+use opml_game::layout::ModelLayout;
+use opml_game::rpc::RpcChain;
+use opml_game::story;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -56,6 +56,27 @@ impl RpcArgs {
     }
 }
 
+/// A deployed arbiter on a node and the account that sends: what every command after
+/// `opml deploy` starts from.
+#[derive(clap::Args)]
+pub struct DeploymentArgs {
+    #[command(flatten)]
+    pub rpc: RpcArgs,
+    /// File written by `opml deploy`.
+    #[arg(long)]
+    pub deployment: PathBuf,
+}
+
+impl DeploymentArgs {
+    /// Reads the deployment file, then connects: the chain, the sending account and
+    /// the deployment.
+    pub fn open(&self) -> Result<(RpcChain, Address, Deployment)> {
+        let deployment = read_deployment(&self.deployment)?;
+        let (chain, me) = self.rpc.connect()?;
+        Ok((chain, me, deployment))
+    }
+}
+
 /// What `opml deploy` writes and the other commands read.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct DeploymentFile {
@@ -64,7 +85,7 @@ struct DeploymentFile {
 }
 
 /// Reads a file written by `opml deploy`.
-pub fn read_deployment(path: &Path) -> Result<Deployment> {
+fn read_deployment(path: &Path) -> Result<Deployment> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let file: DeploymentFile = serde_json::from_str(&text)
@@ -120,10 +141,7 @@ pub fn cmd_deploy(a: &DeployArgs) -> Result<()> {
 #[derive(clap::Args)]
 pub struct RequestArgs {
     #[command(flatten)]
-    rpc: RpcArgs,
-    /// File written by `opml deploy`.
-    #[arg(long)]
-    deployment: PathBuf,
+    on: DeploymentArgs,
     #[command(flatten)]
     model: ModelArgs,
     /// Request against this registered model instead of registering the model anew.
@@ -154,8 +172,7 @@ impl RequestArgs {
         if self.fee.is_none() && self.consumer.is_none() {
             return Ok(None);
         }
-        let p = Params::read(chain, registry)?;
-        let least = p.window + 2 * p.clock;
+        let least = Params::read(chain, registry)?.finality_bound();
         let deadline_in = self.deadline_in.unwrap_or(least + 3_600);
         ensure!(
             deadline_in >= least,
@@ -177,12 +194,11 @@ impl RequestArgs {
 
 /// `opml request`.
 pub fn cmd_request(a: &RequestArgs) -> Result<()> {
-    let deployment = read_deployment(&a.deployment)?;
     let (job, input) = a.model.job()?;
     let mut machine = (job.load)(&input).map_err(anyhow::Error::msg)?;
     let layout = ModelLayout::of(&mut machine, job.input_page, job.output_page)?;
     let expected = layout.start_root(&input)?;
-    let (mut chain, me) = a.rpc.connect()?;
+    let (mut chain, me, deployment) = a.on.open()?;
     let registry = deployment.registry;
     let model = match a.model_id {
         Some(id) => id,

@@ -3,7 +3,7 @@
 use super::module::{record_until, CheckpointArgs, TargetArgs};
 use super::{describe_pc, hex, write_atomically};
 use anyhow::{bail, Context, Result};
-use opml_prover::evm::{describe, EvmStep, EvmVerifier, Verdict, Verdicts};
+use opml_game::evm::{describe, EvmStep, EvmVerifier, Verdict, Verdicts};
 use serde_json::json;
 use std::path::PathBuf;
 

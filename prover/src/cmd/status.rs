@@ -1,18 +1,14 @@
 //! `opml status`: a request's status, its results and their games, and its answer.
 
-use super::operate::{read_deployment, RpcArgs};
+use super::operate::DeploymentArgs;
 use anyhow::{Context, Result};
-use opml_prover::game::report::{request_report, RequestReport};
-use std::path::PathBuf;
+use opml_game::report::{request_report, RequestReport};
 
 /// Arguments of `opml status`.
 #[derive(clap::Args)]
 pub struct StatusArgs {
     #[command(flatten)]
-    rpc: RpcArgs,
-    /// File written by `opml deploy`.
-    #[arg(long)]
-    deployment: PathBuf,
+    on: DeploymentArgs,
     /// The request to report on.
     #[arg(long)]
     request: u64,
@@ -23,8 +19,7 @@ pub struct StatusArgs {
 
 /// `opml status`.
 pub fn cmd_status(a: &StatusArgs) -> Result<()> {
-    let deployment = read_deployment(&a.deployment)?;
-    let (mut chain, _) = a.rpc.connect()?;
+    let (mut chain, _, deployment) = a.on.open()?;
     let report = request_report(&mut chain, &deployment, a.request)
         .with_context(|| format!("reading request {}", a.request))?;
     if a.json {

@@ -5,33 +5,16 @@
 //! Gas is the whole transaction's: the 21 000 intrinsic gas, the calldata (ABI-encoded
 //! pre-root and proof) and execution.
 
+use crate::chain::{Chain, ChainError};
+use crate::contracts::WasmStep;
+pub use crate::contracts::{describe, describe_rust, VerifierError};
+use crate::embedded::EmbeddedChain;
+use crate::hex::hex;
 use alloy_primitives::{Address, Bytes, FixedBytes};
-use alloy_sol_types::{sol, SolCall, SolInterface};
-use revm::{
-    context::{
-        result::{ExecutionResult, Output},
-        TxEnv,
-    },
-    database::{CacheDB, EmptyDB},
-    handler::{MainnetContext, MainnetEvm},
-    primitives::hardfork::SpecId,
-    Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
-};
-
-// ABI and bytecode come from the committed artifact, so building needs no Node.
-sol!(
-    #[sol(all_derives)]
-    WasmStep,
-    "../arbiter-sol/artifacts/WasmStep.json"
-);
-
-pub use WasmStep::WasmStepErrors as VerifierError;
+use alloy_sol_types::{SolCall, SolInterface};
 
 /// The EIP-170 limit on deployed code size, in bytes.
 pub const MAX_CODE_SIZE: usize = 24_576;
-
-/// Gas limit of a verification transaction (well above any single step).
-const STEP_GAS_LIMIT: u64 = 10_000_000;
 
 /// Failures of the embedded EVM itself (not rejections of a proof).
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +29,7 @@ pub enum EvmError {
     #[error("the verifier halted: {0}")]
     Halt(String),
     /// The verifier returned or reverted with data that does not decode.
-    #[error("undecodable verifier output 0x{0}")]
+    #[error("undecodable verifier output {0}")]
     Undecodable(String),
 }
 
@@ -68,94 +51,62 @@ pub struct EvmStep {
     pub gas: u64,
 }
 
-/// The verifier contract deployed in an in-process EVM.
+/// The verifier contract deployed on an [`EmbeddedChain`] of its own.
 pub struct EvmVerifier {
-    evm: MainnetEvm<MainnetContext<CacheDB<EmptyDB>>>,
+    chain: EmbeddedChain,
+    caller: Address,
     contract: Address,
-    code_size: usize,
 }
 
-const CALLER: Address = Address::repeat_byte(0x11);
-
 impl EvmVerifier {
-    /// A fresh EVM (Cancun rules, as compiled) with the verifier deployed.
+    /// A fresh embedded chain with the verifier deployed.
     pub fn deploy() -> Result<EvmVerifier, EvmError> {
-        let mut evm = Context::mainnet()
-            .with_db(CacheDB::<EmptyDB>::default())
-            .modify_cfg_chained(|cfg| {
-                cfg.spec = SpecId::CANCUN;
-                cfg.disable_nonce_check = true;
-            })
-            .build_mainnet();
-        let tx = TxEnv::builder()
-            .caller(CALLER)
-            .create()
-            .data(WasmStep::BYTECODE.clone())
-            .gas_limit(30_000_000)
-            .build()
-            .map_err(|e| EvmError::Deploy(format!("{e:?}")))?;
-        let result = evm
-            .transact_commit(tx)
+        let mut chain = EmbeddedChain::new(1);
+        let caller = chain.accounts()[0];
+        let contract = chain
+            .deploy(caller, WasmStep::BYTECODE.to_vec())
             .map_err(|e| EvmError::Deploy(e.to_string()))?;
-        let contract = match result {
-            ExecutionResult::Success {
-                output: Output::Create(_, Some(address)),
-                ..
-            } => address,
-            other => return Err(EvmError::Deploy(format!("{other:?}"))),
-        };
         Ok(EvmVerifier {
-            evm,
+            chain,
+            caller,
             contract,
-            code_size: WasmStep::DEPLOYED_BYTECODE.len(),
         })
     }
 
     /// Size of the deployed verifier code in bytes.
     pub fn code_size(&self) -> usize {
-        self.code_size
+        WasmStep::DEPLOYED_BYTECODE.len()
     }
 
-    /// Runs `WasmStep.step(pre_root, proof)` in a transaction (not committed).
+    /// Runs `WasmStep.step(pre_root, proof)` in a transaction that is not committed.
     pub fn step(&mut self, pre_root: &[u8; 32], proof: &[u8]) -> Result<EvmStep, EvmError> {
         let data = WasmStep::stepCall {
             preRoot: FixedBytes(*pre_root),
             proof: Bytes::copy_from_slice(proof),
         }
         .abi_encode();
-        let tx = TxEnv::builder()
-            .caller(CALLER)
-            .call(self.contract)
-            .data(data.into())
-            .gas_limit(STEP_GAS_LIMIT)
-            .build()
-            .map_err(|e| EvmError::Transaction(format!("{e:?}")))?;
-        let result = self
-            .evm
-            .transact(tx)
-            .map_err(|e| EvmError::Transaction(e.to_string()))?
-            .result;
-        let gas = result.tx_gas_used();
-        let verdict = match result {
-            ExecutionResult::Success { output, .. } => {
-                let root = WasmStep::stepCall::abi_decode_returns(output.data())
-                    .map_err(|_| EvmError::Undecodable(hex(output.data())))?;
+        let run = self
+            .chain
+            .dry_run(self.caller, self.contract, data)
+            .map_err(|e| EvmError::Transaction(e.to_string()))?;
+        let verdict = match run.result {
+            Ok(output) => {
+                let root = WasmStep::stepCall::abi_decode_returns(&output)
+                    .map_err(|_| EvmError::Undecodable(hex(&output)))?;
                 Verdict::Valid(root.0)
             }
-            ExecutionResult::Revert { output, .. } => Verdict::Rejected(
+            Err(ChainError::Reverted(output)) => Verdict::Rejected(
                 VerifierError::abi_decode(&output)
                     .map_err(|_| EvmError::Undecodable(hex(&output)))?,
             ),
-            ExecutionResult::Halt { reason, .. } => {
-                return Err(EvmError::Halt(format!("{reason:?}")))
-            }
+            Err(ChainError::Halted(reason)) => return Err(EvmError::Halt(reason)),
+            Err(e @ ChainError::Backend(_)) => return Err(EvmError::Transaction(e.to_string())),
         };
-        Ok(EvmStep { verdict, gas })
+        Ok(EvmStep {
+            verdict,
+            gas: run.gas_used,
+        })
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The Rust reference verifier's and the Solidity verifier's answers on one proof.
@@ -193,7 +144,7 @@ impl Verdicts {
     pub fn disagreement(&self) -> Option<String> {
         match (&self.rust, self.evm_root()) {
             (Ok(r), Some(s)) if *r != s => Some(format!(
-                "both verifiers accept, with different post-roots (Rust 0x{}, Solidity 0x{})",
+                "both verifiers accept, with different post-roots (Rust {}, Solidity {})",
                 hex(r),
                 hex(&s)
             )),
@@ -213,7 +164,7 @@ impl Verdicts {
     /// differ.
     pub fn report(&self) -> Vec<String> {
         let rust = match &self.rust {
-            Ok(root) => format!("rust:       valid, post-root 0x{}", hex(root)),
+            Ok(root) => format!("rust:       valid, post-root {}", hex(root)),
             Err(e) => format!("rust:       rejected: {e}"),
         };
         let evm = match &self.evm {
@@ -221,7 +172,7 @@ impl Verdicts {
                 verdict: Verdict::Valid(root),
                 gas,
             }) => format!(
-                "evm:        valid, post-root 0x{}, {gas} gas (calldata and intrinsic included)",
+                "evm:        valid, post-root {}, {gas} gas (calldata and intrinsic included)",
                 hex(root)
             ),
             Ok(EvmStep {
@@ -233,44 +184,6 @@ impl Verdicts {
         let mut lines = vec![rust, evm];
         lines.extend(self.disagreement().map(|d| format!("DISAGREEMENT: {d}")));
         lines
-    }
-}
-
-/// The verifier error in the words of the Rust `ProofError` it mirrors (its variant and
-/// the fields both sides report), for display and for comparing the two verifiers.
-pub fn describe(e: &VerifierError) -> String {
-    match e {
-        VerifierError::Version(x) => format!("Version({})", x.version),
-        VerifierError::Truncated(x) => format!("Truncated(offset {})", x.offset),
-        VerifierError::TrailingBytes(x) => format!("TrailingBytes(offset {})", x.offset),
-        VerifierError::PathTooLong(x) => format!("PathTooLong({})", x.len),
-        VerifierError::PreRootMismatch(_) => "PreRootMismatch".into(),
-        VerifierError::Mismatch(x) => format!("Mismatch({})", x.item),
-        VerifierError::OutOfRange(x) => format!("OutOfRange({})", x.item),
-        VerifierError::UnknownOpcode(x) => format!("UnknownOpcode({})", x.opcode),
-        VerifierError::FloatNotProvable(x) => format!("FloatNotProvable({})", x.opcode),
-        VerifierError::HostCallNotProvable(x) => format!("HostCallNotProvable({})", x.func),
-        VerifierError::NoMemory(_) => "NoMemory".into(),
-    }
-}
-
-/// [`describe`] for the Rust verifier's error.
-pub fn describe_rust(e: &opml_vm::ProofError) -> String {
-    use opml_vm::ProofError as E;
-    match e {
-        E::Version(v) => format!("Version({v})"),
-        E::Truncated { offset, .. } => format!("Truncated(offset {offset})"),
-        E::TrailingBytes { offset, .. } => format!("TrailingBytes(offset {offset})"),
-        E::PathTooLong { len, .. } => format!("PathTooLong({len})"),
-        E::PreRootMismatch => "PreRootMismatch".into(),
-        E::Mismatch(item) => format!("Mismatch({item})"),
-        E::OutOfRange(item) => format!("OutOfRange({item})"),
-        E::UnknownOpcode(op) => format!("UnknownOpcode({op})"),
-        E::FloatNotProvable(op) => format!("FloatNotProvable({op})"),
-        E::HostCallNotProvable(f) => format!("HostCallNotProvable({f})"),
-        E::NoMemory => "NoMemory".into(),
-        E::Inconsistent(what) => format!("Inconsistent({what})"),
-        E::NonStandardConfig => "NonStandardConfig".into(),
     }
 }
 

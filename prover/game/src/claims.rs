@@ -27,6 +27,66 @@ pub enum Behavior {
     DisputeFrom(u64),
 }
 
+/// The named ways a submitter cheats (`opml demo --cheat`, `opml agent --cheat`), each
+/// a [`Behavior`] placed relative to the honest run's length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cheat {
+    /// Honest: the result finalizes unchallenged.
+    None,
+    /// A wrong root from the first step on.
+    Early,
+    /// A wrong root from the middle of the run on.
+    Middle,
+    /// Only the final root and output are wrong.
+    Last,
+    /// The honest final state with five extra steps claimed.
+    Steps,
+    /// A trap faked at the middle of the run.
+    Trap,
+}
+
+impl Cheat {
+    /// The submitter's behaviour on a run of `steps` steps.
+    pub fn behavior(self, steps: u64) -> Behavior {
+        match self {
+            Cheat::None => Behavior::Honest,
+            Cheat::Early => Behavior::LieFrom(1),
+            Cheat::Middle => Behavior::LieFrom(steps / 2),
+            Cheat::Last => Behavior::LieFrom(steps),
+            Cheat::Steps => Behavior::StepCount(5),
+            Cheat::Trap => Behavior::FakeTrap(steps / 2),
+        }
+    }
+}
+
+impl Cheat {
+    /// Every cheat with its command-line name and what it does.
+    pub const ALL: [(Cheat, &'static str, &'static str); 6] = [
+        (
+            Cheat::None,
+            "none",
+            "honest: the result finalizes unchallenged",
+        ),
+        (Cheat::Early, "early", "a wrong root from the first step on"),
+        (
+            Cheat::Middle,
+            "middle",
+            "a wrong root from the middle of the run on",
+        ),
+        (
+            Cheat::Last,
+            "last",
+            "only the final root and output are wrong",
+        ),
+        (
+            Cheat::Steps,
+            "steps",
+            "the honest final state with five extra steps claimed",
+        ),
+        (Cheat::Trap, "trap", "a trap faked at the middle of the run"),
+    ];
+}
+
 /// A claimed execution: the roots at every step, the step count and the final state.
 pub struct Claims {
     /// The honest run behind the claims.

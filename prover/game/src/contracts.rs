@@ -8,18 +8,26 @@ use alloy_sol_types::{sol, SolConstructor, SolInterface};
 sol!(
     #[sol(all_derives)]
     Registry,
-    "../arbiter-sol/artifacts/Registry.json"
+    "../../arbiter-sol/artifacts/Registry.json"
 );
 sol!(
     #[sol(all_derives)]
     DisputeGame,
-    "../arbiter-sol/artifacts/DisputeGame.json"
+    "../../arbiter-sol/artifacts/DisputeGame.json"
 );
 sol!(
     #[sol(all_derives)]
     StateRoots,
-    "../arbiter-sol/artifacts/StateRoots.json"
+    "../../arbiter-sol/artifacts/StateRoots.json"
 );
+sol!(
+    #[sol(all_derives)]
+    WasmStep,
+    "../../arbiter-sol/artifacts/WasmStep.json"
+);
+
+/// The one-step verifier's errors.
+pub use WasmStep::WasmStepErrors as VerifierError;
 
 /// Protocol parameters fixed at deployment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -123,16 +131,17 @@ impl Params {
         range("clock", self.clock.into(), Params::CLOCK)
     }
 
+    /// Seconds within which a right result finalizes whatever colluders do, counted from
+    /// its posting: the window plus both clocks of one game
+    /// (docs/dispute-protocol.md, "the bound on delay").
+    pub fn finality_bound(&self) -> u64 {
+        self.window.saturating_add(self.clock.saturating_mul(2))
+    }
+
     /// Moves one party makes at most in a game over `steps` steps: one per round of
-    /// dissection (the rounds shrink `[0, steps]` by `degree` each) plus the last one.
+    /// dissection plus the last one.
     pub fn moves(&self, steps: u64) -> u64 {
-        let degree = self.degree.max(2);
-        let (mut len, mut rounds) = (steps.max(1), 0u64);
-        while len > 1 {
-            len = len.div_ceil(degree);
-            rounds += 1;
-        }
-        rounds + 1
+        crate::dissection::rounds(steps.max(1), self.degree) + 1
     }
 
     /// Checks that an agent allowing `per_move` seconds per move can play a game over
@@ -185,7 +194,7 @@ pub struct Deployment {
 
 /// Deploys WasmStep and the Registry (which creates its DisputeGame) from `from`.
 pub fn deploy(chain: &mut dyn Chain, from: Address, p: Params) -> Result<Deployment, ChainError> {
-    let verifier = chain.deploy(from, crate::evm::WasmStep::BYTECODE.to_vec())?;
+    let verifier = chain.deploy(from, WasmStep::BYTECODE.to_vec())?;
     let mut code = Registry::BYTECODE.to_vec();
     code.extend(
         Registry::constructorCall {
@@ -217,9 +226,47 @@ pub fn describe_revert(data: &[u8]) -> String {
     if let Ok(e) = StateRoots::StateRootsErrors::abi_decode(data) {
         return format!("StateRoots::{e:?}");
     }
-    if let Ok(e) = crate::evm::VerifierError::abi_decode(data) {
-        return format!("WasmStep::{}", crate::evm::describe(&e));
+    if let Ok(e) = VerifierError::abi_decode(data) {
+        return format!("WasmStep::{}", describe(&e));
     }
     let hex: String = data.iter().map(|b| format!("{b:02x}")).collect();
     format!("0x{hex}")
+}
+
+/// The verifier error in the words of the Rust `ProofError` it mirrors (its variant and
+/// the fields both sides report), for display and for comparing the two verifiers.
+pub fn describe(e: &VerifierError) -> String {
+    match e {
+        VerifierError::Version(x) => format!("Version({})", x.version),
+        VerifierError::Truncated(x) => format!("Truncated(offset {})", x.offset),
+        VerifierError::TrailingBytes(x) => format!("TrailingBytes(offset {})", x.offset),
+        VerifierError::PathTooLong(x) => format!("PathTooLong({})", x.len),
+        VerifierError::PreRootMismatch(_) => "PreRootMismatch".into(),
+        VerifierError::Mismatch(x) => format!("Mismatch({})", x.item),
+        VerifierError::OutOfRange(x) => format!("OutOfRange({})", x.item),
+        VerifierError::UnknownOpcode(x) => format!("UnknownOpcode({})", x.opcode),
+        VerifierError::FloatNotProvable(x) => format!("FloatNotProvable({})", x.opcode),
+        VerifierError::HostCallNotProvable(x) => format!("HostCallNotProvable({})", x.func),
+        VerifierError::NoMemory(_) => "NoMemory".into(),
+    }
+}
+
+/// [`describe`] for the Rust verifier's error.
+pub fn describe_rust(e: &opml_vm::ProofError) -> String {
+    use opml_vm::ProofError as E;
+    match e {
+        E::Version(v) => format!("Version({v})"),
+        E::Truncated { offset, .. } => format!("Truncated(offset {offset})"),
+        E::TrailingBytes { offset, .. } => format!("TrailingBytes(offset {offset})"),
+        E::PathTooLong { len, .. } => format!("PathTooLong({len})"),
+        E::PreRootMismatch => "PreRootMismatch".into(),
+        E::Mismatch(item) => format!("Mismatch({item})"),
+        E::OutOfRange(item) => format!("OutOfRange({item})"),
+        E::UnknownOpcode(op) => format!("UnknownOpcode({op})"),
+        E::FloatNotProvable(op) => format!("FloatNotProvable({op})"),
+        E::HostCallNotProvable(f) => format!("HostCallNotProvable({f})"),
+        E::NoMemory => "NoMemory".into(),
+        E::Inconsistent(what) => format!("Inconsistent({what})"),
+        E::NonStandardConfig => "NonStandardConfig".into(),
+    }
 }

@@ -1,19 +1,30 @@
-//! The dispute protocol off chain: the start/final root scheme shared with the
-//! contracts, the chain backends, the agents and the whole-story driver
-//! (docs/dispute-protocol.md).
+//! opml-game: the dispute protocol off chain (docs/dispute-protocol.md). What a game
+//! bisects (`trace`, the honest `job` execution and the lying `claims` around it), the
+//! start/final root scheme shared with the contracts (`layout`), the contract bindings
+//! (`contracts`, `onchain`), the `Chain` trait with its backends (revm in process behind
+//! the `embedded` feature, a node over JSON-RPC behind `rpc`), the submitter and
+//! challenger agents, and the whole-story driver.
 
 pub mod agent;
 pub mod chain;
 pub mod claims;
 pub mod consumer;
 pub mod contracts;
+#[cfg(feature = "rpc")]
 pub mod devnode;
+pub mod dissection;
+#[cfg(feature = "embedded")]
 pub mod embedded;
+#[cfg(feature = "embedded")]
+pub mod evm;
+pub mod hex;
 pub mod job;
 pub mod layout;
 pub mod onchain;
 pub mod report;
+#[cfg(feature = "rpc")]
 pub mod rpc;
+pub mod seat;
 pub mod store;
 pub mod story;
 pub mod toy;

@@ -10,7 +10,7 @@ use alloy_sol_types::{sol, SolConstructor, SolEvent};
 sol!(
     #[sol(all_derives)]
     FashionGate,
-    "../arbiter-sol/artifacts/FashionGate.json"
+    "../../arbiter-sol/artifacts/FashionGate.json"
 );
 
 /// What the gate was told about one request.
@@ -57,7 +57,7 @@ pub fn ask(
     fee: U256,
 ) -> Result<u64, ChainError> {
     let p = Params::read(chain, registry)?;
-    let deadline = chain.now()? + p.window + 2 * p.clock + 3_600;
+    let deadline = chain.now()? + p.finality_bound() + 3_600;
     let id = onchain::view(chain, registry, Registry::requestCountCall {})?;
     let call = FashionGate::askCall {
         image: Bytes::copy_from_slice(image),

@@ -76,9 +76,12 @@ pub(super) fn load_layers(arch: &Arch, weights: &[u8]) -> Result<Vec<FLayer>, Co
         .collect()
 }
 
-/// Runs one float layer; shape errors name the layer.
-fn forward(i: usize, layer: &FLayer, x: &FAct) -> Result<FAct, CompileError> {
-    let err = |message: String| CompileError::Shape { layer: i, message };
+/// Runs one float layer; shape errors name its node.
+fn forward(node: &str, layer: &FLayer, x: &FAct) -> Result<FAct, CompileError> {
+    let err = |message: String| CompileError::Shape {
+        node: node.to_string(),
+        message,
+    };
     let [c, h, w] = x.dims;
     Ok(match layer {
         FLayer::Linear {
@@ -192,8 +195,8 @@ pub(super) fn float_outputs(
         dims: arch.input.map(|d| d as usize),
     };
     let mut outs = Vec::with_capacity(layers.len());
-    for (i, l) in layers.iter().enumerate() {
-        x = forward(i, l, &x)?;
+    for (node, l) in arch.nodes.iter().zip(layers) {
+        x = forward(node, l, &x)?;
         outs.push(x.clone());
     }
     Ok(outs)

@@ -1,8 +1,8 @@
 //! compile-model on small synthetic models: a CNN with every layer kind compiles and
-//! runs identically in all engines; mismatched weights are rejected naming the layer.
+//! runs identically in all engines; mismatched weights are rejected naming the node.
 
 use super::*;
-use crate::guest::{run_step, run_wasmi, GUEST_WASM};
+use opml_host::guest::{run_step, run_wasmi, GUEST_WASM};
 use safetensors::{serialize, tensor::TensorView, Dtype};
 use std::collections::HashMap;
 use std::path::Path;
@@ -48,14 +48,16 @@ fn write_idx(path: &Path, n: u32, h: u32, w: u32) {
     std::fs::write(path, bytes).expect("write idx");
 }
 
-const CNN: &str = r#"{ "input": [1, 8, 8], "input_scale": 0.00784313725490196,
-  "layers": [
-    { "op": "conv2d", "weight": "c.w", "bias": "c.b", "padding": 1 },
-    { "op": "relu" },
-    { "op": "max_pool", "size": 2, "stride": 2 },
-    { "op": "avg_pool", "size": 2, "stride": 1 },
-    { "op": "flatten" },
-    { "op": "dense", "weight": "d.w", "bias": "d.b" } ] }"#;
+const CNN: &str = r#"{
+  "inputs": { "x": { "shape": [1, 8, 8], "scale": 0.00784313725490196 } },
+  "nodes": [
+    { "name": "dense", "op": "dense", "inputs": ["flat"], "weight": "d.w", "bias": "d.b" },
+    { "name": "conv", "op": "conv2d", "inputs": ["x"], "weight": "c.w", "bias": "c.b", "padding": 1 },
+    { "name": "relu", "op": "relu", "inputs": ["conv"] },
+    { "name": "max", "op": "max_pool", "inputs": ["relu"], "size": 2, "stride": 2 },
+    { "name": "avg", "op": "avg_pool", "inputs": ["max"], "size": 2, "stride": 1 },
+    { "name": "flat", "op": "flatten", "inputs": ["avg"] } ],
+  "output": "dense" }"#;
 
 /// Writes the CNN's weights (its dense layer taking `dense_inputs` values), the
 /// architecture and `images` calibration images into `dir`.
@@ -120,12 +122,14 @@ fn cnn_compiles_and_runs_identically_everywhere() {
 }
 
 #[test]
-fn mismatched_weights_are_rejected_naming_the_layer() {
+fn mismatched_weights_are_rejected_naming_the_node() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (weights, arch, data) = cnn_files(dir.path(), 26, 3);
     match compile(&weights, &arch, &data, 3, 3) {
-        Err(CompileError::Shape { layer: 5, message }) => assert!(message.contains("[4, 26]")),
-        other => panic!("expected a shape error at layer 5, got {other:?}"),
+        Err(CompileError::Shape { node, message }) if node == "dense" => {
+            assert!(message.contains("[4, 26]"), "{message}")
+        }
+        other => panic!("expected a shape error at node dense, got {other:?}"),
     }
     std::fs::write(&arch, CNN.replace("d.b", "missing")).expect("write arch");
     let err = compile(&weights, &arch, &data, 3, 3).expect_err("missing tensor");

@@ -2,18 +2,17 @@
 //! the step machine or wasmi, running the same model natively, and reading the output
 //! region (the ABI of `opml_guest_ml::abi`, documented in `docs/guest-abi.md`).
 
-use crate::game::job::Job;
 use crate::oracle::{Fuel, Oracle, OracleError, OracleOutcome, OracleRun};
 use opml_guest_ml::abi::{
     memory_pages, ACTIVATION_CAPACITY, IMAGE_ADDR, INPUT_ADDR, INPUT_CAPACITY, OUTPUT_ADDR,
-    OUTPUT_CAPACITY, PAGE,
+    OUTPUT_CAPACITY,
 };
 use opml_guest_ml::exec::{self, Scratch, View};
 use opml_vm::{Config, Extern, LoadOptions, Machine, Module, Status};
 
 /// The canonical guest, built by `scripts/build-guest.sh` and committed as
 /// `guest-ml/guest.wasm` (a test checks it is up to date).
-pub const GUEST_WASM: &[u8] = include_bytes!("../../guest-ml/guest.wasm");
+pub const GUEST_WASM: &[u8] = include_bytes!("../../../guest-ml/guest.wasm");
 
 /// Why the guest could not be loaded, run or its output read.
 #[derive(Debug, thiserror::Error)]
@@ -209,17 +208,6 @@ pub fn run_step(
     Ok((finish_step(&machine)?, machine.steps()))
 }
 
-/// The guest running `image` as a dispute job: its input and output regions are the
-/// pages of the guest ABI's input and output addresses.
-pub fn dispute_job(name: String, guest_wasm: Vec<u8>, image: Vec<u8>) -> Job {
-    Job {
-        name,
-        load: Box::new(move |input| load(&guest_wasm, &image, input).map_err(|e| e.to_string())),
-        input_page: (INPUT_ADDR / PAGE) as u32,
-        output_page: (OUTPUT_ADDR / PAGE) as u32,
-    }
-}
-
 /// The guest instantiated in wasmi with its memory prepared like [`load`]; call `run`
 /// on it with [`WasmiGuest::run`].
 pub struct WasmiGuest {
@@ -331,7 +319,7 @@ pub fn run_native(image: &[u8], input: &[u8]) -> Result<Output, GuestError> {
 }
 
 /// Where to run a model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
     /// The kernels compiled natively.
     Native,
@@ -339,6 +327,15 @@ pub enum Engine {
     Wasmi,
     /// `guest.wasm` in the step machine.
     Step,
+}
+
+impl Engine {
+    /// Every engine with its command-line name and what it is.
+    pub const ALL: [(Engine, &'static str, &'static str); 3] = [
+        (Engine::Native, "native", "the kernels compiled natively"),
+        (Engine::Wasmi, "wasmi", "guest.wasm in wasmi"),
+        (Engine::Step, "step", "guest.wasm in the step machine"),
+    ];
 }
 
 /// Runs the model on `engine`; the step count is reported for the step machine only.

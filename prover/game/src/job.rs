@@ -3,6 +3,8 @@
 
 use super::layout::{FinalState, LayoutError, ModelLayout};
 use super::GameError;
+use opml_guest_ml::abi::{INPUT_ADDR, OUTPUT_ADDR, PAGE};
+use opml_host::guest;
 use opml_vm::merkle::Hash;
 use opml_vm::{Machine, Trace};
 
@@ -19,6 +21,21 @@ pub struct Job {
     pub input_page: u32,
     /// Page index of the output region.
     pub output_page: u32,
+}
+
+impl Job {
+    /// The ML guest running `image` as a dispute job: its input and output regions are
+    /// the pages of the guest ABI's input and output addresses.
+    pub fn guest(name: String, guest_wasm: Vec<u8>, image: Vec<u8>) -> Job {
+        Job {
+            name,
+            load: Box::new(move |input| {
+                guest::load(&guest_wasm, &image, input).map_err(|e| e.to_string())
+            }),
+            input_page: (INPUT_ADDR / PAGE) as u32,
+            output_page: (OUTPUT_ADDR / PAGE) as u32,
+        }
+    }
 }
 
 /// The most steps an execution may take.

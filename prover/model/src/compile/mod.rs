@@ -1,5 +1,5 @@
-//! `opml compile-model`: float weights (safetensors) + an architecture description
-//! (JSON) + calibration images → an int8 model image, with per-layer quantization
+//! `opml compile-model`: float weights (safetensors) + a model description (a graph,
+//! JSON: [`graph`]) + calibration images → an int8 model image, with per-layer quantization
 //! error and, optionally, float vs integer accuracy on a labelled test set.
 //!
 //! Quantization is symmetric (zero point 0): per-tensor weight scale `max|W| / 127`,
@@ -8,22 +8,24 @@
 //! A linear layer followed by ReLU is one stage (linear, requantize, ReLU); the last
 //! linear layer keeps its int32 accumulators as the logits.
 
-use crate::guest::{run_native, run_native_observed, GuestError};
 use crate::idx::{pixels_to_input, Idx};
 use crate::image::{ImageBuilder, TensorSpec};
 use opml_guest_ml::exec::View;
 use opml_guest_ml::image::OpKind;
 use opml_guest_ml::kernels::Requant;
+use opml_host::guest::{run_native, run_native_observed, GuestError};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 mod float;
+pub mod graph;
+
+pub use graph::Graph;
 
 use float::{float_outputs, load_layers, FAct, FLayer};
 
-/// The architecture file: input shape and scale, then the layers in order.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The chain of layers a [`Graph`] describes, from its input to its output.
+#[derive(Clone, Debug)]
 pub struct Arch {
     /// Input shape `[C, H, W]`.
     pub input: [u32; 3],
@@ -31,9 +33,11 @@ pub struct Arch {
     pub input_scale: f64,
     /// Layers.
     pub layers: Vec<Layer>,
+    /// The graph node of each layer.
+    pub nodes: Vec<String>,
 }
 
-/// One layer of [`Arch`]; weights are named safetensors entries (F32).
+/// The op of one graph node; weights are named safetensors entries (F32).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Layer {
@@ -78,7 +82,7 @@ pub enum Layer {
 }
 
 impl Layer {
-    /// The layer's `op` name in the architecture file.
+    /// The node's `op` name in the model description.
     pub fn name(&self) -> &'static str {
         match self {
             Layer::Dense { .. } => "dense",
@@ -118,10 +122,10 @@ pub enum CompileError {
     #[error("weights: {0}")]
     Weights(String),
     /// Layer shapes do not fit together.
-    #[error("layer {layer}: {message}")]
+    #[error("node {node:?}: {message}")]
     Shape {
-        /// Layer index in the architecture.
-        layer: usize,
+        /// The graph node.
+        node: String,
         /// What does not fit.
         message: String,
     },
@@ -141,6 +145,16 @@ fn read(path: &Path) -> Result<Vec<u8>, CompileError> {
         path: path.into(),
         source,
     })
+}
+
+/// Reads a model description (a [`Graph`] in JSON) as the chain of layers it describes.
+fn read_graph(path: &Path) -> Result<Arch, CompileError> {
+    let err = |message: String| CompileError::Arch {
+        path: path.into(),
+        message,
+    };
+    let graph: Graph = serde_json::from_slice(&read(path)?).map_err(|e| err(e.to_string()))?;
+    graph.to_arch().map_err(|e| err(e.to_string()))
 }
 
 /// `m` and `shift` with `m / 2^(31 + shift) ≈ real` (`real > 0`).
@@ -210,10 +224,7 @@ pub fn compile(
     calibrate_count: usize,
     error_count: usize,
 ) -> Result<Compiled, CompileError> {
-    let arch: Arch = serde_json::from_slice(&read(arch_path)?).map_err(|e| CompileError::Arch {
-        path: arch_path.into(),
-        message: e.to_string(),
-    })?;
+    let arch = read_graph(arch_path)?;
     let layers = load_layers(&arch, &read(weights)?)?;
     let inputs = load_inputs(calibrate, &arch, calibrate_count)?;
     let floats: Vec<Vec<FAct>> = inputs
@@ -289,7 +300,7 @@ pub fn compile(
                     let m = max_after(last);
                     let s_out = if m > 0.0 { m / 127.0 } else { 1.0 };
                     let q = requant_of(s_acc / s_out).ok_or_else(|| CompileError::Shape {
-                        layer: i,
+                        node: arch.nodes[i].clone(),
                         message: format!("requantization scale {} out of range", s_acc / s_out),
                     })?;
                     b.requantize(q);
@@ -323,7 +334,7 @@ pub fn compile(
         i += 1;
     }
     b.softmax = requant_of(scale * 65536.0).ok_or_else(|| CompileError::Shape {
-        layer: layers.len().saturating_sub(1),
+        node: arch.nodes.last().cloned().unwrap_or_default(),
         message: "logit scale out of range for the softmax".into(),
     })?;
     let image = b.build();
@@ -403,10 +414,7 @@ pub fn accuracy(
     images: &Path,
     labels: &Path,
 ) -> Result<Accuracy, CompileError> {
-    let arch: Arch = serde_json::from_slice(&read(arch_path)?).map_err(|e| CompileError::Arch {
-        path: arch_path.into(),
-        message: e.to_string(),
-    })?;
+    let arch = read_graph(arch_path)?;
     let layers = load_layers(&arch, &read(weights)?)?;
     let inputs = load_inputs(images, &arch, usize::MAX)?;
     let labels = Idx::read(labels)?;

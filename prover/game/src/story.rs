@@ -131,7 +131,7 @@ pub fn drive(
     mut on_action: impl FnMut(usize, &Action),
 ) -> Result<(), GameError> {
     for _ in 0..max_moves {
-        if crate::interrupt::requested() {
+        if opml_host::interrupt::requested() {
             return Err(GameError::Interrupted);
         }
         if agents.iter().all(|a| a.state.done) {

@@ -85,6 +85,37 @@ impl EmbeddedChain {
     }
 }
 
+/// A transaction run against the latest state and not committed.
+pub struct DryRun {
+    /// What it returned, or why it failed (revert data, halt).
+    pub result: Result<Vec<u8>, ChainError>,
+    /// Gas used by the whole transaction, intrinsic and calldata gas included.
+    pub gas_used: u64,
+}
+
+impl EmbeddedChain {
+    /// Runs a call from `from` to `to` against the latest state without committing it:
+    /// its outcome and its gas (what `eth_estimateGas` would measure).
+    pub fn dry_run(
+        &mut self,
+        from: Address,
+        to: Address,
+        data: Vec<u8>,
+    ) -> Result<DryRun, ChainError> {
+        let t = tx(from)
+            .call(to)
+            .data(data.into())
+            .build()
+            .map_err(|e| ChainError::Backend(format!("{e:?}")))?;
+        let result = self.transact(t, false)?;
+        let gas_used = result.tx_gas_used();
+        Ok(DryRun {
+            result: outcome(result).map(|(out, _)| out),
+            gas_used,
+        })
+    }
+}
+
 fn outcome(result: ExecutionResult) -> Result<(Vec<u8>, Receipt), ChainError> {
     let gas_used = result.tx_gas_used();
     match result {
