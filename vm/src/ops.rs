@@ -1,9 +1,10 @@
 //! The lowered instruction set of the step machine, and the opcode tables that drive
 //! decoding, execution, naming, proofs and the generated Solidity constants.
 //!
-//! Three tables define every op: [`for_each_control_op!`], [`for_each_numeric_op!`] and
-//! [`for_each_memory_op!`]. Code that handles ops matches them exhaustively, so an op
-//! added to a table is a compile error wherever it is not handled yet.
+//! Three tables define every op: [`crate::for_each_control_op!`],
+//! [`crate::for_each_numeric_op!`] and [`crate::for_each_memory_op!`]. Code that handles
+//! ops matches them exhaustively, so an op added to a table is a compile error wherever
+//! it is not handled yet.
 //!
 //! Lowering keeps a one-to-one map from executed Wasm instructions to steps: every Wasm
 //! instruction of a function body becomes exactly one [`Op`], at the same index order.
