@@ -196,7 +196,7 @@ macro_rules! for_each_memory_op {
 /// `k32`/`k64` (a constant in `k`); `fields` (named `u32` fields in `a, b, …` order).
 /// `[fields]` is the variant's field list as written in the enum. `group` is the class
 /// gas and proof sizes are reported under; `class` is `int` or `float` as in the other
-/// tables. With [`for_each_numeric_op!`] and [`for_each_memory_op!`] this table defines
+/// tables. With [`crate::for_each_numeric_op!`] and [`crate::for_each_memory_op!`] this table defines
 /// every [`Op`]: the enum, its names, opcodes, code-word fields, the generated Solidity
 /// constants, and (through exhaustive `match`es) the executor and the proof semantics.
 #[macro_export]
