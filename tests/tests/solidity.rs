@@ -1,4 +1,5 @@
-//! The Solidity side: committed artifacts match the sources, and the compiled Smoke
+//! The Solidity side: committed artifacts match the sources, the step functions carry
+//! the names of vm/src/proof/step.rs in its order, and the compiled Smoke
 //! contract runs in revm.
 
 use std::{collections::BTreeMap, fs, path::Path};
