@@ -232,22 +232,23 @@ library ProofReader {
         p.memories = hash(p);
     }
 
-    /// @notice The state root of the current fields.
+    /// @notice The state root of the current fields (commit.rs `StateFields::root`).
+    /// Reads the `Proof` fields status (0x60) to memories (0x1e0) from memory.
     function stateRoot(Proof memory p) internal pure returns (bytes32 h) {
         assembly ("memory-safe") {
             let m := mload(0x40)
             mstore(m, shl(248, TAG_STATE))
-            mstore(add(m, 1), shl(248, mload(add(p, 0x60))))
-            mstore(add(m, 2), shl(248, mload(add(p, 0x80))))
-            mstore(add(m, 3), shl(224, mload(add(p, 0xa0))))
-            mstore(add(m, 7), shl(224, mload(add(p, 0xc0))))
-            mstore(add(m, 11), shl(224, mload(add(p, 0xe0))))
-            mstore(add(m, 15), shl(224, mload(add(p, 0x100))))
-            mstore(add(m, 19), shl(224, mload(add(p, 0x120))))
+            mstore(add(m, add(1, STATE_STATUS_AT)), shl(248, mload(add(p, 0x60))))
+            mstore(add(m, add(1, STATE_TRAP_AT)), shl(248, mload(add(p, 0x80))))
+            mstore(add(m, add(1, STATE_PC_AT)), shl(224, mload(add(p, 0xa0))))
+            mstore(add(m, add(1, STATE_FUNC_AT)), shl(224, mload(add(p, 0xc0))))
+            mstore(add(m, add(1, STATE_FP_AT)), shl(224, mload(add(p, 0xe0))))
+            mstore(add(m, add(1, STATE_SP_AT)), shl(224, mload(add(p, 0x100))))
+            mstore(add(m, add(1, STATE_DEPTH_AT)), shl(224, mload(add(p, 0x120))))
             for { let i := 0 } lt(i, 6) { i := add(i, 1) } {
-                mstore(add(add(m, 23), shl(5, i)), mload(add(p, add(0x140, shl(5, i)))))
+                mstore(add(add(m, add(1, STATE_PROGRAM_AT)), shl(5, i)), mload(add(p, add(0x140, shl(5, i)))))
             }
-            h := keccak256(m, 215)
+            h := keccak256(m, STATE_PREIMAGE_LEN)
         }
     }
 
@@ -261,7 +262,7 @@ library ProofReader {
         p.funcsLen = u32(p);
         p.funcsRoot = hash(p);
         p.tables = hash(p);
-        return tagged(TAG_PROGRAM, ptr, 140);
+        return tagged(TAG_PROGRAM, ptr, PROGRAM_LEN);
     }
 
     // ---- operands ----------------------------------------------------------------
@@ -286,20 +287,22 @@ library ProofReader {
         return cdU64(pop(p, 1));
     }
 
-    /// @notice The operand chain `below` with `v` pushed.
+    /// @notice The operand chain `below` with `v` pushed (commit.rs `push_value`).
     function pushValue(bytes32 below, uint256 v) internal pure returns (bytes32 h) {
         assembly ("memory-safe") {
             let m := mload(0x40)
-            mstore(m, or(shl(248, TAG_VALUE), shl(184, v)))
-            mstore(add(m, 9), below)
-            h := keccak256(m, 41)
+            // The tag, then the u64 value, which ends where `below` starts.
+            mstore(m, or(shl(248, TAG_VALUE), shl(sub(256, mul(8, add(1, VALUE_BELOW_AT))), v)))
+            mstore(add(m, add(1, VALUE_BELOW_AT)), below)
+            h := keccak256(m, add(1, VALUE_LEN))
         }
     }
 
-    /// @notice Pushes `v`.
-    function push(Proof memory p, uint256 v) internal pure {
+    /// @notice Pushes `v`; returns 0 (no trap), like step.rs `push`.
+    function push(Proof memory p, uint256 v) internal pure returns (uint8) {
         p.operands = pushValue(p.operands, v);
         if (p.sp >= M32) revert OutOfRange("sp");
         p.sp += 1;
+        return 0;
     }
 }

@@ -6,22 +6,18 @@ import "./generated/WasmConstants.sol";
 /// @title State roots rebuilt from a region page and the rest of a state.
 /// @notice The scheme of docs/dispute-protocol.md: a region (input or output) is one
 /// 64 KiB page holding `[u32 LE len][bytes]`, zero padded; the page is a subtree of height
-/// 11 of the memory tree; 16 sibling hashes lead to the memory root, which with the
-/// memory's pages and limit gives the memories commitment, and the 183-byte state prefix
-/// (every state field before `memories`) gives the state root.
+/// PAGE_TREE_HEIGHT (11) of the memory tree; PAGES_TREE_HEIGHT (16) sibling hashes lead
+/// to the memory root, which with the memory's pages and limit gives the memories
+/// commitment, and the STATE_PREFIX_LEN-byte (183) state prefix (every state field
+/// before `memories`) gives the state root. The heights and lengths are generated from
+/// the Rust constants (generated/WasmConstants.sol).
 library StateRoots {
-    /// Bytes of a state preimage before the memories commitment.
-    uint256 internal constant PREFIX_LEN = 183;
-    /// Height of a page's subtree.
-    uint256 internal constant PAGE_HEIGHT = 11;
-    /// Height of the tree over pages.
-    uint256 internal constant PAGES_HEIGHT = 16;
-    /// The most bytes a region holds after its length field.
-    uint256 internal constant MAX_REGION = 65532;
+    /// The most bytes a region holds after its u32 length field.
+    uint256 internal constant MAX_REGION = PAGE_SIZE - 4;
 
     /// The region bytes do not fit one page.
     error RegionTooLong(uint256 len);
-    /// The state prefix is not 183 bytes starting with the state tag.
+    /// The state prefix is not STATE_PREFIX_LEN bytes starting with the state tag.
     error BadPrefix();
 
     /// @notice Root of the page `[u32 LE len(data)][data]`, zero padded to 64 KiB. Only
@@ -47,7 +43,7 @@ library StateRoots {
             level[i] = w;
         }
         bytes32 z;
-        for (uint256 h = 0; h < PAGE_HEIGHT; h++) {
+        for (uint256 h = 0; h < PAGE_TREE_HEIGHT; h++) {
             uint256 m = (n + 1) / 2;
             for (uint256 i = 0; i < m; i++) {
                 bytes32 right = 2 * i + 1 < n ? level[2 * i + 1] : z;
@@ -59,28 +55,28 @@ library StateRoots {
         return level[0];
     }
 
-    /// @notice Root of a tree of height 16 over pages with `leaf` at `index`, given its
+    /// @notice Root of a tree of height PAGES_TREE_HEIGHT over pages with `leaf` at `index`, given its
     /// sibling path bottom first.
-    function pagesRoot(bytes32 leaf, uint256 index, bytes32[16] memory path)
+    function pagesRoot(bytes32 leaf, uint256 index, bytes32[PAGES_TREE_HEIGHT] memory path)
         internal
         pure
         returns (bytes32 h)
     {
         h = leaf;
-        for (uint256 i = 0; i < PAGES_HEIGHT; i++) {
+        for (uint256 i = 0; i < PAGES_TREE_HEIGHT; i++) {
             h = (index >> i) & 1 == 0
                 ? keccak256(abi.encodePacked(h, path[i]))
                 : keccak256(abi.encodePacked(path[i], h));
         }
     }
 
-    /// @notice The state root from its 183-byte prefix and its one memory.
+    /// @notice The state root from its STATE_PREFIX_LEN-byte prefix and its one memory.
     function stateRoot(bytes memory prefix, uint32 pages, uint32 limit, bytes32 memRoot)
         internal
         pure
         returns (bytes32)
     {
-        if (prefix.length != PREFIX_LEN || uint8(prefix[0]) != TAG_STATE) revert BadPrefix();
+        if (prefix.length != STATE_PREFIX_LEN || uint8(prefix[0]) != TAG_STATE) revert BadPrefix();
         bytes32 memories = keccak256(abi.encodePacked(TAG_MEMORIES, pages, limit, memRoot));
         return keccak256(abi.encodePacked(prefix, memories));
     }

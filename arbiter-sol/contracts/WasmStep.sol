@@ -11,10 +11,15 @@ import {ILeafVerifier} from "./ILeafVerifier.sol";
 /// @notice Executes one Wasm instruction over commitments, exactly as the Rust reference
 /// verifier (vm/src/proof/step.rs) does, reading the witness items from a proof in the
 /// layout of vm/src/proof/codec.rs. Invalid proofs revert with the custom errors of
-/// ProofReader, which mirror the Rust `ProofError` variants.
+/// ProofReader, which mirror the Rust `ProofError` variants. Its functions carry the
+/// names of their step.rs counterparts (camelCase, `_` before private ones) in the same
+/// order, as do those of StepOps and ProofReader (docs/solidity-verifier.md).
 contract WasmStep is ILeafVerifier {
     using ProofReader for Proof;
     using StepOps for Proof;
+
+    uint256 private constant M32 = 0xffffffff;
+    uint256 private constant M64 = 0xffffffffffffffff;
 
     /// @notice The post-state root of `proof`, whose claimed pre-state root must be
     /// `preRoot`. Reverts when the proof is invalid.
@@ -32,7 +37,8 @@ contract WasmStep is ILeafVerifier {
         return _step(preRoot, proof);
     }
 
-    /// The post-state root of `proof` from `preRoot`, and whether the pre-state runs.
+    /// step.rs `step`: the post-state root of `proof` from `preRoot`, and whether the
+    /// pre-state runs.
     function _step(bytes32 preRoot, bytes calldata proof) private pure returns (bytes32 postRoot, bool running) {
         Proof memory p;
         uint256 start;
@@ -52,96 +58,107 @@ contract WasmStep is ILeafVerifier {
         if (!running) {
             postRoot = claimed;
         } else {
-            uint8 trap = _run(p);
+            (uint8 op, uint256 word) = _fetch(p);
+            p.pc += 1;
+            uint8 trap = _exec(p, op, word);
             postRoot = trap == 0 ? p.stateRoot() : _trapped(stateAt, trap);
         }
         if (p.pos != p.end) revert ProofReader.TrailingBytes(p.pos - p.start);
         if (claimed != preRoot) revert ProofReader.PreRootMismatch();
     }
 
-    /// The pre-state (still in calldata at `stateAt`) with status trapped by `trap`.
+    /// The pre-state (its fields still in calldata at `stateAt`) with status trapped by
+    /// `trap`.
     function _trapped(uint256 stateAt, uint8 trap) private pure returns (bytes32 h) {
         assembly ("memory-safe") {
             let m := mload(0x40)
             mstore8(m, TAG_STATE)
-            mstore8(add(m, 1), STATUS_TRAPPED)
-            mstore8(add(m, 2), trap)
-            calldatacopy(add(m, 3), add(stateAt, 2), 212)
-            h := keccak256(m, 215)
+            mstore8(add(m, add(1, STATE_STATUS_AT)), STATUS_TRAPPED)
+            mstore8(add(m, add(1, STATE_TRAP_AT)), trap)
+            calldatacopy(add(m, add(1, STATE_PC_AT)), add(stateAt, STATE_PC_AT), sub(STATE_LEN, STATE_PC_AT))
+            h := keccak256(m, STATE_PREIMAGE_LEN)
         }
     }
 
-    /// Proves the program and the code word, then executes it. Returns a trap code.
-    function _run(Proof memory p) private pure returns (uint8) {
+    /// step.rs `fetch`: proves the program and the code word at `pc`; a float op
+    /// rejects the proof. (An opcode byte that is no op reverts at the end of `_exec`,
+    /// before anything else is read, where Rust's decoding rejects it.)
+    function _fetch(Proof memory p) private pure returns (uint8 op, uint256 word) {
         if (p.readProgram() != p.program) revert ProofReader.Mismatch("program");
         if (p.pc >= p.codeLen) revert ProofReader.OutOfRange("pc");
-        (bytes32 word, uint256 path) = p.word(ProofReader.heightFor(p.codeLen));
-        ProofReader.checkPath(word, p.pc, path, ProofReader.heightFor(p.codeLen), p.codeRoot, "code word");
-        uint8 op = uint8(uint256(word) >> 248);
-        if ((KNOWN_OPS >> op) & 1 == 0) revert ProofReader.UnknownOpcode(op);
+        uint256 height = ProofReader.heightFor(p.codeLen);
+        (bytes32 w, uint256 path) = p.word(height);
+        ProofReader.checkPath(w, p.pc, path, height, p.codeRoot, "code word");
+        word = uint256(w);
+        op = uint8(word >> CODE_OPCODE_SHIFT);
         if ((FLOAT_OPS >> op) & 1 == 1) revert ProofReader.FloatNotProvable(op);
-        uint256 a = (uint256(word) >> 192) & 0xffffffff;
-        p.pc += 1;
-        if ((UNARY_OPS >> op) & 1 == 1) {
-            (uint8 t, uint256 r) = WasmNumeric.exec(op, p.pop1(), 0);
-            if (t == 0) p.push(r);
-            return t;
-        }
-        if ((BINARY_OPS >> op) & 1 == 1) {
-            uint256 ptr = p.pop(2);
-            (uint8 t, uint256 r) = WasmNumeric.exec(op, ProofReader.cdU64(ptr + 8), ProofReader.cdU64(ptr));
-            if (t == 0) p.push(r);
-            return t;
-        }
+    }
+
+    /// step.rs `exec`: numeric and memory ops by their generated masks, then the control
+    /// table's ops in table order; any other opcode reverts.
+    function _exec(Proof memory p, uint8 op, uint256 word) private pure returns (uint8) {
+        uint256 a = (word >> CODE_A_SHIFT) & M32;
+        if (((UNARY_OPS | BINARY_OPS) >> op) & 1 == 1) return _numeric(p, op);
         if (((LOAD_OPS | STORE_OPS) >> op) & 1 == 1) return _memoryAccess(p, op, a);
-        return _control(p, op, word, a);
-    }
-
-    /// Control, variable and constant ops.
-    function _control(Proof memory p, uint8 op, bytes32 word, uint256 a) private pure returns (uint8) {
-        uint256 b = (uint256(word) >> 160) & 0xffffffff;
-        uint256 c = (uint256(word) >> 128) & 0xffffffff;
-        if (op == OP_NOP || op == OP_BLOCK || op == OP_LOOP || op == OP_END) return 0;
+        uint256 b = (word >> CODE_B_SHIFT) & M32;
         if (op == OP_UNREACHABLE) return TRAP_UNREACHABLE;
+        if (op == OP_NOP || op == OP_BLOCK || op == OP_LOOP || op == OP_END) return 0;
         if (op == OP_IF) {
-            if (p.pop1() & 0xffffffff == 0) p.pc = uint32(a);
-        } else if (op == OP_ELSE) {
-            p.pc = uint32(a);
-        } else if (op == OP_BR) {
-            p.branch(a, b, c);
-        } else if (op == OP_BR_IF) {
-            if (p.pop1() & 0xffffffff != 0) p.branch(a, b, c);
-        } else if (op == OP_BR_TABLE) {
-            p.brTable(a, b);
-        } else if (op == OP_RETURN) {
-            p.ret();
-        } else if (op == OP_CALL) {
-            return p.call(uint32(a), p.functionWord(uint32(a)));
-        } else if (op == OP_CALL_INDIRECT) {
-            return p.callIndirect(a, b);
-        } else if (op == OP_DROP) {
-            p.pop1();
-        } else if (op == OP_SELECT) {
-            uint256 ptr = p.pop(3);
-            p.push(ProofReader.cdU64(ptr) & 0xffffffff != 0 ? ProofReader.cdU64(ptr + 16) : ProofReader.cdU64(ptr + 8));
-        } else if (op >= OP_LOCAL_GET && op <= OP_GLOBAL_SET) {
-            p.variable(op, a);
-        } else if (op == OP_MEMORY_SIZE) {
-            p.memorySize();
-        } else if (op == OP_MEMORY_GROW) {
-            p.memoryGrow();
-        } else if (op == OP_I32_CONST) {
-            p.push(uint256(word) & 0xffffffff);
-        } else {
-            // OP_I64_CONST: every other opcode was dispatched or rejected above.
-            p.push(uint256(word) & 0xffffffffffffffff);
+            if (p.pop1() & M32 == 0) p.pc = a;
+            return 0;
         }
-        return 0;
+        if (op == OP_ELSE) {
+            p.pc = a;
+            return 0;
+        }
+        if (op == OP_BR) return p.branch(a, b, (word >> CODE_C_SHIFT) & M32);
+        if (op == OP_BR_IF) {
+            if (p.pop1() & M32 != 0) p.branch(a, b, (word >> CODE_C_SHIFT) & M32);
+            return 0;
+        }
+        if (op == OP_BR_TABLE) return p.brTable(a, b);
+        if (op == OP_RETURN) return p.ret();
+        if (op == OP_CALL) return p.call(a, p.functionWord(a));
+        if (op == OP_CALL_INDIRECT) return p.callIndirect(a, b);
+        if (op == OP_DROP) {
+            p.pop1();
+            return 0;
+        }
+        if (op == OP_SELECT) {
+            uint256 ptr = p.pop(3);
+            return p.push(ProofReader.cdU64(ptr) & M32 != 0 ? ProofReader.cdU64(ptr + 16) : ProofReader.cdU64(ptr + 8));
+        }
+        if (op == OP_LOCAL_GET) return p.localGet(a);
+        if (op == OP_LOCAL_SET) return p.localSet(a);
+        if (op == OP_LOCAL_TEE) return p.localTee(a);
+        if (op == OP_GLOBAL_GET) return p.globalGet(a);
+        if (op == OP_GLOBAL_SET) return p.globalSet(a);
+        if (op == OP_MEMORY_SIZE) return p.memorySize();
+        if (op == OP_MEMORY_GROW) return p.memoryGrow();
+        if (op == OP_I32_CONST) return p.push((word >> CODE_K_SHIFT) & M32);
+        if (op == OP_I64_CONST) return p.push((word >> CODE_K_SHIFT) & M64);
+        // `_fetch` rejected these, as every float op.
+        if (op == OP_F32_CONST || op == OP_F64_CONST) revert ProofReader.FloatNotProvable(op);
+        revert ProofReader.UnknownOpcode(op);
     }
 
-    /// Loads and stores: one leaf, or two when the access crosses a 32-byte boundary.
+    /// step.rs `numeric`: a unary or binary numeric op pops its operands, then pushes
+    /// the result or traps.
+    function _numeric(Proof memory p, uint8 op) private pure returns (uint8 t) {
+        uint256 r;
+        if ((UNARY_OPS >> op) & 1 == 1) {
+            (t, r) = WasmNumeric.numeric(op, p.pop1(), 0);
+        } else {
+            uint256 ptr = p.pop(2);
+            (t, r) = WasmNumeric.numeric(op, ProofReader.cdU64(ptr + 8), ProofReader.cdU64(ptr));
+        }
+        if (t == 0) p.push(r);
+    }
+
+    /// step.rs `memory_access`: loads and stores, one leaf or two when the access
+    /// crosses a 32-byte boundary.
     function _memoryAccess(Proof memory p, uint8 op, uint256 offset) private pure returns (uint8) {
-        uint256 len = (MEM_BYTES >> (8 * (op - 0x20))) & 0xff;
+        uint256 len = (MEM_BYTES >> (8 * (op - MEM_OPCODE_BASE))) & 0xff;
         bool store = (STORE_OPS >> op) & 1 == 1;
         uint256 value;
         uint256 base;
@@ -151,9 +168,9 @@ contract WasmStep is ILeafVerifier {
         base = p.pop1();
         (bool has, uint256 memAt) = p.memoryEntry();
         if (!has) return TRAP_MEMORY_OUT_OF_BOUNDS;
-        uint256 ea = (base & 0xffffffff) + offset;
-        if (ea + len > ProofReader.cdU32(memAt) * PAGE_SIZE) return TRAP_MEMORY_OUT_OF_BOUNDS;
-        uint256 signTo = (MEM_SIGN_TO >> (8 * (op - 0x20))) & 0xff;
+        uint256 ea = (base & M32) + offset;
+        if (ea + len > ProofReader.cdU32(memAt + MEMORY_PAGES_AT) * PAGE_SIZE) return TRAP_MEMORY_OUT_OF_BOUNDS;
+        uint256 signTo = (MEM_SIGN_TO >> (8 * (op - MEM_OPCODE_BASE))) & 0xff;
         _accessLeaves(p, memAt, ea, len, store ? value : signTo, store);
         return 0;
     }
@@ -167,7 +184,7 @@ contract WasmStep is ILeafVerifier {
         uint256[2] memory index = [ea / LEAF_SIZE, (ea + len - 1) / LEAF_SIZE];
         bytes32[2] memory w;
         uint256[2] memory path;
-        bytes32 root = ProofReader.cdWord(entry + 8);
+        bytes32 root = ProofReader.cdWord(entry + MEMORY_ROOT_AT);
         for (uint256 k = 0; k < 2 && (k == 0 || index[1] != index[0]); k++) {
             (w[k], path[k]) = p.word(MEMORY_TREE_HEIGHT);
             ProofReader.checkPath(w[k], index[k], path[k], MEMORY_TREE_HEIGHT, root, "memory leaf");
@@ -184,8 +201,8 @@ contract WasmStep is ILeafVerifier {
         }
         bytes32 newRoot = index[1] == index[0]
             ? ProofReader.rootFromPath(w[0], index[0], path[0], MEMORY_TREE_HEIGHT)
-            : _updateTwo(w[0], index[0], path[0], w[1], index[1], path[1]);
-        p.commitMemory(entry, ProofReader.cdU32(entry), newRoot);
+            : _updateLeaves(w[0], index[0], path[0], w[1], index[1], path[1]);
+        p.commitMemory(entry, ProofReader.cdU32(entry + MEMORY_PAGES_AT), newRoot);
     }
 
     /// The little-endian value of bytes `offset..offset+len` of `w`, sign-extended from
@@ -200,9 +217,9 @@ contract WasmStep is ILeafVerifier {
         if (signTo != 0 && (v >> (bits - 1)) & 1 == 1) v |= ((1 << signTo) - 1) ^ ((1 << bits) - 1);
     }
 
-    /// The root after replacing adjacent leaves `i` and `j` with `wi` and `wj`: `j`'s path
-    /// takes `i`'s new node where the two paths meet.
-    function _updateTwo(bytes32 wi, uint256 i, uint256 pathI, bytes32 wj, uint256 j, uint256 pathJ)
+    /// step.rs `update_leaves`: the root after replacing adjacent leaves `i` and `j`
+    /// with `wi` and `wj`: `j`'s path takes `i`'s new node where the two paths meet.
+    function _updateLeaves(bytes32 wi, uint256 i, uint256 pathI, bytes32 wj, uint256 j, uint256 pathJ)
         private
         pure
         returns (bytes32 acc)

@@ -1,4 +1,5 @@
-//! The Solidity side: committed artifacts match the sources, and the compiled Smoke
+//! The Solidity side: committed artifacts match the sources, the step functions carry
+//! the names of vm/src/proof/step.rs in its order, and the compiled Smoke
 //! contract runs in revm.
 
 use std::{collections::BTreeMap, fs, path::Path};
@@ -132,4 +133,66 @@ fn smoke_contract_runs_in_revm() {
         assert_eq!(event.amount, amount);
         assert_eq!(event.newTotal, expected_total);
     }
+}
+
+/// The names of the functions defined in `text` after `keyword` (`fn`, `function`), in
+/// order.
+fn defined_names(text: &str, keyword: &str) -> Vec<String> {
+    let pattern = format!("{keyword} ");
+    text.lines()
+        .filter_map(|line| {
+            let rest = line.trim_start();
+            let rest = rest.strip_prefix("pub ").unwrap_or(rest);
+            let rest = rest.strip_prefix("pub(crate) ").unwrap_or(rest);
+            let name = rest.strip_prefix(&pattern)?;
+            let end = name.find(|c: char| !(c.is_alphanumeric() || c == '_'))?;
+            Some(name[..end].to_string())
+        })
+        .collect()
+}
+
+/// `_memoryAccess` → `memory_access`.
+fn snake(solidity: &str) -> String {
+    let mut out = String::new();
+    for c in solidity.trim_start_matches('_').chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+/// The Solidity step functions carry the names of vm/src/proof/step.rs (camelCase) and
+/// each Solidity file lists them in step.rs's order, so the two read side by side.
+#[test]
+fn solidity_step_functions_follow_step_rs() {
+    let root = repo_root();
+    let read =
+        |p: &str| fs::read_to_string(root.join(p)).unwrap_or_else(|e| panic!("read {p}: {e}"));
+    let rust = defined_names(&read("vm/src/proof/step.rs"), "fn");
+    assert!(rust.len() > 20, "{rust:?}");
+    let mut found = Vec::new();
+    for file in ["WasmStep.sol", "ProofReader.sol", "StepOps.sol"] {
+        let names = defined_names(&read(&format!("arbiter-sol/contracts/{file}")), "function");
+        let at: Vec<(usize, String)> = names
+            .iter()
+            .map(|n| snake(n))
+            .filter_map(|n| rust.iter().position(|r| *r == n).map(|i| (i, n)))
+            .collect();
+        for pair in at.windows(2) {
+            assert!(
+                pair[0].0 <= pair[1].0,
+                "{file}: {} comes before {}, unlike step.rs",
+                pair[1].1,
+                pair[0].1
+            );
+        }
+        found.extend(at.into_iter().map(|(_, n)| n));
+    }
+    let missing: Vec<_> = rust.iter().filter(|r| !found.contains(r)).collect();
+    assert!(
+        missing.is_empty(),
+        "step.rs functions without a Solidity counterpart: {missing:?}"
+    );
 }

@@ -29,8 +29,10 @@
 
 use crate::machine::{FuncKind, Machine, Status};
 use crate::merkle::{height_for, keccak, root_of, value_leaf, Hash, Tree};
-use crate::ops::{BranchTarget, Op};
+use crate::ops::{BranchTarget, Op, UnknownOpcode};
 use std::sync::Arc;
+
+pub mod layout;
 
 /// Domain tags: the first byte of every hash preimage that is not a tree node.
 pub mod tag {
@@ -64,20 +66,20 @@ pub fn status_byte(s: Status) -> (u8, u8) {
 pub fn code_word(op: &Op) -> Hash {
     let ([a, b, c], k) = op.immediates();
     let mut w = [0u8; 32];
-    w[0] = op.opcode();
-    w[4..8].copy_from_slice(&a.to_be_bytes());
-    w[8..12].copy_from_slice(&b.to_be_bytes());
-    w[12..16].copy_from_slice(&c.to_be_bytes());
-    w[24..32].copy_from_slice(&k.to_be_bytes());
+    w[layout::CODE_OPCODE_AT] = op.opcode();
+    layout::write_u32(&mut w, layout::CODE_A_AT, a);
+    layout::write_u32(&mut w, layout::CODE_B_AT, b);
+    layout::write_u32(&mut w, layout::CODE_C_AT, c);
+    w[layout::CODE_K_AT..].copy_from_slice(&k.to_be_bytes());
     w
 }
 
 /// The word of a `br_table` target.
 pub fn branch_word(t: &BranchTarget) -> Hash {
     let mut w = [0u8; 32];
-    w[0..4].copy_from_slice(&t.pc.to_be_bytes());
-    w[4..8].copy_from_slice(&t.drop.to_be_bytes());
-    w[8..12].copy_from_slice(&t.keep.to_be_bytes());
+    layout::write_u32(&mut w, layout::BRANCH_PC_AT, t.pc);
+    layout::write_u32(&mut w, layout::BRANCH_DROP_AT, t.drop);
+    layout::write_u32(&mut w, layout::BRANCH_KEEP_AT, t.keep);
     w
 }
 
@@ -270,55 +272,58 @@ pub struct FunctionWord {
 impl FunctionWord {
     /// The tree leaf.
     pub fn word(&self) -> Hash {
+        use layout::*;
         let mut w = [0u8; 32];
-        w[0..4].copy_from_slice(&self.type_id.to_be_bytes());
-        w[4] = self.kind;
-        let fields = [
-            self.entry,
-            self.num_params,
-            self.num_locals,
-            self.num_results,
-            self.max_height,
-            self.memory,
-        ];
-        for (i, v) in fields.iter().enumerate() {
-            w[8 + 4 * i..12 + 4 * i].copy_from_slice(&v.to_be_bytes());
-        }
+        write_u32(&mut w, FUNC_TYPE_ID_AT, self.type_id);
+        w[FUNC_KIND_AT] = self.kind;
+        write_u32(&mut w, FUNC_ENTRY_AT, self.entry);
+        write_u32(&mut w, FUNC_PARAMS_AT, self.num_params);
+        write_u32(&mut w, FUNC_LOCALS_AT, self.num_locals);
+        write_u32(&mut w, FUNC_RESULTS_AT, self.num_results);
+        write_u32(&mut w, FUNC_MAX_HEIGHT_AT, self.max_height);
+        write_u32(&mut w, FUNC_MEMORY_AT, self.memory);
         w
     }
 
     /// Reads a tree leaf back.
     pub fn from_word(w: &Hash) -> FunctionWord {
-        let u = |i: usize| u32::from_be_bytes([w[i], w[i + 1], w[i + 2], w[i + 3]]);
+        use layout::*;
         FunctionWord {
-            type_id: u(0),
-            kind: w[4],
-            entry: u(8),
-            num_params: u(12),
-            num_locals: u(16),
-            num_results: u(20),
-            max_height: u(24),
-            memory: u(28),
+            type_id: read_u32(w, FUNC_TYPE_ID_AT),
+            kind: w[FUNC_KIND_AT],
+            entry: read_u32(w, FUNC_ENTRY_AT),
+            num_params: read_u32(w, FUNC_PARAMS_AT),
+            num_locals: read_u32(w, FUNC_LOCALS_AT),
+            num_results: read_u32(w, FUNC_RESULTS_AT),
+            max_height: read_u32(w, FUNC_MAX_HEIGHT_AT),
+            memory: read_u32(w, FUNC_MEMORY_AT),
         }
     }
 }
 
 /// The branch target a branch-table word holds.
 pub fn branch_from_word(w: &Hash) -> BranchTarget {
-    let u = |i: usize| u32::from_be_bytes([w[i], w[i + 1], w[i + 2], w[i + 3]]);
     BranchTarget {
-        pc: u(0),
-        drop: u(4),
-        keep: u(8),
+        pc: layout::read_u32(w, layout::BRANCH_PC_AT),
+        drop: layout::read_u32(w, layout::BRANCH_DROP_AT),
+        keep: layout::read_u32(w, layout::BRANCH_KEEP_AT),
     }
 }
 
-/// The op a code word holds, `None` for an unknown opcode.
-pub fn op_from_word(w: &Hash) -> Option<Op> {
-    let u = |i: usize| u32::from_be_bytes([w[i], w[i + 1], w[i + 2], w[i + 3]]);
-    let mut k = [0u8; 8];
-    k.copy_from_slice(&w[24..32]);
-    Op::from_parts(w[0], [u(4), u(8), u(12)], u64::from_be_bytes(k))
+/// The op a code word holds, or the opcode byte that is no op.
+pub fn op_from_word(w: &Hash) -> Result<Op, UnknownOpcode> {
+    use layout::*;
+    let mut k = [0u8; U64];
+    k.copy_from_slice(&w[CODE_K_AT..]);
+    Op::from_parts(
+        w[CODE_OPCODE_AT],
+        [
+            read_u32(w, CODE_A_AT),
+            read_u32(w, CODE_B_AT),
+            read_u32(w, CODE_C_AT),
+        ],
+        u64::from_be_bytes(k),
+    )
 }
 
 /// The program's commitment with every tree kept, for proofs.

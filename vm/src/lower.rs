@@ -8,6 +8,7 @@ use crate::error::{LoadError, Location};
 use crate::module::{Function, LoadOptions};
 use crate::ops::{BranchTarget, Op};
 use crate::proof::MAX_PROOF_OPERANDS;
+use crate::{memory_op_pattern, numeric_op_pattern};
 use wasmparser::{
     BlockType, CompositeInnerType, FrameKind, FuncType, FuncValidator, FunctionBody, Operator,
     ValType, ValidatorResources, WasmModuleResources,
@@ -15,8 +16,12 @@ use wasmparser::{
 
 /// A branch whose target is only known when its block's `end` is reached.
 enum Patch {
-    /// `code[pc]` is a `Br`, `BrIf` or `Else` to resolve.
-    Op(usize),
+    /// `code[pc]` is a `Br` to resolve.
+    Br(usize),
+    /// `code[pc]` is a `BrIf` to resolve.
+    BrIf(usize),
+    /// `code[pc]` is an `Else` to resolve.
+    Else(usize),
     /// `br_targets[i]` to resolve.
     Table(usize),
 }
@@ -242,7 +247,29 @@ impl Lowerer {
             Op::Return => Carried::Return {
                 results: to_u32(func_type(fv, type_idx)?.results().len()),
             },
-            _ => return None,
+            // At most 3 operands each.
+            Op::Unreachable
+            | Op::Nop
+            | Op::Block
+            | Op::Loop
+            | Op::If { .. }
+            | Op::Else { .. }
+            | Op::End
+            | Op::Drop
+            | Op::Select
+            | Op::LocalGet(_)
+            | Op::LocalSet(_)
+            | Op::LocalTee(_)
+            | Op::GlobalGet(_)
+            | Op::GlobalSet(_)
+            | Op::MemorySize
+            | Op::MemoryGrow
+            | Op::I32Const(_)
+            | Op::I64Const(_)
+            | Op::F32Const(_)
+            | Op::F64Const(_)
+            | crate::for_each_numeric_op!(numeric_op_pattern! {})
+            | crate::for_each_memory_op!(memory_op_pattern! {}) => return None,
         })
     }
 
@@ -303,7 +330,7 @@ impl Lowerer {
                             else_pc: to_u32(pc + 1),
                         };
                     }
-                    ctrl.patches.push(Patch::Op(pc));
+                    ctrl.patches.push(Patch::Else(pc));
                 }
                 Op::Else { end_pc: 0 }
             }
@@ -315,11 +342,14 @@ impl Lowerer {
                 }
             }
             Operator::Br { relative_depth } => {
-                Op::Br(self.branch(fv, relative_depth, height, Patch::Op(pc)))
+                Op::Br(self.branch(fv, relative_depth, height, Patch::Br(pc)))
             }
-            Operator::BrIf { relative_depth } => {
-                Op::BrIf(self.branch(fv, relative_depth, height.saturating_sub(1), Patch::Op(pc)))
-            }
+            Operator::BrIf { relative_depth } => Op::BrIf(self.branch(
+                fv,
+                relative_depth,
+                height.saturating_sub(1),
+                Patch::BrIf(pc),
+            )),
             Operator::BrTable { ref targets } => {
                 let start = self.br_targets.len();
                 let depths: Vec<u32> = targets
@@ -417,15 +447,20 @@ impl Lowerer {
         }
         for patch in ctrl.patches {
             match patch {
-                Patch::Op(pc) => match &mut self.code[pc] {
-                    Op::Br(t) | Op::BrIf(t) => t.pc = target,
-                    Op::Else { end_pc } => *end_pc = target,
-                    _ => {}
-                },
+                // A branch keeps the drop and keep it was lowered with.
+                Patch::Br(pc) => self.code[pc] = Op::Br(retarget(&self.code[pc], target)),
+                Patch::BrIf(pc) => self.code[pc] = Op::BrIf(retarget(&self.code[pc], target)),
+                Patch::Else(pc) => self.code[pc] = Op::Else { end_pc: target },
                 Patch::Table(i) => self.br_targets[i].pc = target,
             }
         }
     }
+}
+
+/// The branch target of `op` (lowered as a `Br` or `BrIf`) with its pc set to `pc`.
+fn retarget(op: &Op, pc: u32) -> BranchTarget {
+    let ([_, drop, keep], _) = op.immediates();
+    BranchTarget { pc, drop, keep }
 }
 
 /// What makes up the operands a branch's, call's or return's proof carries.

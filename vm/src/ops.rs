@@ -1,5 +1,10 @@
-//! The lowered instruction set of the step machine, and the one opcode table that drives
-//! decoding, execution, naming and (later) proofs and generated Solidity constants.
+//! The lowered instruction set of the step machine, and the opcode tables that drive
+//! decoding, execution, naming, proofs and the generated Solidity constants.
+//!
+//! Three tables define every op: [`crate::for_each_control_op!`],
+//! [`crate::for_each_numeric_op!`] and [`crate::for_each_memory_op!`]. Code that handles
+//! ops matches them exhaustively, so an op added to a table is a compile error wherever
+//! it is not handled yet.
 //!
 //! Lowering keeps a one-to-one map from executed Wasm instructions to steps: every Wasm
 //! instruction of a function body becomes exactly one [`Op`], at the same index order.
@@ -183,6 +188,67 @@ macro_rules! for_each_memory_op {
     };
 }
 
+/// The control, variable and constant instructions: `(Variant, wasm opcode, text name,
+/// immediates [fields], group, class, doc)`.
+///
+/// `immediates` says how the variant holds the code word's fields (`Op::immediates`):
+/// `none`; `target` (a [`BranchTarget`] in `a, b, c`); `index` (a `u32` in `a`);
+/// `k32`/`k64` (a constant in `k`); `fields` (named `u32` fields in `a, b, …` order).
+/// `[fields]` is the variant's field list as written in the enum. `group` is the class
+/// gas and proof sizes are reported under; `class` is `int` or `float` as in the other
+/// tables. With [`crate::for_each_numeric_op!`] and [`crate::for_each_memory_op!`] this table defines
+/// every [`Op`]: the enum, its names, opcodes, code-word fields, the generated Solidity
+/// constants, and (through exhaustive `match`es) the executor and the proof semantics.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! for_each_control_op {
+    ($cb:ident ! { $($pre:tt)* }) => {
+        $cb! { $($pre)*
+        (Unreachable, 0x00, "unreachable", none [], "nop, block, loop, end, unreachable", int,
+            "`unreachable`: traps.")
+        (Nop, 0x01, "nop", none [], "nop, block, loop, end, unreachable", int, "`nop`.")
+        (Block, 0x02, "block", none [], "nop, block, loop, end, unreachable", int,
+            "`block`: no effect; its label is resolved into the branches.")
+        (Loop, 0x03, "loop", none [], "nop, block, loop, end, unreachable", int,
+            "`loop`: no effect; branches to it jump to the next instruction.")
+        (If, 0x04, "if", fields [{ else_pc: u32 }], "branch (br, br_if, if, else)", int,
+            "`if`: pops the condition; on zero jumps to `else_pc`.")
+        (Else, 0x05, "else", fields [{ end_pc: u32 }], "branch (br, br_if, if, else)", int,
+            "`else` reached by falling out of the then-arm: jumps past the `end`.")
+        (End, 0x0b, "end", none [], "nop, block, loop, end, unreachable", int,
+            "`end` of a block, loop or if: no effect.")
+        (Br, 0x0c, "br", target [(BranchTarget)], "branch (br, br_if, if, else)", int, "`br`.")
+        (BrIf, 0x0d, "br_if", target [(BranchTarget)], "branch (br, br_if, if, else)", int,
+            "`br_if`: pops the condition; branches when it is non-zero.")
+        (BrTable, 0x0e, "br_table", fields [{ start: u32, len: u32 }], "br_table", int,
+            "`br_table`: targets `start..start+len` in the branch table, the last being the default.")
+        (Return, 0x0f, "return", none [], "return", int,
+            "`return`, and the function body's final `end`.")
+        (Call, 0x10, "call", index [(u32)], "call", int,
+            "`call` of the function at a store address.")
+        (CallIndirect, 0x11, "call_indirect", fields [{ type_id: u32, table: u32 }],
+            "call_indirect", int,
+            "`call_indirect` through table `table`, expecting canonical type `type_id`.")
+        (Drop, 0x1a, "drop", none [], "drop, select", int, "`drop`.")
+        (Select, 0x1b, "select", none [], "drop, select", int, "`select`.")
+        (LocalGet, 0x20, "local.get", index [(u32)], "local.*", int, "`local.get`.")
+        (LocalSet, 0x21, "local.set", index [(u32)], "local.*", int, "`local.set`.")
+        (LocalTee, 0x22, "local.tee", index [(u32)], "local.*", int, "`local.tee`.")
+        (GlobalGet, 0x23, "global.get", index [(u32)], "global.*", int,
+            "`global.get` of a store global address.")
+        (GlobalSet, 0x24, "global.set", index [(u32)], "global.*", int,
+            "`global.set` of a store global address.")
+        (MemorySize, 0x3f, "memory.size", none [], "memory.size/grow", int, "`memory.size`.")
+        (MemoryGrow, 0x40, "memory.grow", none [], "memory.size/grow", int, "`memory.grow`.")
+        (I32Const, 0x41, "i32.const", k32 [(u32)], "const", int,
+            "`i32.const` (value zero-extended).")
+        (I64Const, 0x42, "i64.const", k64 [(u64)], "const", int, "`i64.const`.")
+        (F32Const, 0x43, "f32.const", k32 [(u32)], "const", float, "`f32.const` (bits).")
+        (F64Const, 0x44, "f64.const", k64 [(u64)], "const", float, "`f64.const` (bits).")
+        }
+    };
+}
+
 /// A resolved branch: where to go and how to reshape the operand stack on the way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BranchTarget {
@@ -194,8 +260,30 @@ pub struct BranchTarget {
     pub keep: u32,
 }
 
+/// A byte that is the opcode of no [`Op`] (decoding a code word).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown opcode 0x{0:02x}")]
+pub struct UnknownOpcode(pub u8);
+
+/// Expands to the or-pattern of every numeric op (`for_each_numeric_op!(numeric_op_pattern! {})`).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! numeric_op_pattern {
+    ($(($num:ident, $($rest:tt)*))*) => { $( $crate::ops::Op::$num )|* };
+}
+
+/// Expands to the or-pattern of every memory op (`for_each_memory_op!(memory_op_pattern! {})`).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! memory_op_pattern {
+    ($(($mem:ident, $($rest:tt)*))*) => { $( $crate::ops::Op::$mem { .. } )|* };
+}
+
 macro_rules! define_op {
-    ($(($num:ident, $ncode:literal, $nname:literal, $arity:ident, $f:ident, $nclass:ident))*
+    ($(($ctl:ident, $ccode:literal, $cname:literal, $shape:ident [$($body:tt)*], $group:literal,
+        $cclass:ident, $doc:literal))*
+     ;
+     $(($num:ident, $ncode:literal, $nname:literal, $arity:ident, $f:ident, $nclass:ident))*
      ;
      $(($mem:ident, $mcode:literal, $mname:literal, $bytes:literal, $kind:ident, $mclass:ident))*) => {
         /// One lowered instruction: exactly one step of the machine.
@@ -205,59 +293,10 @@ macro_rules! define_op {
         /// type id and a store table address. Local indices are relative to the frame.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum Op {
-            /// `unreachable`: traps.
-            Unreachable,
-            /// `nop`.
-            Nop,
-            /// `block`: no effect; its label is resolved into the branches.
-            Block,
-            /// `loop`: no effect; branches to it jump to the next instruction.
-            Loop,
-            /// `if`: pops the condition; on zero jumps to `else_pc`.
-            If { else_pc: u32 },
-            /// `else` reached by falling out of the then-arm: jumps past the `end`.
-            Else { end_pc: u32 },
-            /// `end` of a block, loop or if: no effect.
-            End,
-            /// `br`.
-            Br(BranchTarget),
-            /// `br_if`: pops the condition; branches when it is non-zero.
-            BrIf(BranchTarget),
-            /// `br_table`: targets `start..start+len` in the branch table, the last
-            /// being the default.
-            BrTable { start: u32, len: u32 },
-            /// `return`, and the function body's final `end`.
-            Return,
-            /// `call` of the function at a store address.
-            Call(u32),
-            /// `call_indirect` through table `table`, expecting canonical type `type_id`.
-            CallIndirect { type_id: u32, table: u32 },
-            /// `drop`.
-            Drop,
-            /// `select`.
-            Select,
-            /// `local.get`.
-            LocalGet(u32),
-            /// `local.set`.
-            LocalSet(u32),
-            /// `local.tee`.
-            LocalTee(u32),
-            /// `global.get` of a store global address.
-            GlobalGet(u32),
-            /// `global.set` of a store global address.
-            GlobalSet(u32),
-            /// `memory.size`.
-            MemorySize,
-            /// `memory.grow`.
-            MemoryGrow,
-            /// `i32.const` (value zero-extended).
-            I32Const(u32),
-            /// `i64.const`.
-            I64Const(u64),
-            /// `f32.const` (bits).
-            F32Const(u32),
-            /// `f64.const` (bits).
-            F64Const(u64),
+            $(
+                #[doc = $doc]
+                $ctl $($body)*,
+            )*
             $(
                 #[doc = concat!("`", $mname, "` with a static offset.")]
                 $mem { offset: u32 },
@@ -272,32 +311,7 @@ macro_rules! define_op {
             /// The Wasm text name of the instruction this op was lowered from.
             pub fn name(&self) -> &'static str {
                 match self {
-                    Op::Unreachable => "unreachable",
-                    Op::Nop => "nop",
-                    Op::Block => "block",
-                    Op::Loop => "loop",
-                    Op::If { .. } => "if",
-                    Op::Else { .. } => "else",
-                    Op::End => "end",
-                    Op::Br(_) => "br",
-                    Op::BrIf(_) => "br_if",
-                    Op::BrTable { .. } => "br_table",
-                    Op::Return => "return",
-                    Op::Call(_) => "call",
-                    Op::CallIndirect { .. } => "call_indirect",
-                    Op::Drop => "drop",
-                    Op::Select => "select",
-                    Op::LocalGet(_) => "local.get",
-                    Op::LocalSet(_) => "local.set",
-                    Op::LocalTee(_) => "local.tee",
-                    Op::GlobalGet(_) => "global.get",
-                    Op::GlobalSet(_) => "global.set",
-                    Op::MemorySize => "memory.size",
-                    Op::MemoryGrow => "memory.grow",
-                    Op::I32Const(_) => "i32.const",
-                    Op::I64Const(_) => "i64.const",
-                    Op::F32Const(_) => "f32.const",
-                    Op::F64Const(_) => "f64.const",
+                    $( Op::$ctl { .. } => $cname, )*
                     $( Op::$mem { .. } => $mname, )*
                     $( Op::$num => $nname, )*
                 }
@@ -307,32 +321,7 @@ macro_rules! define_op {
             /// lowered from (the function body's final `end` lowers to `Return`, 0x0f).
             pub fn opcode(&self) -> u8 {
                 match self {
-                    Op::Unreachable => 0x00,
-                    Op::Nop => 0x01,
-                    Op::Block => 0x02,
-                    Op::Loop => 0x03,
-                    Op::If { .. } => 0x04,
-                    Op::Else { .. } => 0x05,
-                    Op::End => 0x0b,
-                    Op::Br(_) => 0x0c,
-                    Op::BrIf(_) => 0x0d,
-                    Op::BrTable { .. } => 0x0e,
-                    Op::Return => 0x0f,
-                    Op::Call(_) => 0x10,
-                    Op::CallIndirect { .. } => 0x11,
-                    Op::Drop => 0x1a,
-                    Op::Select => 0x1b,
-                    Op::LocalGet(_) => 0x20,
-                    Op::LocalSet(_) => 0x21,
-                    Op::LocalTee(_) => 0x22,
-                    Op::GlobalGet(_) => 0x23,
-                    Op::GlobalSet(_) => 0x24,
-                    Op::MemorySize => 0x3f,
-                    Op::MemoryGrow => 0x40,
-                    Op::I32Const(_) => 0x41,
-                    Op::I64Const(_) => 0x42,
-                    Op::F32Const(_) => 0x43,
-                    Op::F64Const(_) => 0x44,
+                    $( Op::$ctl { .. } => $ccode, )*
                     $( Op::$mem { .. } => $mcode, )*
                     $( Op::$num => $ncode, )*
                 }
@@ -344,79 +333,29 @@ macro_rules! define_op {
             /// `[target]`; index ops: `[index]`; constants: the 64-bit field.
             pub fn immediates(&self) -> ([u32; 3], u64) {
                 match *self {
-                    Op::If { else_pc: t } | Op::Else { end_pc: t } => ([t, 0, 0], 0),
-                    Op::Br(t) | Op::BrIf(t) => ([t.pc, t.drop, t.keep], 0),
-                    Op::BrTable { start, len } => ([start, len, 0], 0),
-                    Op::CallIndirect { type_id, table } => ([type_id, table, 0], 0),
-                    Op::Call(i)
-                    | Op::LocalGet(i)
-                    | Op::LocalSet(i)
-                    | Op::LocalTee(i)
-                    | Op::GlobalGet(i)
-                    | Op::GlobalSet(i) => ([i, 0, 0], 0),
-                    Op::I32Const(v) | Op::F32Const(v) => ([0; 3], v as u64),
-                    Op::I64Const(v) | Op::F64Const(v) => ([0; 3], v),
+                    $( define_op!(@bind $ctl $shape [$($body)*] a b c)
+                        => define_op!(@imm $shape [$($body)*] a b c), )*
                     $( Op::$mem { offset } => ([offset, 0, 0], 0), )*
-                    _ => ([0; 3], 0),
+                    $( Op::$num => ([0; 3], 0), )*
                 }
             }
 
             /// The op with Wasm opcode `opcode` and the given [`Op::immediates`]: the
-            /// inverse of `(opcode(), immediates())`, `None` for an unknown opcode.
-            pub fn from_parts(opcode: u8, [a, b, c]: [u32; 3], k: u64) -> Option<Op> {
-                Some(match opcode {
-                    0x00 => Op::Unreachable,
-                    0x01 => Op::Nop,
-                    0x02 => Op::Block,
-                    0x03 => Op::Loop,
-                    0x04 => Op::If { else_pc: a },
-                    0x05 => Op::Else { end_pc: a },
-                    0x0b => Op::End,
-                    0x0c => Op::Br(BranchTarget { pc: a, drop: b, keep: c }),
-                    0x0d => Op::BrIf(BranchTarget { pc: a, drop: b, keep: c }),
-                    0x0e => Op::BrTable { start: a, len: b },
-                    0x0f => Op::Return,
-                    0x10 => Op::Call(a),
-                    0x11 => Op::CallIndirect { type_id: a, table: b },
-                    0x1a => Op::Drop,
-                    0x1b => Op::Select,
-                    0x20 => Op::LocalGet(a),
-                    0x21 => Op::LocalSet(a),
-                    0x22 => Op::LocalTee(a),
-                    0x23 => Op::GlobalGet(a),
-                    0x24 => Op::GlobalSet(a),
-                    0x3f => Op::MemorySize,
-                    0x40 => Op::MemoryGrow,
-                    0x41 => Op::I32Const(k as u32),
-                    0x42 => Op::I64Const(k),
-                    0x43 => Op::F32Const(k as u32),
-                    0x44 => Op::F64Const(k),
+            /// inverse of `(opcode(), immediates())`.
+            pub fn from_parts(opcode: u8, [a, b, c]: [u32; 3], k: u64) -> Result<Op, UnknownOpcode> {
+                Ok(match opcode {
+                    $( $ccode => define_op!(@build $ctl $shape [$($body)*] a b c k), )*
                     $( $mcode => Op::$mem { offset: a }, )*
                     $( $ncode => Op::$num, )*
-                    _ => return None,
+                    // A byte, not an op: every other value is no opcode.
+                    other => return Err(UnknownOpcode(other)),
                 })
             }
 
             /// The class proof sizes and verification gas are reported under.
             pub fn class(&self) -> &'static str {
                 match self {
-                    Op::Call(_) => "call",
-                    Op::CallIndirect { .. } => "call_indirect",
-                    Op::Return => "return",
-                    Op::BrTable { .. } => "br_table",
-                    Op::Br(_) | Op::BrIf(_) | Op::If { .. } | Op::Else { .. } => {
-                        "branch (br, br_if, if, else)"
-                    }
-                    Op::Nop | Op::Block | Op::Loop | Op::End | Op::Unreachable => {
-                        "nop, block, loop, end, unreachable"
-                    }
-                    Op::LocalGet(_) | Op::LocalSet(_) | Op::LocalTee(_) => "local.*",
-                    Op::GlobalGet(_) | Op::GlobalSet(_) => "global.*",
-                    Op::MemorySize | Op::MemoryGrow => "memory.size/grow",
-                    Op::I32Const(_) | Op::I64Const(_) | Op::F32Const(_) | Op::F64Const(_) => {
-                        "const"
-                    }
-                    Op::Drop | Op::Select => "drop, select",
+                    $( Op::$ctl { .. } => $group, )*
                     $( Op::$mem { .. } => define_op!(@class $kind), )*
                     $( Op::$num => "numeric", )*
                 }
@@ -426,13 +365,43 @@ macro_rules! define_op {
             /// provable profile).
             pub fn is_float(&self) -> bool {
                 match self {
-                    Op::F32Const(_) | Op::F64Const(_) => true,
+                    $( Op::$ctl { .. } => define_op!(@is_float $cclass), )*
                     $( Op::$mem { .. } => define_op!(@is_float $mclass), )*
                     $( Op::$num => define_op!(@is_float $nclass), )*
-                    _ => false,
                 }
             }
         }
+    };
+    // How each immediates shape binds, encodes and decodes its code-word fields.
+    (@bind $v:ident none [] $a:ident $b:ident $c:ident) => { Op::$v };
+    (@bind $v:ident fields [{ $f1:ident: u32 }] $a:ident $b:ident $c:ident) => { Op::$v { $f1: $a } };
+    (@bind $v:ident fields [{ $f1:ident: u32, $f2:ident: u32 }] $a:ident $b:ident $c:ident) => {
+        Op::$v { $f1: $a, $f2: $b }
+    };
+    (@bind $v:ident $shape:ident [$($body:tt)*] $a:ident $b:ident $c:ident) => { Op::$v($a) };
+    (@imm none [] $a:ident $b:ident $c:ident) => { ([0; 3], 0) };
+    (@imm target [$($body:tt)*] $a:ident $b:ident $c:ident) => { ([$a.pc, $a.drop, $a.keep], 0) };
+    (@imm index [$($body:tt)*] $a:ident $b:ident $c:ident) => { ([$a, 0, 0], 0) };
+    (@imm k32 [$($body:tt)*] $a:ident $b:ident $c:ident) => { ([0; 3], $a as u64) };
+    (@imm k64 [$($body:tt)*] $a:ident $b:ident $c:ident) => { ([0; 3], $a) };
+    (@imm fields [{ $f1:ident: u32 }] $a:ident $b:ident $c:ident) => { ([$a, 0, 0], 0) };
+    (@imm fields [{ $f1:ident: u32, $f2:ident: u32 }] $a:ident $b:ident $c:ident) => {
+        ([$a, $b, 0], 0)
+    };
+    (@build $v:ident none [] $a:ident $b:ident $c:ident $k:ident) => { Op::$v };
+    (@build $v:ident target [$($body:tt)*] $a:ident $b:ident $c:ident $k:ident) => {
+        Op::$v(BranchTarget { pc: $a, drop: $b, keep: $c })
+    };
+    (@build $v:ident index [$($body:tt)*] $a:ident $b:ident $c:ident $k:ident) => { Op::$v($a) };
+    (@build $v:ident k32 [$($body:tt)*] $a:ident $b:ident $c:ident $k:ident) => {
+        Op::$v($k as u32)
+    };
+    (@build $v:ident k64 [$($body:tt)*] $a:ident $b:ident $c:ident $k:ident) => { Op::$v($k) };
+    (@build $v:ident fields [{ $f1:ident: u32 }] $a:ident $b:ident $c:ident $k:ident) => {
+        Op::$v { $f1: $a }
+    };
+    (@build $v:ident fields [{ $f1:ident: u32, $f2:ident: u32 }] $a:ident $b:ident $c:ident $k:ident) => {
+        Op::$v { $f1: $a, $f2: $b }
     };
     (@class store) => { "store" };
     (@class $kind:ident) => { "load" };
@@ -440,13 +409,21 @@ macro_rules! define_op {
     (@is_float int) => { false };
 }
 
-macro_rules! define_op_with_memory {
-    ($($num:tt)*) => {
-        for_each_memory_op!(define_op! { $($num)* ; });
+/// Receives the control table and asks for the numeric table.
+macro_rules! define_op_with_numeric {
+    ($($ctl:tt)*) => {
+        for_each_numeric_op!(define_op_with_memory! { $($ctl)* ; });
     };
 }
 
-for_each_numeric_op!(define_op_with_memory! {});
+/// Receives the control and numeric tables and asks for the memory table.
+macro_rules! define_op_with_memory {
+    ($(($($ctl:tt)*))* ; $($num:tt)*) => {
+        for_each_memory_op!(define_op! { $(($($ctl)*))* ; $($num)* ; });
+    };
+}
+
+for_each_control_op!(define_op_with_numeric! {});
 
 #[cfg(test)]
 mod tests {
@@ -503,13 +480,8 @@ mod tests {
         ];
         for op in ops {
             let (imm, k) = op.immediates();
-            assert_eq!(
-                Op::from_parts(op.opcode(), imm, k),
-                Some(op),
-                "{}",
-                op.name()
-            );
+            assert_eq!(Op::from_parts(op.opcode(), imm, k), Ok(op), "{}", op.name());
         }
-        assert_eq!(Op::from_parts(0xfc, [0; 3], 0), None);
+        assert_eq!(Op::from_parts(0xfc, [0; 3], 0), Err(UnknownOpcode(0xfc)));
     }
 }

@@ -21,6 +21,8 @@ uint256 constant STACK_SLOTS = 1048576;
 uint256 constant MEMORY_TREE_HEIGHT = 27;
 uint256 constant PAGE_SIZE = 65536;
 uint256 constant LEAF_SIZE = 32;
+uint256 constant PAGE_TREE_HEIGHT = 11;
+uint256 constant PAGES_TREE_HEIGHT = 16;
 uint8 constant FUNC_KIND_WASM = 1;
 uint8 constant FUNC_KIND_HOST = 2;
 uint32 constant NO_MEMORY = 0xffffffff;
@@ -41,7 +43,60 @@ uint8 constant TRAP_INDIRECT_CALL_TYPE_MISMATCH = 8;
 uint8 constant TRAP_CALL_STACK_EXHAUSTED = 9;
 uint8 constant TRAP_HOST_ERROR = 10;
 
-// Opcodes of control, variable and constant ops (vm/src/ops.rs).
+// Layout of the hashed words (vm/src/commit/layout.rs): the shift that brings
+// each field to the low bits of the word.
+uint256 constant CODE_OPCODE_SHIFT = 248;
+uint256 constant CODE_A_SHIFT = 192;
+uint256 constant CODE_B_SHIFT = 160;
+uint256 constant CODE_C_SHIFT = 128;
+uint256 constant CODE_K_SHIFT = 0;
+uint256 constant BRANCH_PC_SHIFT = 224;
+uint256 constant BRANCH_DROP_SHIFT = 192;
+uint256 constant BRANCH_KEEP_SHIFT = 160;
+uint256 constant FUNC_TYPE_ID_SHIFT = 224;
+uint256 constant FUNC_KIND_SHIFT = 216;
+uint256 constant FUNC_ENTRY_SHIFT = 160;
+uint256 constant FUNC_PARAMS_SHIFT = 128;
+uint256 constant FUNC_LOCALS_SHIFT = 96;
+uint256 constant FUNC_RESULTS_SHIFT = 64;
+uint256 constant FUNC_MAX_HEIGHT_SHIFT = 32;
+uint256 constant FUNC_MEMORY_SHIFT = 0;
+
+// Byte offsets (`_AT`) and lengths of the preimages and proof items
+// (vm/src/commit/layout.rs, vm/src/proof/codec.rs); a preimage is its
+// domain tag followed by the item.
+uint256 constant PROOF_HEADER_LEN = 33;
+uint256 constant STATE_STATUS_AT = 0;
+uint256 constant STATE_TRAP_AT = 1;
+uint256 constant STATE_PC_AT = 2;
+uint256 constant STATE_FUNC_AT = 6;
+uint256 constant STATE_FP_AT = 10;
+uint256 constant STATE_SP_AT = 14;
+uint256 constant STATE_DEPTH_AT = 18;
+uint256 constant STATE_PROGRAM_AT = 22;
+uint256 constant STATE_MEMORIES_AT = 182;
+uint256 constant STATE_LEN = 214;
+uint256 constant STATE_PREIMAGE_LEN = 215;
+uint256 constant STATE_PREFIX_LEN = 183;
+uint256 constant PROGRAM_LEN = 140;
+uint256 constant FRAME_FUNC_AT = 0;
+uint256 constant FRAME_FP_AT = 4;
+uint256 constant FRAME_RET_PC_AT = 8;
+uint256 constant FRAME_LOCALS_AT = 12;
+uint256 constant FRAME_OPERANDS_AT = 44;
+uint256 constant FRAME_BELOW_AT = 76;
+uint256 constant FRAME_LEN = 108;
+uint256 constant VALUE_BELOW_AT = 8;
+uint256 constant VALUE_LEN = 40;
+uint256 constant MEMORY_PAGES_AT = 0;
+uint256 constant MEMORY_LIMIT_AT = 4;
+uint256 constant MEMORY_ROOT_AT = 8;
+uint256 constant MEMORY_RECORD_LEN = 40;
+uint256 constant TABLE_LEN_AT = 0;
+uint256 constant TABLE_ROOT_AT = 4;
+uint256 constant TABLE_RECORD_LEN = 36;
+
+// Opcodes of the control table (for_each_control_op!).
 uint8 constant OP_UNREACHABLE = 0x00;
 uint8 constant OP_NOP = 0x01;
 uint8 constant OP_BLOCK = 0x02;
@@ -224,14 +279,15 @@ uint8 constant OP_I64_STORE8 = 0x3c;
 uint8 constant OP_I64_STORE16 = 0x3d;
 uint8 constant OP_I64_STORE32 = 0x3e;
 
-// Dispatch masks: bit `opcode` is set for the ops of each kind.
-uint256 constant KNOWN_OPS = 0x000000000000001fffffffffffffffffffffffffffffffffffffff1f0c03f83f;
+// Dispatch masks: bit `opcode` is set for the ops of each kind (integer ops only
+// in the unary, binary, load and store masks).
 uint256 constant FLOAT_OPS = 0x0000000000000000ffffcf7ffffff8000000007ff800001803000c0000000000;
 uint256 constant UNARY_OPS = 0x000000000000001f00003080000000000e000380000100200000000000000000;
 uint256 constant BINARY_OPS = 0x000000000000000000000000000007fff1fffc0007feffc00000000000000000;
 uint256 constant LOAD_OPS = 0x000000000000000000000000000000000000000000000000003ff30000000000;
 uint256 constant STORE_OPS = 0x0000000000000000000000000000000000000000000000007cc0000000000000;
-// Memory access tables: byte (opcode - 0x20) from the low end: bytes accessed,
-// and the width a load sign-extends to (0: zero-extends).
+// Memory access tables: byte (opcode - MEM_OPCODE_BASE) from the low end: bytes
+// accessed, and the width a load sign-extends to (0: zero-extends).
+uint8 constant MEM_OPCODE_BASE = 0x20;
 uint256 constant MEM_BYTES = 0x0004020102010804080404040202010102020101080408040000000000000000;
 uint256 constant MEM_SIGN_TO = 0x0000000000000000000000400040004000200020000000000000000000000000;

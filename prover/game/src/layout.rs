@@ -10,7 +10,7 @@ use opml_vm::merkle::{keccak, node, Hash};
 use opml_vm::Machine;
 
 /// Bytes of a state preimage before its memories commitment.
-pub const PREFIX_LEN: usize = 183;
+pub const PREFIX_LEN: usize = opml_vm::commit::layout::STATE_PREFIX_LEN;
 /// The most bytes a region holds after its length field.
 pub const REGION_CAPACITY: usize = PAGE_SIZE - 4;
 

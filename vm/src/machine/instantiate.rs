@@ -6,6 +6,7 @@ use super::{Extern, FuncInst, FuncKind, Instance, InstanceId, Machine, Status, W
 use crate::error::LinkError;
 use crate::module::{ConstExpr, ExportKind, ImportKind, Limits, Module};
 use crate::ops::{BranchTarget, Op};
+use crate::{memory_op_pattern, numeric_op_pattern};
 use std::collections::HashMap;
 
 impl Machine {
@@ -246,6 +247,25 @@ fn relocate(
         },
         Op::GlobalGet(g) => Op::GlobalGet(at(globals, g)),
         Op::GlobalSet(g) => Op::GlobalSet(at(globals, g)),
-        other => other,
+        // No module-relative index.
+        Op::Unreachable
+        | Op::Nop
+        | Op::Block
+        | Op::Loop
+        | Op::End
+        | Op::Return
+        | Op::Drop
+        | Op::Select
+        | Op::LocalGet(_)
+        | Op::LocalSet(_)
+        | Op::LocalTee(_)
+        | Op::MemorySize
+        | Op::MemoryGrow
+        | Op::I32Const(_)
+        | Op::I64Const(_)
+        | Op::F32Const(_)
+        | Op::F64Const(_)
+        | crate::for_each_numeric_op!(numeric_op_pattern! {})
+        | crate::for_each_memory_op!(memory_op_pattern! {}) => op,
     }
 }

@@ -24,12 +24,17 @@
 //! ```
 
 use super::ProofError;
+use crate::commit::layout::{MEMORY_RECORD_LEN, TABLE_RECORD_LEN, WORD};
 use crate::commit::{FrameRecord, MemoryFields, ProgramFields, StateFields, TableFields};
 use crate::merkle::Hash;
 use crate::ops::BranchTarget;
 
 /// The proof format version this module writes and reads.
 pub const VERSION: u8 = 1;
+
+/// Bytes of the header (version and pre-root); the state item follows. The items'
+/// own layouts are the hashed preimages of [`crate::commit::layout`].
+pub const HEADER_LEN: usize = 1 + WORD;
 
 /// The longest local or global path accepted (a 2^32-slot tree).
 pub const MAX_SLOT_PATH: usize = 32;
@@ -307,7 +312,7 @@ impl<'a> Reader<'a> {
     pub fn get_memories(&mut self) -> Result<Vec<MemoryFields>, ProofError> {
         const M: &str = "memories";
         let count = self.u32(M)?;
-        self.bounded_count(M, count, 40)?;
+        self.bounded_count(M, count, MEMORY_RECORD_LEN)?;
         (0..count)
             .map(|_| {
                 Ok(MemoryFields {
@@ -323,7 +328,7 @@ impl<'a> Reader<'a> {
     pub fn get_tables(&mut self) -> Result<Vec<TableFields>, ProofError> {
         const T: &str = "tables";
         let count = self.u32(T)?;
-        self.bounded_count(T, count, 36)?;
+        self.bounded_count(T, count, TABLE_RECORD_LEN)?;
         (0..count)
             .map(|_| {
                 Ok(TableFields {
@@ -361,5 +366,75 @@ impl<'a> Reader<'a> {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commit::layout::{FRAME_LEN, PROGRAM_LEN, STATE_LEN};
+
+    #[test]
+    fn item_lengths_are_the_layout_constants() {
+        let mut w = Writer::default();
+        w.put_header(&[1; 32]);
+        assert_eq!(w.buf.len(), HEADER_LEN);
+        let s = StateFields {
+            status: (0, 0),
+            pc: 1,
+            func: 2,
+            fp: 3,
+            sp: 4,
+            depth: 5,
+            program: [6; 32],
+            locals: [7; 32],
+            operands: [8; 32],
+            frames: [9; 32],
+            globals: [10; 32],
+            memories: [11; 32],
+        };
+        w.put_state(&s);
+        assert_eq!(w.buf.len(), HEADER_LEN + STATE_LEN);
+        let p = ProgramFields {
+            code_len: 1,
+            code_root: [1; 32],
+            br_len: 2,
+            br_root: [2; 32],
+            funcs_len: 3,
+            funcs_root: [3; 32],
+            tables: [4; 32],
+        };
+        let at = w.buf.len();
+        w.put_program(&p);
+        assert_eq!(w.buf.len() - at, PROGRAM_LEN);
+        let f = FrameRecord {
+            func: 1,
+            fp: 2,
+            ret_pc: 3,
+            locals: [4; 32],
+            operands: [5; 32],
+        };
+        let at = w.buf.len();
+        w.put_frame(&f, &[6; 32]);
+        assert_eq!(w.buf.len() - at, FRAME_LEN);
+        let at = w.buf.len();
+        w.put_memories(&[MemoryFields {
+            pages: 1,
+            limit: 2,
+            root: [3; 32],
+        }]);
+        assert_eq!(w.buf.len() - at, 4 + MEMORY_RECORD_LEN);
+        let at = w.buf.len();
+        w.put_tables(&[TableFields {
+            len: 1,
+            root: [2; 32],
+        }]);
+        assert_eq!(w.buf.len() - at, 4 + TABLE_RECORD_LEN);
+
+        let bytes = w.finish();
+        let mut r = Reader::new(&bytes);
+        assert_eq!(r.get_header(), Ok([1; 32]));
+        assert_eq!(r.get_state(), Ok(s));
+        assert_eq!(r.get_program(), Ok(p));
     }
 }

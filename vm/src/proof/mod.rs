@@ -39,7 +39,7 @@ pub const STACK_SLOTS: u32 = 1 << 20;
 /// [`LoadOptions::provable`](crate::LoadOptions::provable) rejects a module with a step
 /// beyond this, so that every step it accepts is provable on chain within the budget of
 /// `docs/proof-format.md` (1 M gas, 64 KiB of proof): at the limit the costliest step,
-/// a `call_indirect` with 255 parameters, takes about 0.52 M gas and 3 KiB
+/// a `call_indirect` with 255 parameters, takes about 0.53 M gas and 3 KiB
 /// (`docs/gas.md`).
 pub const MAX_PROOF_OPERANDS: u32 = 256;
 

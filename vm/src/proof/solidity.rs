@@ -1,7 +1,9 @@
 //! Generates the Solidity constants of the one-step verifier from the Rust source of
-//! truth: the opcode tables ([`crate::for_each_numeric_op!`],
-//! [`crate::for_each_memory_op!`]), the domain tags, the proof format version, tree
-//! heights, trap and status codes and the verifier's limits.
+//! truth: the opcode tables ([`crate::for_each_control_op!`],
+//! [`crate::for_each_numeric_op!`], [`crate::for_each_memory_op!`]), the layout of the
+//! hashed words, preimages and proof items ([`crate::commit::layout`],
+//! [`codec`]), the domain tags, the proof format version, tree heights, trap and status
+//! codes and the verifier's limits.
 //!
 //! The output is committed as `arbiter-sol/contracts/generated/WasmConstants.sol`; a test
 //! fails when it is stale. Regenerate with
@@ -12,8 +14,9 @@ use std::fmt::Write;
 use super::{codec, MAX_CALL_DEPTH, STACK_SLOTS};
 use crate::commit::{status_byte, tag, FUNC_KIND_HOST, FUNC_KIND_WASM, NO_MEMORY};
 use crate::machine::{Status, NO_FUNC};
-use crate::memory::{load, LEAF_SIZE, MEMORY_TREE_HEIGHT, PAGE_SIZE};
-use crate::ops::{BranchTarget, Op};
+use crate::memory::{
+    load, LEAF_SIZE, MEMORY_TREE_HEIGHT, PAGES_TREE_HEIGHT, PAGE_SIZE, PAGE_TREE_HEIGHT,
+};
 use crate::trap::Trap;
 
 /// Where the generated file lives, relative to the repository root.
@@ -87,44 +90,98 @@ macro_rules! memory_rows {
 }
 crate::for_each_memory_op!(memory_rows! {});
 
-/// The control, variable and constant ops, by a representative value.
-fn other_ops() -> Vec<Op> {
-    let t = BranchTarget {
-        pc: 0,
-        drop: 0,
-        keep: 0,
+macro_rules! control_rows {
+    ($(($op:ident, $code:literal, $name:literal, $shape:ident [$($body:tt)*], $group:literal,
+        $class:ident, $doc:literal))*) => {
+        fn control_rows() -> Vec<(&'static str, u8, bool)> {
+            vec![$(($name, $code, stringify!($class) == "float"),)*]
+        }
     };
-    vec![
-        Op::Unreachable,
-        Op::Nop,
-        Op::Block,
-        Op::Loop,
-        Op::If { else_pc: 0 },
-        Op::Else { end_pc: 0 },
-        Op::End,
-        Op::Br(t),
-        Op::BrIf(t),
-        Op::BrTable { start: 0, len: 0 },
-        Op::Return,
-        Op::Call(0),
-        Op::CallIndirect {
-            type_id: 0,
-            table: 0,
-        },
-        Op::Drop,
-        Op::Select,
-        Op::LocalGet(0),
-        Op::LocalSet(0),
-        Op::LocalTee(0),
-        Op::GlobalGet(0),
-        Op::GlobalSet(0),
-        Op::MemorySize,
-        Op::MemoryGrow,
-        Op::I32Const(0),
-        Op::I64Const(0),
-        Op::F32Const(0),
-        Op::F64Const(0),
-    ]
+}
+crate::for_each_control_op!(control_rows! {});
+
+/// Memory opcodes lie in `MEM_OPCODE_BASE..MEM_OPCODE_BASE + 32`: byte `opcode - base`
+/// of the access tables describes each.
+const MEM_OPCODE_BASE: u8 = 0x20;
+
+/// The shift that brings a big-endian field of `size` bytes at `at` in a 32-byte word
+/// to the low bits.
+fn shift(at: usize, size: usize) -> usize {
+    256 - 8 * (at + size)
+}
+
+/// The layout constants of `commit::layout` and `proof::codec`, as Solidity lines.
+fn layout_lines() -> Vec<String> {
+    use crate::commit::layout::*;
+    let mut out = vec![
+        "// Layout of the hashed words (vm/src/commit/layout.rs): the shift that brings".into(),
+        "// each field to the low bits of the word.".into(),
+    ];
+    let shifts = [
+        ("CODE_OPCODE_SHIFT", shift(CODE_OPCODE_AT, 1)),
+        ("CODE_A_SHIFT", shift(CODE_A_AT, U32)),
+        ("CODE_B_SHIFT", shift(CODE_B_AT, U32)),
+        ("CODE_C_SHIFT", shift(CODE_C_AT, U32)),
+        ("CODE_K_SHIFT", shift(CODE_K_AT, U64)),
+        ("BRANCH_PC_SHIFT", shift(BRANCH_PC_AT, U32)),
+        ("BRANCH_DROP_SHIFT", shift(BRANCH_DROP_AT, U32)),
+        ("BRANCH_KEEP_SHIFT", shift(BRANCH_KEEP_AT, U32)),
+        ("FUNC_TYPE_ID_SHIFT", shift(FUNC_TYPE_ID_AT, U32)),
+        ("FUNC_KIND_SHIFT", shift(FUNC_KIND_AT, 1)),
+        ("FUNC_ENTRY_SHIFT", shift(FUNC_ENTRY_AT, U32)),
+        ("FUNC_PARAMS_SHIFT", shift(FUNC_PARAMS_AT, U32)),
+        ("FUNC_LOCALS_SHIFT", shift(FUNC_LOCALS_AT, U32)),
+        ("FUNC_RESULTS_SHIFT", shift(FUNC_RESULTS_AT, U32)),
+        ("FUNC_MAX_HEIGHT_SHIFT", shift(FUNC_MAX_HEIGHT_AT, U32)),
+        ("FUNC_MEMORY_SHIFT", shift(FUNC_MEMORY_AT, U32)),
+    ];
+    out.extend(
+        shifts
+            .iter()
+            .map(|(name, v)| format!("uint256 constant {name} = {v};")),
+    );
+    out.push(String::new());
+    out.push("// Byte offsets (`_AT`) and lengths of the preimages and proof items".into());
+    out.push("// (vm/src/commit/layout.rs, vm/src/proof/codec.rs); a preimage is its".into());
+    out.push("// domain tag followed by the item.".into());
+    let offsets = [
+        ("PROOF_HEADER_LEN", codec::HEADER_LEN),
+        ("STATE_STATUS_AT", STATE_STATUS_AT),
+        ("STATE_TRAP_AT", STATE_TRAP_AT),
+        ("STATE_PC_AT", STATE_PC_AT),
+        ("STATE_FUNC_AT", STATE_FUNC_AT),
+        ("STATE_FP_AT", STATE_FP_AT),
+        ("STATE_SP_AT", STATE_SP_AT),
+        ("STATE_DEPTH_AT", STATE_DEPTH_AT),
+        ("STATE_PROGRAM_AT", STATE_PROGRAM_AT),
+        ("STATE_MEMORIES_AT", STATE_MEMORIES_AT),
+        ("STATE_LEN", STATE_LEN),
+        ("STATE_PREIMAGE_LEN", STATE_PREIMAGE_LEN),
+        ("STATE_PREFIX_LEN", STATE_PREFIX_LEN),
+        ("PROGRAM_LEN", PROGRAM_LEN),
+        ("FRAME_FUNC_AT", FRAME_FUNC_AT),
+        ("FRAME_FP_AT", FRAME_FP_AT),
+        ("FRAME_RET_PC_AT", FRAME_RET_PC_AT),
+        ("FRAME_LOCALS_AT", FRAME_LOCALS_AT),
+        ("FRAME_OPERANDS_AT", FRAME_OPERANDS_AT),
+        ("FRAME_BELOW_AT", FRAME_BELOW_AT),
+        ("FRAME_LEN", FRAME_LEN),
+        ("VALUE_BELOW_AT", VALUE_BELOW_AT),
+        ("VALUE_LEN", VALUE_LEN),
+        ("MEMORY_PAGES_AT", MEMORY_PAGES_AT),
+        ("MEMORY_LIMIT_AT", MEMORY_LIMIT_AT),
+        ("MEMORY_ROOT_AT", MEMORY_ROOT_AT),
+        ("MEMORY_RECORD_LEN", MEMORY_RECORD_LEN),
+        ("TABLE_LEN_AT", TABLE_LEN_AT),
+        ("TABLE_ROOT_AT", TABLE_ROOT_AT),
+        ("TABLE_RECORD_LEN", TABLE_RECORD_LEN),
+    ];
+    out.extend(
+        offsets
+            .iter()
+            .map(|(name, v)| format!("uint256 constant {name} = {v};")),
+    );
+    out
 }
 
 /// `i32.load8_s` → `I32_LOAD8_S`.
@@ -160,7 +217,7 @@ fn mask(codes: impl Iterator<Item = u8>) -> String {
 pub fn constants() -> String {
     let numeric = numeric_rows();
     let memory = memory_rows();
-    let others = other_ops();
+    let control = control_rows();
     let mut s = String::new();
     let mut line = |l: String| {
         s.push_str(&l);
@@ -206,6 +263,12 @@ pub fn constants() -> String {
     ));
     line(format!("uint256 constant PAGE_SIZE = {PAGE_SIZE};"));
     line(format!("uint256 constant LEAF_SIZE = {LEAF_SIZE};"));
+    line(format!(
+        "uint256 constant PAGE_TREE_HEIGHT = {PAGE_TREE_HEIGHT};"
+    ));
+    line(format!(
+        "uint256 constant PAGES_TREE_HEIGHT = {PAGES_TREE_HEIGHT};"
+    ));
     line(format!("uint8 constant FUNC_KIND_WASM = {FUNC_KIND_WASM};"));
     line(format!("uint8 constant FUNC_KIND_HOST = {FUNC_KIND_HOST};"));
     line(format!("uint32 constant NO_MEMORY = 0x{NO_MEMORY:08x};"));
@@ -232,12 +295,15 @@ pub fn constants() -> String {
         ));
     }
     line(String::new());
-    line("// Opcodes of control, variable and constant ops (vm/src/ops.rs).".into());
-    for op in &others {
+    for l in layout_lines() {
+        line(l);
+    }
+    line(String::new());
+    line("// Opcodes of the control table (for_each_control_op!).".into());
+    for &(name, code, _) in &control {
         line(format!(
-            "uint8 constant OP_{} = 0x{:02x};",
-            const_name(op.name()),
-            op.opcode()
+            "uint8 constant OP_{} = 0x{code:02x};",
+            const_name(name)
         ));
     }
     line(String::new());
@@ -259,25 +325,19 @@ pub fn constants() -> String {
         ));
     }
     let all = || numeric.iter().chain(memory.iter());
-    let known = others
+    let float = control
         .iter()
-        .map(Op::opcode)
-        .chain(all().map(|r| r.code))
-        .collect::<Vec<_>>();
-    let float = others
-        .iter()
-        .filter(|op| op.is_float())
-        .map(Op::opcode)
+        .filter(|r| r.2)
+        .map(|r| r.1)
         .chain(all().filter(|r| r.float).map(|r| r.code));
     let of_kind = |want: fn(&RowKind) -> bool| {
         mask(all().filter(|r| !r.float && want(&r.kind)).map(|r| r.code))
     };
     line(String::new());
-    line("// Dispatch masks: bit `opcode` is set for the ops of each kind.".into());
-    line(format!(
-        "uint256 constant KNOWN_OPS = {};",
-        mask(known.into_iter())
-    ));
+    line(
+        "// Dispatch masks: bit `opcode` is set for the ops of each kind (integer ops only".into(),
+    );
+    line("// in the unary, binary, load and store masks).".into());
     line(format!("uint256 constant FLOAT_OPS = {};", mask(float)));
     line(format!(
         "uint256 constant UNARY_OPS = {};",
@@ -304,8 +364,8 @@ pub fn constants() -> String {
             RowKind::Store { bytes } => (bytes, 0),
             RowKind::Unary | RowKind::Binary => unreachable!("memory rows are loads or stores"),
         };
-        // Memory opcodes are 0x28..=0x3e; index from the low end of the word.
-        let i = 31 - (r.code - 0x20) as usize;
+        // Index from the low end of the word.
+        let i = 31 - (r.code - MEM_OPCODE_BASE) as usize;
         access[i] = bytes;
         sign[i] = to;
     }
@@ -315,8 +375,11 @@ pub fn constants() -> String {
             h
         })
     };
-    line("// Memory access tables: byte (opcode - 0x20) from the low end: bytes accessed,".into());
-    line("// and the width a load sign-extends to (0: zero-extends).".into());
+    line("// Memory access tables: byte (opcode - MEM_OPCODE_BASE) from the low end: bytes".into());
+    line("// accessed, and the width a load sign-extends to (0: zero-extends).".into());
+    line(format!(
+        "uint8 constant MEM_OPCODE_BASE = 0x{MEM_OPCODE_BASE:02x};"
+    ));
     line(format!("uint256 constant MEM_BYTES = 0x{};", hex(&access)));
     line(format!("uint256 constant MEM_SIGN_TO = 0x{};", hex(&sign)));
     s
@@ -329,7 +392,11 @@ mod tests {
     #[test]
     fn memory_opcodes_fit_the_access_tables() {
         for r in memory_rows() {
-            assert!((0x20..0x40).contains(&r.code), "{}", r.name);
+            assert!(
+                (MEM_OPCODE_BASE..MEM_OPCODE_BASE + 32).contains(&r.code),
+                "{}",
+                r.name
+            );
         }
     }
 

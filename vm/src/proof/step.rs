@@ -5,6 +5,13 @@
 //! against the commitment it belongs to, executes one instruction on the commitments
 //! and returns the post-state root. It mirrors `exec.rs` instruction by instruction;
 //! the proof tests check the two agree on every step of real runs.
+//!
+//! Read it side by side with the Solidity verifier: each function here has a function
+//! of the same name there (camelCase, `_` before private ones) and the Solidity files
+//! list theirs in this file's order (`WasmStep.sol`: `step`, `fetch`, `exec`,
+//! `numeric`, `memory_access`, `update_leaves`; `ProofReader.sol`: `check_path`, `pop`,
+//! `push`; `StepOps.sol`: `branch` to `memory_grow`). `exec` matches every op
+//! exhaustively, control ops in the order of their table, as the Solidity dispatch does.
 
 use super::witness::Witness;
 use super::{ProofError, MAX_CALL_DEPTH, STACK_SLOTS};
@@ -17,7 +24,7 @@ use crate::machine::{Status, NO_FUNC};
 use crate::memory::{load, LEAF_SIZE, PAGE_SIZE};
 use crate::merkle::{height_for, root_from_path, root_of, value_leaf, Hash};
 use crate::numeric;
-use crate::ops::{BranchTarget, Op};
+use crate::ops::{BranchTarget, Op, UnknownOpcode};
 use crate::trap::Trap;
 
 /// What one verified step did.
@@ -50,19 +57,7 @@ pub(crate) fn step(w: &mut impl Witness) -> Result<StepOutcome, ProofError> {
             trap: None,
         });
     }
-    let program = w.program()?;
-    if program.root() != pre.program {
-        return Err(ProofError::Mismatch("program"));
-    }
-    if pre.pc >= program.code_len {
-        return Err(ProofError::OutOfRange("pc"));
-    }
-    let (word, path) = w.code(pre.pc, height_for(program.code_len as usize))?;
-    check_path(&word, pre.pc as u64, &path, &program.code_root, "code word")?;
-    let op = op_from_word(&word).ok_or(ProofError::UnknownOpcode(word[0]))?;
-    if op.is_float() {
-        return Err(ProofError::FloatNotProvable(op.opcode()));
-    }
+    let (program, op) = fetch(w, &pre)?;
     let mut s = pre;
     s.pc += 1;
     let mut step = Step {
@@ -84,6 +79,25 @@ pub(crate) fn step(w: &mut impl Witness) -> Result<StepOutcome, ProofError> {
         op: Some(op),
         trap,
     })
+}
+
+/// Proves the program and the code word at `pc`, and decodes it: an opcode byte that is
+/// no op, or a float op, rejects the proof.
+fn fetch(w: &mut impl Witness, pre: &StateFields) -> Result<(ProgramFields, Op), ProofError> {
+    let program = w.program()?;
+    if program.root() != pre.program {
+        return Err(ProofError::Mismatch("program"));
+    }
+    if pre.pc >= program.code_len {
+        return Err(ProofError::OutOfRange("pc"));
+    }
+    let (word, path) = w.code(pre.pc, height_for(program.code_len as usize))?;
+    check_path(&word, pre.pc as u64, &path, &program.code_root, "code word")?;
+    let op = op_from_word(&word).map_err(|UnknownOpcode(b)| ProofError::UnknownOpcode(b))?;
+    if op.is_float() {
+        return Err(ProofError::FloatNotProvable(op.opcode()));
+    }
+    Ok((program, op))
 }
 
 /// Fails unless `leaf` at `index` with `path` leads to `root`, and `index` fits the
@@ -110,35 +124,26 @@ enum Numeric {
     Binary(fn(u64, u64) -> numeric::NumResult),
 }
 
-macro_rules! numeric_semantics {
-    ($(($num:ident, $code:literal, $name:literal, $arity:ident, $f:ident, $class:ident))*) => {
-        fn numeric_semantics(op: Op) -> Option<Numeric> {
-            Some(match op {
-                $( Op::$num => numeric_semantics!(@$arity $f), )*
-                _ => return None,
-            })
-        }
-    };
-    (@unary $f:ident) => { Numeric::Unary(numeric::$f) };
-    (@binary $f:ident) => { Numeric::Binary(numeric::$f) };
-}
-crate::for_each_numeric_op!(numeric_semantics! {});
-
 /// A memory instruction's access: bytes and, for loads, the value conversion.
 enum Access {
     Load(usize, fn(&[u8]) -> u64),
     Store(usize),
 }
 
-macro_rules! memory_semantics {
-    ($(($m:ident, $code:literal, $name:literal, $bytes:literal, $kind:ident, $class:ident))*) => {
-        fn memory_semantics(op: Op) -> Option<(u32, Access)> {
-            Some(match op {
-                $( Op::$m { offset } => (offset, memory_semantics!(@$kind $bytes)), )*
-                _ => return None,
-            })
+/// Expands to one exhaustive `match` over every op: the numeric and memory arms from
+/// their tables, then `rest` (the control table's ops, written out below).
+macro_rules! exec_dispatch {
+    ($op:expr, $s:ident, { $($rest:tt)* };
+     $(($num:ident, $ncode:literal, $nname:literal, $arity:ident, $f:ident, $nclass:ident))* ;
+     $(($m:ident, $mcode:literal, $mname:literal, $bytes:literal, $kind:ident, $mclass:ident))*) => {
+        match $op {
+            $( Op::$num => $s.numeric(exec_dispatch!(@$arity $f)), )*
+            $( Op::$m { offset } => $s.memory_access(offset, exec_dispatch!(@$kind $bytes)), )*
+            $($rest)*
         }
     };
+    (@unary $f:ident) => { Numeric::Unary(numeric::$f) };
+    (@binary $f:ident) => { Numeric::Binary(numeric::$f) };
     (@store $bytes:literal) => { Access::Store($bytes) };
     (@$kind:ident $bytes:literal) => {
         Access::Load($bytes, |b: &[u8]| {
@@ -148,7 +153,13 @@ macro_rules! memory_semantics {
         })
     };
 }
-crate::for_each_memory_op!(memory_semantics! {});
+
+/// Receives the numeric table and asks for the memory table.
+macro_rules! exec_with_memory {
+    ($op:expr, $s:ident, { $($rest:tt)* }; $($num:tt)*) => {
+        crate::for_each_memory_op!(exec_dispatch! { $op, $s, { $($rest)* }; $($num)* ; })
+    };
+}
 
 /// One step in progress: the witness, the proven program and the state being updated.
 struct Step<'a, W: Witness> {
@@ -161,118 +172,68 @@ struct Step<'a, W: Witness> {
 type Exec = Result<Option<Trap>, ProofError>;
 
 impl<W: Witness> Step<'_, W> {
+    /// Executes `op`: numeric and memory ops by their tables, the others in the order
+    /// of the control table.
     fn exec(&mut self, op: Op) -> Exec {
-        if let Some(sem) = numeric_semantics(op) {
-            let result = match sem {
-                Numeric::Unary(f) => f(self.pop(1)?[0]),
-                Numeric::Binary(f) => {
-                    let v = self.pop(2)?;
-                    f(v[1], v[0])
-                }
-            };
-            return Ok(match result {
-                Ok(v) => self.push(v).map(|()| None)?,
-                Err(t) => Some(t),
-            });
-        }
-        if let Some((offset, access)) = memory_semantics(op) {
-            return self.memory_access(offset, access);
-        }
-        match op {
-            Op::Nop | Op::Block | Op::Loop | Op::End => {}
-            Op::Unreachable => return Ok(Some(Trap::Unreachable)),
+        crate::for_each_numeric_op!(exec_with_memory! { op, self, {
+            Op::Unreachable => Ok(Some(Trap::Unreachable)),
+            Op::Nop | Op::Block | Op::Loop | Op::End => Ok(None),
             Op::If { else_pc } => {
                 if self.pop(1)?[0] as u32 == 0 {
                     self.s.pc = else_pc;
                 }
+                Ok(None)
             }
-            Op::Else { end_pc } => self.s.pc = end_pc,
-            Op::Br(t) => self.branch(t)?,
+            Op::Else { end_pc } => {
+                self.s.pc = end_pc;
+                Ok(None)
+            }
+            Op::Br(t) => self.branch(t),
             Op::BrIf(t) => {
                 if self.pop(1)?[0] as u32 != 0 {
                     self.branch(t)?;
                 }
+                Ok(None)
             }
-            Op::BrTable { start, len } => {
-                let i = (self.pop(1)?[0] as u32).min(len);
-                let index = start
-                    .checked_add(i)
-                    .filter(|&x| x < self.program.br_len)
-                    .ok_or(ProofError::OutOfRange("br_table target"))?;
-                let height = height_for(self.program.br_len as usize);
-                let (target, path) = self.w.branch_target(index, height)?;
-                let root = self.program.br_root;
-                check_path(
-                    &branch_word(&target),
-                    index as u64,
-                    &path,
-                    &root,
-                    "br_table target",
-                )?;
-                self.branch(target)?;
-            }
-            Op::Return => self.ret()?,
+            Op::BrTable { start, len } => self.br_table(start, len),
+            Op::Return => self.ret(),
             Op::Call(callee) => {
-                let f = self.function(callee)?;
-                return self.call(callee, &f);
+                let f = self.function_word(callee)?;
+                self.call(callee, &f)
             }
-            Op::CallIndirect { type_id, table } => return self.call_indirect(type_id, table),
-            Op::Drop => {
-                self.pop(1)?;
-            }
+            Op::CallIndirect { type_id, table } => self.call_indirect(type_id, table),
+            Op::Drop => self.pop(1).map(|_| None),
             Op::Select => {
                 let v = self.pop(3)?;
-                self.push(if v[0] as u32 != 0 { v[2] } else { v[1] })?;
+                self.push(if v[0] as u32 != 0 { v[2] } else { v[1] })
             }
-            Op::LocalGet(i) => {
-                let (v, _) = self.local(i)?;
-                self.push(v)?;
+            Op::LocalGet(i) => self.local_get(i),
+            Op::LocalSet(i) => self.local_set(i),
+            Op::LocalTee(i) => self.local_tee(i),
+            Op::GlobalGet(g) => self.global_get(g),
+            Op::GlobalSet(g) => self.global_set(g),
+            Op::MemorySize => self.memory_size(),
+            Op::MemoryGrow => self.memory_grow(),
+            Op::I32Const(v) => self.push(v as u64),
+            Op::I64Const(v) => self.push(v),
+            // `fetch` rejected these, as every float op.
+            Op::F32Const(_) | Op::F64Const(_) => Err(ProofError::FloatNotProvable(op.opcode())),
+        }; })
+    }
+
+    /// A unary or binary numeric op: pops its operands, pushes the result or traps.
+    fn numeric(&mut self, sem: Numeric) -> Exec {
+        let result = match sem {
+            Numeric::Unary(f) => f(self.pop(1)?[0]),
+            Numeric::Binary(f) => {
+                let v = self.pop(2)?;
+                f(v[1], v[0])
             }
-            Op::LocalSet(i) => {
-                let x = self.pop(1)?[0];
-                let (_, path) = self.local(i)?;
-                self.s.locals = root_from_path(&value_leaf(x), i as u64, &path);
-            }
-            Op::LocalTee(i) => {
-                let x = self.pop(1)?[0];
-                let (_, path) = self.local(i)?;
-                self.s.locals = root_from_path(&value_leaf(x), i as u64, &path);
-                self.push(x)?;
-            }
-            Op::GlobalGet(g) => {
-                let (v, _) = self.global(g)?;
-                self.push(v)?;
-            }
-            Op::GlobalSet(g) => {
-                let x = self.pop(1)?[0];
-                let (_, path) = self.global(g)?;
-                self.s.globals = root_from_path(&value_leaf(x), g as u64, &path);
-            }
-            Op::MemorySize => {
-                let (m, mems) = self.memories()?;
-                let pages = mems[m.ok_or(ProofError::NoMemory)?].pages;
-                self.push(pages as u64)?;
-            }
-            Op::MemoryGrow => {
-                let delta = self.pop(1)?[0] as u32;
-                let (m, mut mems) = self.memories()?;
-                let mem = &mut mems[m.ok_or(ProofError::NoMemory)?];
-                let old = mem.pages;
-                match old.checked_add(delta).filter(|&n| n <= mem.limit) {
-                    Some(new) => {
-                        mem.pages = new;
-                        self.s.memories = memories_commitment(&mems);
-                        self.push(old as u64)?;
-                    }
-                    None => self.push(u32::MAX as u64)?,
-                }
-            }
-            Op::I32Const(v) => self.push(v as u64)?,
-            Op::I64Const(v) => self.push(v)?,
-            // Numeric, memory and float ops were handled (or rejected) above.
-            _ => return Err(ProofError::FloatNotProvable(op.opcode())),
+        };
+        match result {
+            Ok(v) => self.push(v),
+            Err(t) => Ok(Some(t)),
         }
-        Ok(None)
     }
 
     /// Pops `n` operands (top first), checking them against the operand chain.
@@ -294,18 +255,19 @@ impl<W: Witness> Step<'_, W> {
         Ok(values)
     }
 
-    fn push(&mut self, v: u64) -> Result<(), ProofError> {
+    /// Pushes `v` (never traps: the stack's capacity was checked at the call).
+    fn push(&mut self, v: u64) -> Exec {
         self.s.operands = push_value(&self.s.operands, v);
         self.s.sp = self
             .s
             .sp
             .checked_add(1)
             .ok_or(ProofError::OutOfRange("sp"))?;
-        Ok(())
+        Ok(None)
     }
 
     /// Jumps to `t`, dropping `t.drop` operands from under the `t.keep` top ones.
-    fn branch(&mut self, t: BranchTarget) -> Result<(), ProofError> {
+    fn branch(&mut self, t: BranchTarget) -> Exec {
         if t.drop != 0 {
             let n = t
                 .keep
@@ -317,11 +279,32 @@ impl<W: Witness> Step<'_, W> {
             }
         }
         self.s.pc = t.pc;
-        Ok(())
+        Ok(None)
+    }
+
+    /// `br_table` over targets `start..start+len` (the last is the default): the
+    /// target is proven from the branch tree.
+    fn br_table(&mut self, start: u32, len: u32) -> Exec {
+        let i = (self.pop(1)?[0] as u32).min(len);
+        let index = start
+            .checked_add(i)
+            .filter(|&x| x < self.program.br_len)
+            .ok_or(ProofError::OutOfRange("br_table target"))?;
+        let height = height_for(self.program.br_len as usize);
+        let (target, path) = self.w.branch_target(index, height)?;
+        let root = self.program.br_root;
+        check_path(
+            &branch_word(&target),
+            index as u64,
+            &path,
+            &root,
+            "br_table target",
+        )?;
+        self.branch(target)
     }
 
     /// The function word of store function `addr`, checked.
-    fn function(&mut self, addr: u32) -> Result<FunctionWord, ProofError> {
+    fn function_word(&mut self, addr: u32) -> Result<FunctionWord, ProofError> {
         if addr >= self.program.funcs_len {
             return Err(ProofError::OutOfRange("function"));
         }
@@ -333,6 +316,7 @@ impl<W: Witness> Step<'_, W> {
         Ok(FunctionWord::from_word(&word))
     }
 
+    /// Calls `callee`, whose function word is `f`.
     fn call(&mut self, callee: u32, f: &FunctionWord) -> Exec {
         if f.kind != FUNC_KIND_WASM {
             return Err(ProofError::HostCallNotProvable(callee));
@@ -366,6 +350,7 @@ impl<W: Witness> Step<'_, W> {
         Ok(None)
     }
 
+    /// `call_indirect` through table `table`, expecting type `type_id`.
     fn call_indirect(&mut self, type_id: u32, table: u32) -> Exec {
         let i = self.pop(1)?[0] as u32;
         let tables = self.w.tables()?;
@@ -389,15 +374,16 @@ impl<W: Witness> Step<'_, W> {
         if entry == u32::MAX {
             return Ok(Some(Trap::UninitializedElement));
         }
-        let f = self.function(entry)?;
+        let f = self.function_word(entry)?;
         if f.type_id != type_id {
             return Ok(Some(Trap::IndirectCallTypeMismatch));
         }
         self.call(entry, &f)
     }
 
-    fn ret(&mut self) -> Result<(), ProofError> {
-        let f = self.function(self.s.func)?;
+    /// `return`: back to the caller, or halts from the outermost frame.
+    fn ret(&mut self) -> Exec {
+        let f = self.function_word(self.s.func)?;
         let results = self.pop(f.num_results)?;
         let sp = self
             .s
@@ -425,24 +411,62 @@ impl<W: Witness> Step<'_, W> {
         };
         self.s.operands = results.iter().rev().fold(under, |h, &v| push_value(&h, v));
         self.s.sp = sp;
-        Ok(())
+        Ok(None)
     }
 
-    fn local(&mut self, i: u32) -> Result<(u64, Vec<Hash>), ProofError> {
-        let (v, path) = self.w.local(i)?;
-        check_path(&value_leaf(v), i as u64, &path, &self.s.locals, "local")?;
-        Ok((v, path))
+    /// `local.get`.
+    fn local_get(&mut self, i: u32) -> Exec {
+        let (v, _) = self.slot(i, true)?;
+        self.push(v)
     }
 
-    fn global(&mut self, g: u32) -> Result<(u64, Vec<Hash>), ProofError> {
-        let (v, path) = self.w.global(g)?;
-        check_path(&value_leaf(v), g as u64, &path, &self.s.globals, "global")?;
+    /// `local.set`.
+    fn local_set(&mut self, i: u32) -> Exec {
+        let x = self.pop(1)?[0];
+        let (_, path) = self.slot(i, true)?;
+        self.s.locals = root_from_path(&value_leaf(x), i as u64, &path);
+        Ok(None)
+    }
+
+    /// `local.tee`.
+    fn local_tee(&mut self, i: u32) -> Exec {
+        let x = self.pop(1)?[0];
+        let (_, path) = self.slot(i, true)?;
+        self.s.locals = root_from_path(&value_leaf(x), i as u64, &path);
+        self.push(x)
+    }
+
+    /// `global.get`.
+    fn global_get(&mut self, g: u32) -> Exec {
+        let (v, _) = self.slot(g, false)?;
+        self.push(v)
+    }
+
+    /// `global.set`.
+    fn global_set(&mut self, g: u32) -> Exec {
+        let x = self.pop(1)?[0];
+        let (_, path) = self.slot(g, false)?;
+        self.s.globals = root_from_path(&value_leaf(x), g as u64, &path);
+        Ok(None)
+    }
+
+    /// Local (`local`) or global slot `i`: its value and path, checked against the
+    /// locals or globals root.
+    fn slot(&mut self, i: u32, local: bool) -> Result<(u64, Vec<Hash>), ProofError> {
+        let (v, path, root, item) = if local {
+            let (v, path) = self.w.local(i)?;
+            (v, path, self.s.locals, "local")
+        } else {
+            let (v, path) = self.w.global(i)?;
+            (v, path, self.s.globals, "global")
+        };
+        check_path(&value_leaf(v), i as u64, &path, &root, item)?;
         Ok((v, path))
     }
 
     /// The current function's memory index (`None` without one) and the memories.
-    fn memories(&mut self) -> Result<(Option<usize>, Vec<MemoryFields>), ProofError> {
-        let f = self.function(self.s.func)?;
+    fn memory_entry(&mut self) -> Result<(Option<usize>, Vec<MemoryFields>), ProofError> {
+        let f = self.function_word(self.s.func)?;
         if f.memory == NO_MEMORY {
             return Ok((None, Vec::new()));
         }
@@ -456,6 +480,30 @@ impl<W: Witness> Step<'_, W> {
         Ok((Some(f.memory as usize), mems))
     }
 
+    /// `memory.size`.
+    fn memory_size(&mut self) -> Exec {
+        let (m, mems) = self.memory_entry()?;
+        let pages = mems[m.ok_or(ProofError::NoMemory)?].pages;
+        self.push(pages as u64)
+    }
+
+    /// `memory.grow`.
+    fn memory_grow(&mut self) -> Exec {
+        let delta = self.pop(1)?[0] as u32;
+        let (m, mut mems) = self.memory_entry()?;
+        let mem = &mut mems[m.ok_or(ProofError::NoMemory)?];
+        let old = mem.pages;
+        match old.checked_add(delta).filter(|&n| n <= mem.limit) {
+            Some(new) => {
+                mem.pages = new;
+                self.s.memories = memories_commitment(&mems);
+                self.push(old as u64)
+            }
+            None => self.push(u32::MAX as u64),
+        }
+    }
+
+    /// Loads and stores: one leaf, or two when the access crosses a 32-byte boundary.
     fn memory_access(&mut self, offset: u32, access: Access) -> Exec {
         // A store pops its value first, then (like a load) the address.
         let (len, pending) = match access {
@@ -463,7 +511,7 @@ impl<W: Witness> Step<'_, W> {
             Access::Store(len) => (len, Pending::Store(self.pop(1)?[0])),
         };
         let base = self.pop(1)?[0];
-        let (m, mut mems) = self.memories()?;
+        let (m, mut mems) = self.memory_entry()?;
         let Some(m) = m else {
             return Ok(Some(Trap::MemoryOutOfBounds));
         };
@@ -484,7 +532,7 @@ impl<W: Witness> Step<'_, W> {
         }
         let at = (ea % LEAF_SIZE as u64) as usize;
         match pending {
-            Pending::Load(convert) => self.push(convert(&bytes[at..at + len]))?,
+            Pending::Load(convert) => return self.push(convert(&bytes[at..at + len])),
             Pending::Store(v) => {
                 bytes[at..at + len].copy_from_slice(&v.to_le_bytes()[..len]);
                 mems[m].root = update_leaves(&leaves, &bytes);
