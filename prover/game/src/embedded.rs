@@ -94,15 +94,17 @@ pub struct DryRun {
 }
 
 impl EmbeddedChain {
-    /// Runs a call from `from` to `to` against the latest state without committing it:
-    /// its outcome and its gas (what `eth_estimateGas` would measure).
+    /// Runs a call from `from` to `to` with `gas_limit` against the latest state without
+    /// committing it: its outcome and its gas.
     pub fn dry_run(
         &mut self,
         from: Address,
         to: Address,
         data: Vec<u8>,
+        gas_limit: u64,
     ) -> Result<DryRun, ChainError> {
         let t = tx(from)
+            .gas_limit(gas_limit)
             .call(to)
             .data(data.into())
             .build()

@@ -16,6 +16,10 @@ use alloy_sol_types::{SolCall, SolInterface};
 /// The EIP-170 limit on deployed code size, in bytes.
 pub const MAX_CODE_SIZE: usize = 24_576;
 
+/// Gas limit of a verification transaction: ten times the budget of the provable
+/// profile (docs/gas.md), so a step past it shows as "no verdict" (out of gas).
+pub const STEP_GAS_LIMIT: u64 = 10_000_000;
+
 /// Failures of the embedded EVM itself (not rejections of a proof).
 #[derive(Debug, thiserror::Error)]
 pub enum EvmError {
@@ -87,7 +91,7 @@ impl EvmVerifier {
         .abi_encode();
         let run = self
             .chain
-            .dry_run(self.caller, self.contract, data)
+            .dry_run(self.caller, self.contract, data, STEP_GAS_LIMIT)
             .map_err(|e| EvmError::Transaction(e.to_string()))?;
         let verdict = match run.result {
             Ok(output) => {
