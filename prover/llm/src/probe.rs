@@ -95,3 +95,30 @@ pub fn matmul_probe(
     LlmImage::parse(&image)?;
     Ok(image)
 }
+
+/// Steps the step machine takes per multiply-accumulate of a `ty` matmul over `cols`
+/// columns: two [`matmul_probe`] images of 32 and 288 rows, one token each,
+/// `Δsteps / (256 · cols)`.
+pub fn steps_per_mac(guest_wasm: &[u8], ty: WeightType, cols: u32) -> Result<f64, ProbeError> {
+    let input = crate::guest::encode_request(&[0], 1)?;
+    let mut steps = [0u64; 2];
+    for (s, rows) in steps.iter_mut().zip([32u32, 288]) {
+        let image = matmul_probe(ty, rows, cols, 7)?;
+        let mut run = crate::guest::StepRun::load(guest_wasm, &image, &input)?;
+        while run.run(1 << 26) {}
+        run.finish()?;
+        *s = run.steps();
+    }
+    Ok((steps[1] - steps[0]) as f64 / (256.0 * f64::from(cols)))
+}
+
+/// Why a probe failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    /// The probe image could not be built.
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    /// The guest failed on it.
+    #[error(transparent)]
+    Guest(#[from] crate::guest::GuestError),
+}
