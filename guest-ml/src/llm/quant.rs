@@ -242,6 +242,7 @@ fn block_byte_lanes(words: &[i32; ACT_BLOCK_WORDS]) -> [u64; 16] {
 }
 
 /// The 32 quants of an activation block.
+#[cfg(test)]
 fn act_quants(words: &[i32]) -> [i8; QK] {
     let mut q = [0i8; QK];
     for (qc, w) in q.chunks_exact_mut(4).zip(words) {

@@ -26,8 +26,14 @@ fn smollm2_two_tokens_are_bit_exact_in_the_step_machine() {
     for engine in [Engine::Wasmi, Engine::Step] {
         let t = Instant::now();
         let (ids, arena_e, steps) = run_on(engine, GUEST, &image, &input).unwrap();
-        eprintln!("{engine:?}: {:.1} s, steps {steps:?}", t.elapsed().as_secs_f64());
+        eprintln!(
+            "{engine:?}: {:.1} s, steps {steps:?}",
+            t.elapsed().as_secs_f64()
+        );
         assert_eq!(ids, native.ids, "{engine:?}: ids");
-        assert!(arena_e == arena, "{engine:?}: arena bytes differ from native");
+        assert!(
+            arena_e == arena,
+            "{engine:?}: arena bytes differ from native"
+        );
     }
 }

@@ -68,12 +68,20 @@ pub struct ModelArgs {
     /// Guest module to use instead of the built-in guest-ml/guest.wasm.
     #[arg(long)]
     pub guest: Option<PathBuf>,
+    #[command(flatten)]
+    pub llm: super::llm_guest::PromptArgs,
 }
 
 impl ModelArgs {
     /// The dispute job of the guest running the model image, and the input.
+    /// With an LLM image, `--prompt` and `--max-tokens` make the input when there is
+    /// no `--input`.
     pub fn job(&self) -> Result<(Job, Vec<u8>)> {
-        let input = self.input_bytes()?.context("--input is required")?;
+        let input = match self.input_bytes()? {
+            Some(input) => input,
+            None if self.llm.prompt.is_some() => self.llm.request()?.1,
+            None => bail!("--input is required (or --prompt with an LLM image)"),
+        };
         Ok((self.job_without_input()?, input))
     }
 
@@ -84,6 +92,9 @@ impl ModelArgs {
             Some(path) => format!("{} on the ML guest", path.display()),
             None => "the ML guest".into(),
         };
+        if opml_llm::guest::is_llm_image(&image) {
+            return Ok(super::llm_guest::dispute_job(name, wasm, image));
+        }
         Ok(guest::dispute_job(name, wasm, image))
     }
 
@@ -221,6 +232,10 @@ pub fn cmd_compile(c: &CompileArgs) -> Result<()> {
 
 /// `opml bench --model`.
 pub fn cmd_bench_model(m: &ModelArgs, repeat: u32, json: bool) -> Result<()> {
+    let (guest_wasm, image) = m.guest_and_image()?;
+    if opml_llm::guest::is_llm_image(&image) {
+        return super::llm_guest::cmd_bench_llm(&image, &guest_wasm, &m.llm, repeat, json);
+    }
     let (guest_wasm, image, input) = m.load()?;
     let r = bench::bench_model(&guest_wasm, &image, &input, repeat)?;
     if json {

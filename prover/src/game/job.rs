@@ -3,6 +3,7 @@
 
 use super::layout::{FinalState, LayoutError, ModelLayout};
 use super::GameError;
+use opml_vm::checkpoint::Checkpoints;
 use opml_vm::merkle::Hash;
 use opml_vm::{Machine, Trace};
 
@@ -23,6 +24,11 @@ pub struct Job {
 
 /// The most steps an execution may take.
 const MAX_STEPS: u64 = 1 << 40;
+
+/// The most bytes an execution's checkpoints may hold: past it the interval doubles
+/// (an LLM token runs ~10^9 steps; at the small intervals that suit a classifier its
+/// snapshots would take many GiB).
+const CHECKPOINT_BUDGET: u64 = 1 << 30;
 
 /// An honest execution of a job on one input.
 pub struct Execution {
@@ -52,7 +58,11 @@ impl Execution {
         let mut machine = (job.load)(input).map_err(GameError::Load)?;
         let layout = ModelLayout::of(&mut machine, job.input_page, job.output_page)?;
         let start_root = machine.state_root();
-        let mut trace = Trace::record(machine, interval, MAX_STEPS, progress)?;
+        let checkpoints = Checkpoints {
+            interval,
+            budget: CHECKPOINT_BUDGET,
+        };
+        let mut trace = Trace::record_with(machine, checkpoints, MAX_STEPS, progress)?;
         let steps = trace.total_steps();
         let final_state = FinalState::of(trace.seek(steps), job.output_page)?;
         let final_root = trace.root_at(steps);

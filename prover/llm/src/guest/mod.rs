@@ -16,6 +16,7 @@ use opml_guest_ml::abi::{
 };
 use opml_guest_ml::llm::graph::LlmImage;
 use opml_guest_ml::llm::request::run_request;
+pub use opml_guest_ml::llm::request::Request;
 use opml_guest_ml::llm::{LlmError, GUEST_CODE_FLAG};
 
 /// Why an LLM request could not be prepared, run, or its output read.
@@ -199,6 +200,14 @@ pub fn run_native(
     })
 }
 
+/// Whether `bytes` start like an LLM image (magic and format version 2), as opposed
+/// to a classifier image.
+pub fn is_llm_image(bytes: &[u8]) -> bool {
+    bytes.len() >= 12
+        && bytes[..8] == opml_guest_ml::image::MAGIC
+        && bytes[8..12] == opml_guest_ml::llm::graph::VERSION.to_le_bytes()
+}
+
 /// Which engine runs a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
@@ -208,6 +217,66 @@ pub enum Engine {
     Wasmi,
     /// `guest.wasm` in the step machine.
     Step,
+}
+
+/// A request in wasmi (metered) or the step machine, advanced in chunks so that a
+/// caller can stream ids, show progress and stop.
+pub enum Chunked {
+    /// In wasmi: a chunk is an amount of fuel.
+    Wasmi(WasmiRun),
+    /// In the step machine: a chunk is a number of steps.
+    Step(StepRun),
+}
+
+impl Chunked {
+    /// Loads the request on `engine` (`None` for [`Engine::Native`], which runs
+    /// token by token instead).
+    pub fn load(
+        engine: Engine,
+        guest_wasm: &[u8],
+        image: &[u8],
+        input: &[u8],
+    ) -> Result<Option<Chunked>, GuestError> {
+        Ok(match engine {
+            Engine::Native => None,
+            Engine::Wasmi => Some(Chunked::Wasmi(WasmiRun::load(
+                guest_wasm, image, input, true,
+            )?)),
+            Engine::Step => Some(Chunked::Step(StepRun::load(guest_wasm, image, input)?)),
+        })
+    }
+
+    /// Runs about `work` more steps (or fuel); whether the guest is still running.
+    pub fn advance(&mut self, work: u64) -> Result<bool, GuestError> {
+        match self {
+            Chunked::Wasmi(w) => w.advance(work),
+            Chunked::Step(s) => Ok(s.run(work)),
+        }
+    }
+
+    /// The ids published so far.
+    pub fn tokens(&self) -> Result<Vec<u32>, GuestError> {
+        match self {
+            Chunked::Wasmi(w) => w.tokens(),
+            Chunked::Step(s) => s.tokens(),
+        }
+    }
+
+    /// The ids of a finished run, or its error.
+    pub fn finish(&self) -> Result<Vec<u32>, GuestError> {
+        match self {
+            Chunked::Wasmi(w) => w.finish(),
+            Chunked::Step(s) => s.finish(),
+        }
+    }
+
+    /// Steps so far (step machine only).
+    pub fn steps(&self) -> Option<u64> {
+        match self {
+            Chunked::Wasmi(_) => None,
+            Chunked::Step(s) => Some(s.steps()),
+        }
+    }
 }
 
 /// Runs a request to the end on `engine`; returns the ids, the arena bytes and the
