@@ -11,7 +11,9 @@ const GUEST: &[u8] = include_bytes!("../../../guest-ml/guest.wasm");
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let prompt = args.get(1).map_or("The capital of France is", String::as_str);
+    let prompt = args
+        .get(1)
+        .map_or("The capital of France is", String::as_str);
     let n_new: u32 = args.get(2).map_or(Ok(2), |s| s.parse())?;
     let guest = match args.get(3) {
         Some(p) => std::fs::read(p)?,
@@ -22,9 +24,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let image = compile(&file, CompileOptions { max_ctx: Some(64) })?;
     let input = encode_request(&ids, n_new)?;
     let r = bench_llm(&guest, &image, &input, 3, |_| {}, || false)?;
-    println!("request:        {} positions, generated {:?}", r.positions, r.ids);
+    println!(
+        "request:        {} positions, generated {:?}",
+        r.positions, r.ids
+    );
     println!("MACs per token: {:.1} M", r.macs_per_token as f64 / 1e6);
-    println!("native:         {:.2} tokens/s", r.native_tokens_per_second());
+    println!(
+        "native:         {:.2} tokens/s",
+        r.native_tokens_per_second()
+    );
     println!(
         "wasmi:          {:.2} tokens/s ({:.1}x slower than native)",
         r.wasmi_tokens_per_second(),

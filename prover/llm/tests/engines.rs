@@ -7,7 +7,7 @@
 use opml_gguf::{synth_llama, GgufFile, SynthLlama, TensorType};
 use opml_guest_ml::llm::LlmError;
 use opml_llm::compile::compile;
-use opml_llm::guest::{encode_request, run_native, run_on, Engine, GuestError, StepRun};
+use opml_llm::guest::{encode_request, run_native, run_on, Engine, GuestError, Layout, StepRun};
 use opml_llm::{CompileOptions, Runner};
 
 /// The committed canonical guest (`tests/tests/guest.rs` checks it is the fresh build).
@@ -184,4 +184,20 @@ fn the_step_machine_publishes_ids_as_it_goes() {
         "ids appear one by one before the end"
     );
     assert_eq!(run.finish().unwrap(), want);
+}
+
+#[test]
+fn images_whose_arena_passes_4_gib_are_refused_before_loading() {
+    let mut image = image(&SynthLlama::default());
+    let input = encode_request(&[1], 1).unwrap();
+    assert!(Layout::new(&image, &input).is_ok());
+    image[32..40].copy_from_slice(&(1u64 << 32).to_le_bytes());
+    assert!(matches!(
+        Layout::new(&image, &input),
+        Err(GuestError::TooLarge { arena, .. }) if arena == 1 << 32
+    ));
+    assert!(matches!(
+        StepRun::load(GUEST, &image, &input),
+        Err(GuestError::TooLarge { .. })
+    ));
 }
