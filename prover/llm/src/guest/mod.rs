@@ -79,7 +79,7 @@ pub fn encode_request(prompt: &[u32], n_new: u32) -> Result<Vec<u8>, GuestError>
 
 /// Decodes an output payload: little-endian `u32` ids.
 pub fn decode_ids(payload: &[u8]) -> Result<Vec<u32>, GuestError> {
-    if !payload.len().is_multiple_of(4) {
+    if payload.len() % 4 != 0 {
         return Err(GuestError::BadOutput("length not a multiple of 4"));
     }
     Ok(payload
@@ -223,9 +223,9 @@ pub enum Engine {
 /// caller can stream ids, show progress and stop.
 pub enum Chunked {
     /// In wasmi: a chunk is an amount of fuel.
-    Wasmi(WasmiRun),
+    Wasmi(Box<WasmiRun>),
     /// In the step machine: a chunk is a number of steps.
-    Step(StepRun),
+    Step(Box<StepRun>),
 }
 
 impl Chunked {
@@ -239,10 +239,12 @@ impl Chunked {
     ) -> Result<Option<Chunked>, GuestError> {
         Ok(match engine {
             Engine::Native => None,
-            Engine::Wasmi => Some(Chunked::Wasmi(WasmiRun::load(
+            Engine::Wasmi => Some(Chunked::Wasmi(Box::new(WasmiRun::load(
                 guest_wasm, image, input, true,
-            )?)),
-            Engine::Step => Some(Chunked::Step(StepRun::load(guest_wasm, image, input)?)),
+            )?))),
+            Engine::Step => Some(Chunked::Step(Box::new(StepRun::load(
+                guest_wasm, image, input,
+            )?))),
         })
     }
 
@@ -279,6 +281,10 @@ impl Chunked {
     }
 }
 
+/// A finished run: the generated ids, the arena's bytes, the steps (step machine
+/// only).
+pub type Finished = (Vec<u32>, Vec<u8>, Option<u64>);
+
 /// Runs a request to the end on `engine`; returns the ids, the arena bytes and the
 /// steps (step machine only).
 pub fn run_on(
@@ -286,7 +292,7 @@ pub fn run_on(
     guest_wasm: &[u8],
     image: &[u8],
     input: &[u8],
-) -> Result<(Vec<u32>, Vec<u8>, Option<u64>), GuestError> {
+) -> Result<Finished, GuestError> {
     Ok(match engine {
         Engine::Native => {
             let r = run_native(image, input, |_, _| {})?;
