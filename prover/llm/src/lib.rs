@@ -10,7 +10,7 @@
 //! - [`eval`]: teacher-forced top-1 agreement and perplexity, for any of them;
 //! - [`guest`]: a request (prompt in, generated ids out) in the Wasm guest's memory
 //!   layout, run natively, in wasmi or in the step machine;
-//! - [`bench`]: one request timed natively, in wasmi and in the step machine;
+//! - [`bench`](mod@bench): one request timed natively, in wasmi and in the step machine;
 //! - [`probe`]: multiply-accumulates per token and single-matmul probe images, for
 //!   steps per multiply-accumulate.
 #![deny(missing_docs)]
