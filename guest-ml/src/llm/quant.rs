@@ -267,7 +267,7 @@ fn quants<const N: usize>(wb: &[u8], at: usize) -> &[u8; N] {
 }
 
 /// Rows computed together, so each activation block is unpacked once per group.
-const ROW_GROUP: usize = 4;
+const ROW_GROUP: usize = 8;
 
 /// The matmul loop over groups of rows: `prep` unpacks an activation block once per
 /// group, `dot(block bytes, unpacked, Σq)` gives `d · Σ q a (+ m · Σ a)` in `i64`.
