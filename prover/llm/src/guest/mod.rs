@@ -126,15 +126,12 @@ impl Layout {
             .get(32..40)
             .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])));
         let image_len = image.len() as u64;
-        let too_large = GuestError::TooLarge {
+        let too_large = || GuestError::TooLarge {
             image: image_len,
             arena: arena_len,
         };
-        let arena_addr = llm_arena_addr(image_len).ok_or(GuestError::TooLarge {
-            image: image_len,
-            arena: arena_len,
-        })?;
-        let pages = llm_memory_pages(image_len, arena_len).ok_or(too_large)?;
+        let arena_addr = llm_arena_addr(image_len).ok_or_else(too_large)?;
+        let pages = llm_memory_pages(image_len, arena_len).ok_or_else(too_large)?;
         let mut input_region = (input.len() as u32).to_le_bytes().to_vec();
         input_region.extend_from_slice(input);
         let mut image_header = [0u8; 16];
