@@ -5,6 +5,11 @@
 //! The regions lie at and above [`REGION_BASE`] (16 MiB), above everything the linker
 //! places (stack, data, bss); the guest declares less memory than that and the host
 //! grows the memory to [`memory_pages`] before writing the regions and invoking `run`.
+//!
+//! An LLM image (format version 2) is told apart by the image region's length field:
+//! [`LLM_IMAGE_TAG`] there, the image's `u64` length at [`LLM_IMAGE_LEN_ADDR`], the
+//! image itself page-aligned at [`LLM_IMAGE_ADDR`] and its arena (activations and KV
+//! caches, zero at the start) from [`llm_arena_addr`] on; see [`llm_memory_pages`].
 
 /// Size of a Wasm page, and the alignment of every region.
 pub const PAGE: usize = 65536;
@@ -33,4 +38,44 @@ pub const fn memory_pages(image_len: usize) -> Option<usize> {
         return None;
     }
     Some((IMAGE_ADDR + 4 + image_len).div_ceil(PAGE))
+}
+
+/// Value of the image region's length field that marks an LLM image (no classifier
+/// image can have it: they are at most [`IMAGE_CAPACITY`] bytes).
+pub const LLM_IMAGE_TAG: u32 = u32::MAX;
+/// Where the `u64` little-endian length of an LLM image is, in the image region's first
+/// page.
+pub const LLM_IMAGE_LEN_ADDR: usize = IMAGE_ADDR + 8;
+/// An LLM image starts here, page-aligned (one page above [`IMAGE_ADDR`]), so each of
+/// its page-aligned tensors is a run of whole pages of the memory tree.
+pub const LLM_IMAGE_ADDR: usize = IMAGE_ADDR + PAGE;
+/// The whole 32-bit address space: 65 536 pages.
+pub const MEMORY_LIMIT: u64 = 1 << 32;
+
+/// Where the arena of an LLM image of `image_len` bytes starts: the first page boundary
+/// at or after the image's end. `None` when it lies beyond the address space.
+pub const fn llm_arena_addr(image_len: u64) -> Option<u64> {
+    let end = LLM_IMAGE_ADDR as u64 + image_len;
+    let addr = end.div_ceil(PAGE as u64) * PAGE as u64;
+    if addr > MEMORY_LIMIT {
+        None
+    } else {
+        Some(addr)
+    }
+}
+
+/// Wasm pages the memory needs for an LLM image of `image_len` bytes whose arena is
+/// `arena_len` bytes: up to the end of the arena, rounded up to a page. `None` past
+/// the 4 GiB address space.
+pub const fn llm_memory_pages(image_len: u64, arena_len: u64) -> Option<usize> {
+    let Some(arena) = llm_arena_addr(image_len) else {
+        return None;
+    };
+    let Some(end) = arena.checked_add(arena_len) else {
+        return None;
+    };
+    if end > MEMORY_LIMIT {
+        return None;
+    }
+    Some(end.div_ceil(PAGE as u64) as usize)
 }

@@ -1,6 +1,7 @@
 //! `opml compile-model --from gguf`, `opml generate` and `opml perplexity` on
 //! SmolLM2-135M (installed by scripts/setup.sh): the GGUF compiles to an LLM image,
-//! greedy generation is deterministic and answers a factual prompt, teacher-forced
+//! greedy generation is deterministic, answers a factual prompt and is the same in the
+//! Wasm guest (wasmi), teacher-forced
 //! scoring gives the argmax at every position; a file that is not GGUF is refused with
 //! what was wrong.
 
@@ -33,9 +34,11 @@ fn smollm2_compiles_and_generates_deterministically() {
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}{stderr}");
     assert!(stdout.contains("wrote"), "{stdout}");
-    let generate = || {
+    let generate_on = |engine: &str| {
         let out = opml(&[
             "generate",
+            "--engine",
+            engine,
             "--model",
             image_s,
             "--tokenizer",
@@ -50,6 +53,7 @@ fn smollm2_compiles_and_generates_deterministically() {
         assert!(out.status.success(), "{stdout}{stderr}");
         serde_json::from_str::<serde_json::Value>(stdout.trim()).expect("JSON")
     };
+    let generate = || generate_on("native");
     let (first, second) = (generate(), generate());
     assert_eq!(
         first["generated_ids"], second["generated_ids"],
@@ -58,6 +62,13 @@ fn smollm2_compiles_and_generates_deterministically() {
     assert_eq!(first["generated_ids"].as_array().map(Vec::len), Some(4));
     let said = first["text"].as_str().expect("text");
     assert!(said.contains("Paris"), "{said:?}");
+    // The Wasm guest in wasmi: one request of 4 ids, the same ids and text.
+    let wasmi = generate_on("wasmi");
+    assert_eq!(
+        wasmi["generated_ids"], first["generated_ids"],
+        "wasmi vs native"
+    );
+    assert_eq!(wasmi["text"], first["text"]);
 
     // Teacher-forced scoring over English text: ids and argmax per position.
     let out = opml(&[

@@ -4,17 +4,22 @@
 //!
 //! Before `run`, the host grows the memory and writes the input and image regions of
 //! [`opml_guest_ml::abi`]; `run` executes the model and writes the output region.
-//! It returns 0 on success or an [`opml_guest_ml::Error`] code (see
-//! `docs/guest-abi.md`); it never reads outside memory: region lengths are checked
-//! against the memory size first.
+//! It returns 0 on success or an error code (see `docs/guest-abi.md`): an
+//! [`opml_guest_ml::Error`] code for a classifier image, an
+//! [`opml_guest_ml::llm::LlmError::guest_code`] for an LLM image (the image region's
+//! length field is then [`LLM_IMAGE_TAG`]). It never reads outside memory: region
+//! lengths are checked against the memory size first.
 #![no_std]
 
 use core::arch::wasm32;
 use opml_guest_ml::abi::{
-    ACTIVATION_CAPACITY, IMAGE_ADDR, IMAGE_CAPACITY, INPUT_ADDR, INPUT_CAPACITY, OUTPUT_ADDR,
-    OUTPUT_CAPACITY, PAGE,
+    llm_arena_addr, ACTIVATION_CAPACITY, IMAGE_ADDR, IMAGE_CAPACITY, INPUT_ADDR, INPUT_CAPACITY,
+    LLM_IMAGE_ADDR, LLM_IMAGE_LEN_ADDR, LLM_IMAGE_TAG, OUTPUT_ADDR, OUTPUT_CAPACITY, PAGE,
 };
 use opml_guest_ml::exec::{infer, Scratch};
+use opml_guest_ml::llm::graph::LlmImage;
+use opml_guest_ml::llm::request::run_request;
+use opml_guest_ml::llm::LlmError;
 use opml_guest_ml::Error;
 
 /// The activation buffers, in `.bss` (below the regions; no data segment).
@@ -31,35 +36,41 @@ static mut BUFFERS: Buffers = Buffers {
 };
 
 /// Reads the `u32` length field at `addr`, if the field lies inside `mem_len` bytes.
-fn length_at(addr: usize, mem_len: usize) -> Option<usize> {
-    if addr + 4 > mem_len {
+fn length_at(addr: usize, mem_len: u64) -> Option<usize> {
+    if addr as u64 + 4 > mem_len {
         return None;
     }
     // SAFETY: `addr..addr + 4` is inside linear memory (checked above) and 4-aligned
-    // (every region is page-aligned); the regions lie above all Rust data.
+    // (every region and field is); the regions lie above all Rust data.
     Some(unsafe { core::ptr::read_volatile(addr as *const u32) } as usize)
 }
 
-fn run_checked() -> Result<(), Error> {
-    let mem_len = wasm32::memory_size(0) * PAGE;
+fn run_checked() -> Result<(), i32> {
+    // Up to 65 536 pages: 2^32 bytes does not fit a wasm32 usize.
+    let mem_len = wasm32::memory_size(0) as u64 * PAGE as u64;
     let output_end = OUTPUT_ADDR + 4 + OUTPUT_CAPACITY;
-    if output_end > mem_len {
-        return Err(Error::InputRegion);
+    if output_end as u64 > mem_len {
+        return Err(Error::InputRegion.code());
     }
-    let input_len = length_at(INPUT_ADDR, mem_len).ok_or(Error::InputRegion)?;
+    let input_len = length_at(INPUT_ADDR, mem_len).ok_or(Error::InputRegion.code())?;
     if input_len > INPUT_CAPACITY {
-        return Err(Error::InputRegion);
+        return Err(Error::InputRegion.code());
     }
-    let image_len = length_at(IMAGE_ADDR, mem_len).ok_or(Error::ImageRegion)?;
-    if image_len > IMAGE_CAPACITY || IMAGE_ADDR + 4 + image_len > mem_len {
-        return Err(Error::ImageRegion);
+    // SAFETY: the input payload is inside memory (checked above: it ends before the
+    // output region, which is inside memory), above every Rust object, and only read.
+    let input = unsafe { core::slice::from_raw_parts((INPUT_ADDR + 4) as *const u8, input_len) };
+    let image_len = length_at(IMAGE_ADDR, mem_len).ok_or(Error::ImageRegion.code())?;
+    if image_len == LLM_IMAGE_TAG as usize {
+        return run_llm(input, mem_len);
     }
-    // SAFETY: the three payloads are inside memory (checked above), disjoint from each
-    // other and from every Rust object (they start at abi::REGION_BASE, above the
-    // linker's memory), and nothing else refers to them while `run` executes.
-    let (input, image, out) = unsafe {
+    if image_len > IMAGE_CAPACITY || (IMAGE_ADDR + 4 + image_len) as u64 > mem_len {
+        return Err(Error::ImageRegion.code());
+    }
+    // SAFETY: both payloads are inside memory (checked above), disjoint from each other
+    // and from every Rust object (they start at abi::REGION_BASE, above the linker's
+    // memory), and nothing else refers to them while `run` executes.
+    let (image, out) = unsafe {
         (
-            core::slice::from_raw_parts((INPUT_ADDR + 4) as *const u8, input_len),
             core::slice::from_raw_parts((IMAGE_ADDR + 4) as *const u8, image_len),
             core::slice::from_raw_parts_mut((OUTPUT_ADDR + 4) as *mut u8, OUTPUT_CAPACITY),
         )
@@ -72,9 +83,55 @@ fn run_checked() -> Result<(), Error> {
         b: &mut buffers.b,
         acc: &mut buffers.acc,
     };
-    let written = infer(image, input, scratch, out, |_, _| {})?;
+    let written = infer(image, input, scratch, out, |_, _| {}).map_err(|e| e.code())?;
     // SAFETY: the output length field is inside memory (checked above) and aligned.
     unsafe { core::ptr::write_volatile(OUTPUT_ADDR as *mut u32, written as u32) };
+    Ok(())
+}
+
+/// The LLM path: the image at `LLM_IMAGE_ADDR` (length at `LLM_IMAGE_LEN_ADDR`), its
+/// arena from the next page boundary on, the request in `input`.
+fn run_llm(input: &[u8], mem_len: u64) -> Result<(), i32> {
+    let region = Error::ImageRegion.code();
+    let lo = length_at(LLM_IMAGE_LEN_ADDR, mem_len).ok_or(region)? as u64;
+    let hi = length_at(LLM_IMAGE_LEN_ADDR + 4, mem_len).ok_or(region)? as u64;
+    let image_len = lo | hi << 32;
+    let arena_addr = llm_arena_addr(image_len).ok_or(region)?;
+    if arena_addr > mem_len {
+        return Err(region);
+    }
+    // SAFETY: the image lies inside memory (it ends at or before `arena_addr`, checked
+    // above), above every Rust object and the input and output regions, and is only
+    // read; `image_len < 2^32` since `arena_addr <= mem_len <= 2^32`.
+    let bytes =
+        unsafe { core::slice::from_raw_parts(LLM_IMAGE_ADDR as *const u8, image_len as usize) };
+    let image = LlmImage::parse(bytes).map_err(|e| e.guest_code())?;
+    if arena_addr
+        .checked_add(image.arena_len)
+        .is_none_or(|end| end > mem_len)
+    {
+        return Err(LlmError::Arena.guest_code());
+    }
+    // SAFETY: the arena lies inside memory (checked above), page-aligned (so
+    // `i32`-aligned), after the image's end, above every other region and Rust object;
+    // nothing else refers to it while `run` executes. The output payload lies inside
+    // memory (checked by `run_checked`) and is disjoint from the arena, the image, the
+    // input and the output length field.
+    let (arena, out) = unsafe {
+        (
+            core::slice::from_raw_parts_mut(
+                arena_addr as usize as *mut i32,
+                (image.arena_len / 4) as usize,
+            ),
+            core::slice::from_raw_parts_mut((OUTPUT_ADDR + 4) as *mut u8, OUTPUT_CAPACITY),
+        )
+    };
+    run_request(&image, arena, input, out, |i, _| {
+        // SAFETY: the output length field is inside memory (checked by `run_checked`)
+        // and aligned; publishing it per id lets a host watching the memory stream.
+        unsafe { core::ptr::write_volatile(OUTPUT_ADDR as *mut u32, 4 * (i as u32 + 1)) };
+    })
+    .map_err(|e| e.guest_code())?;
     Ok(())
 }
 
@@ -84,7 +141,7 @@ fn run_checked() -> Result<(), Error> {
 pub extern "C" fn run() -> i32 {
     match run_checked() {
         Ok(()) => 0,
-        Err(e) => e.code(),
+        Err(code) => code,
     }
 }
 

@@ -2,6 +2,10 @@
 
 use core::fmt;
 
+/// What the Wasm guest adds to [`LlmError::code`] (bit 6 of the kind byte) so that its
+/// LLM errors are told apart from the classifier's [`crate::Error`] codes (kinds ≤ 14).
+pub const GUEST_CODE_FLAG: i32 = 0x40;
+
 /// An LLM image or run error. [`LlmError::code`] is the number a guest returns:
 /// the kind in the low byte, the tensor or node index (where there is one) above it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +36,11 @@ pub enum LlmError {
     Position,
     /// Kind 12: a kernel refused its operands (cannot happen for a validated image).
     Kernel(u32),
+    /// Kind 13: a malformed request (input length not `4 + 4n` with `n ≥ 1`, or
+    /// `n_new = 0`).
+    Input,
+    /// Kind 14: the generated ids do not fit the output region.
+    Output,
 }
 
 impl LlmError {
@@ -50,6 +59,8 @@ impl LlmError {
             LlmError::Token => 10,
             LlmError::Position => 11,
             LlmError::Kernel(_) => 12,
+            LlmError::Input => 13,
+            LlmError::Output => 14,
         }
     }
 
@@ -63,6 +74,35 @@ impl LlmError {
             _ => 0,
         };
         (self.kind() | (index & 0xff_ffff) << 8) as i32
+    }
+}
+
+impl LlmError {
+    /// The code the Wasm guest returns: [`LlmError::code`] with [`GUEST_CODE_FLAG`].
+    pub fn guest_code(&self) -> i32 {
+        self.code() | GUEST_CODE_FLAG
+    }
+
+    /// The error a code of [`LlmError::code`] (or [`LlmError::guest_code`]) stands for.
+    pub fn from_code(code: i32) -> Option<LlmError> {
+        let index = (code as u32) >> 8;
+        Some(match code & 0x3f {
+            1 => LlmError::Truncated,
+            2 => LlmError::BadMagic,
+            3 => LlmError::BadVersion(index),
+            4 => LlmError::LengthMismatch,
+            5 => LlmError::Checksum,
+            6 => LlmError::BadHeader,
+            7 => LlmError::BadTensor(index),
+            8 => LlmError::BadNode(index),
+            9 => LlmError::Arena,
+            10 => LlmError::Token,
+            11 => LlmError::Position,
+            12 => LlmError::Kernel(index),
+            13 => LlmError::Input,
+            14 => LlmError::Output,
+            _ => return None,
+        })
     }
 }
 
@@ -81,6 +121,11 @@ impl fmt::Display for LlmError {
             LlmError::Token => write!(f, "token id outside the vocabulary"),
             LlmError::Position => write!(f, "position beyond the image's context length"),
             LlmError::Kernel(i) => write!(f, "node {i}: kernel refused its operands"),
+            LlmError::Input => write!(
+                f,
+                "malformed LLM request (want [u32 n_new >= 1][u32 prompt id] x n, n >= 1)"
+            ),
+            LlmError::Output => write!(f, "the generated ids do not fit the output region"),
         }
     }
 }

@@ -8,7 +8,8 @@
 //! - [`rope`]: rotary embedding of adjacent pairs from a fixed-point table;
 //! - [`attention`]: causal grouped-query attention with an integer softmax;
 //! - [`ffn`]: SwiGLU with a fixed-point sigmoid;
-//! - [`graph`]: the LLM image format and its validation; [`exec`]: one token's run.
+//! - [`graph`]: the LLM image format and its validation; [`exec`]: one token's run;
+//! - [`request`]: a prompt in, generated ids out: the unit the guest runs.
 //!
 //! No floating point and no `unsafe`; every overflow is explicit (wrapping or
 //! saturating, as each function documents), so native and Wasm agree bit for bit.
@@ -23,6 +24,7 @@ pub mod fixed;
 pub mod graph;
 pub mod norm;
 pub mod quant;
+pub mod request;
 pub mod rope;
 
-pub use error::LlmError;
+pub use error::{LlmError, GUEST_CODE_FLAG};

@@ -5,6 +5,7 @@ use super::layout::{FinalState, LayoutError, ModelLayout};
 use super::GameError;
 use opml_guest_ml::abi::{INPUT_ADDR, OUTPUT_ADDR, PAGE};
 use opml_host::guest;
+use opml_vm::checkpoint::Checkpoints;
 use opml_vm::merkle::Hash;
 use opml_vm::{Machine, Trace};
 
@@ -38,8 +39,30 @@ impl Job {
     }
 }
 
+impl Job {
+    /// The guest running an LLM image as a dispute job: its memory prepared by
+    /// `opml_llm::guest` (input and output regions at the classifier's pages).
+    pub fn llm(name: String, guest_wasm: Vec<u8>, image: Vec<u8>) -> Job {
+        Job {
+            name,
+            load: Box::new(move |input| {
+                opml_llm::guest::StepRun::load(&guest_wasm, &image, input)
+                    .map(opml_llm::guest::StepRun::into_machine)
+                    .map_err(|e| e.to_string())
+            }),
+            input_page: (INPUT_ADDR / PAGE) as u32,
+            output_page: (OUTPUT_ADDR / PAGE) as u32,
+        }
+    }
+}
+
 /// The most steps an execution may take.
 const MAX_STEPS: u64 = 1 << 40;
+
+/// The most bytes an execution's checkpoints may hold: past it the interval doubles
+/// (an LLM token runs ~10^9 steps; at the small intervals that suit a classifier its
+/// snapshots would take many GiB).
+const CHECKPOINT_BUDGET: u64 = 1 << 30;
 
 /// An honest execution of a job on one input.
 pub struct Execution {
@@ -69,7 +92,11 @@ impl Execution {
         let mut machine = (job.load)(input).map_err(GameError::Load)?;
         let layout = ModelLayout::of(&mut machine, job.input_page, job.output_page)?;
         let start_root = machine.state_root();
-        let mut trace = Trace::record(machine, interval, MAX_STEPS, progress)?;
+        let checkpoints = Checkpoints {
+            interval,
+            budget: CHECKPOINT_BUDGET,
+        };
+        let mut trace = Trace::record_with(machine, checkpoints, MAX_STEPS, progress)?;
         let steps = trace.total_steps();
         let final_state = FinalState::of(trace.seek(steps), job.output_page)?;
         let final_root = trace.root_at(steps);

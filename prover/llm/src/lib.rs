@@ -7,14 +7,22 @@
 //!   (greedy generation, per-step logits);
 //! - [`reference::FloatLlama`]: a plain `f32` forward pass over the dequantized
 //!   weights, the float reference;
-//! - [`eval`]: teacher-forced top-1 agreement and perplexity, for any of them.
+//! - [`eval`]: teacher-forced top-1 agreement and perplexity, for any of them;
+//! - [`guest`]: a request (prompt in, generated ids out) in the Wasm guest's memory
+//!   layout, run natively, in wasmi or in the step machine;
+//! - [`bench`](mod@bench): one request timed natively, in wasmi and in the step machine;
+//! - [`probe`]: multiply-accumulates per token and single-matmul probe images, for
+//!   steps per multiply-accumulate.
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod builder;
 pub mod compile;
 pub mod convert;
 mod error;
 pub mod eval;
+pub mod guest;
+pub mod probe;
 pub mod reference;
 mod runner;
 

@@ -70,6 +70,7 @@ pub fn cmd_demo(a: &DemoArgs) -> Result<()> {
         input: a.model.input.clone(),
         index: a.model.index,
         guest: a.model.guest.clone(),
+        llm: a.model.llm.clone(),
     };
     if model.model.is_none()
         && Path::new(DEFAULT_MODEL).exists()

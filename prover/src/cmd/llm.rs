@@ -37,6 +37,11 @@ pub struct GenerateArgs {
     /// One JSON object on stdout (prompt and generated ids, text, tokens/s).
     #[arg(long)]
     json: bool,
+    /// Where to run: the kernels natively (token by token), or `guest.wasm` in wasmi
+    /// or in the step machine (one request of `--max-tokens` ids, streamed as the
+    /// guest writes them; progress in steps).
+    #[arg(long, default_value = "native", value_parser = super::engine_parser())]
+    engine: opml_host::guest::Engine,
 }
 
 /// `opml generate`.
@@ -48,6 +53,18 @@ pub fn cmd_generate(a: &GenerateArgs) -> Result<()> {
         Runner::new(&image).with_context(|| format!("loading {}", a.model.display()))?;
     let prompt = tokenizer.encode_prompt(&a.prompt);
     anyhow::ensure!(!prompt.is_empty(), "the prompt encodes to no token");
+    let engine = a.engine;
+    if engine != opml_llm::guest::Engine::Native {
+        return super::llm_guest::generate_in_guest(
+            engine,
+            &image,
+            &tokenizer,
+            &a.prompt,
+            &prompt,
+            a.max_tokens,
+            a.json,
+        );
+    }
     let t = Instant::now();
     let mut next = 0;
     for &id in &prompt {

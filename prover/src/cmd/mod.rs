@@ -3,6 +3,7 @@
 pub mod agent;
 pub mod demo;
 pub mod llm;
+pub mod llm_guest;
 pub mod model;
 pub mod module;
 pub mod narrate;

@@ -70,12 +70,20 @@ pub struct ModelArgs {
     /// Guest module to use instead of the built-in guest-ml/guest.wasm.
     #[arg(long)]
     pub guest: Option<PathBuf>,
+    #[command(flatten)]
+    pub llm: super::llm_guest::PromptArgs,
 }
 
 impl ModelArgs {
     /// The dispute job of the guest running the model image, and the input.
+    /// With an LLM image, `--prompt` and `--max-tokens` make the input when there is
+    /// no `--input`.
     pub fn job(&self) -> Result<(Job, Vec<u8>)> {
-        let input = self.input_bytes()?.context("--input is required")?;
+        let input = match self.input_bytes()? {
+            Some(input) => input,
+            None if self.llm.prompt.is_some() => self.llm.request()?.1,
+            None => bail!("--input is required (or --prompt with an LLM image)"),
+        };
         Ok((self.job_without_input()?, input))
     }
 
@@ -86,6 +94,9 @@ impl ModelArgs {
             Some(path) => format!("{} on the ML guest", path.display()),
             None => "the ML guest".into(),
         };
+        if opml_llm::guest::is_llm_image(&image) {
+            return Ok(Job::llm(name, wasm, image));
+        }
         Ok(Job::guest(name, wasm, image))
     }
 
@@ -223,6 +234,10 @@ pub fn cmd_compile(c: &CompileArgs) -> Result<()> {
 
 /// `opml bench --model`.
 pub fn cmd_bench_model(m: &ModelArgs, repeat: u32, json: bool) -> Result<()> {
+    let (guest_wasm, image) = m.guest_and_image()?;
+    if opml_llm::guest::is_llm_image(&image) {
+        return super::llm_guest::cmd_bench_llm(&image, &guest_wasm, &m.llm, repeat, json);
+    }
     let (guest_wasm, image, input) = m.load()?;
     let r = bench::bench_model(&guest_wasm, &image, &input, repeat)?;
     if json {

@@ -82,7 +82,7 @@ fn quantized_activations_dequantize_to_the_input() {
         quantize_act(&x, &mut a).unwrap();
         let sh = a[0];
         for (b, blk) in a[1..].chunks_exact(ACT_BLOCK_WORDS).enumerate() {
-            let q = act_quants(&blk[2..]);
+            let q = act_quants(&blk[2..LANES_AT]);
             assert_eq!(blk[1], q.iter().map(|&v| i32::from(v)).sum::<i32>());
             let amax = x[b * QK..(b + 1) * QK]
                 .iter()
@@ -117,7 +117,7 @@ fn matmul_matches_float_on_every_weight_type() {
             let sh = a[0];
             let mut xd = vec![0f64; k];
             for (b, blk) in a[1..].chunks_exact(ACT_BLOCK_WORDS).enumerate() {
-                let q = act_quants(&blk[2..]);
+                let q = act_quants(&blk[2..LANES_AT]);
                 for j in 0..QK {
                     xd[b * QK + j] =
                         f64::from(q[j]) * f64::from(blk[0]) * 2f64.powi(sh) / 127.0 / ONE;
@@ -176,4 +176,81 @@ fn shapes_are_checked() {
     let w = vec![0u8; 34 * 2];
     let mut y = vec![0i32; 3];
     assert!(matmul(&w, WeightType::Q8_0, 0, &out, &mut y).is_err());
+}
+
+/// `Σ_j q_j a_j` the plain way, for 32 nibbles (element `j` low, `j + 16` high).
+fn nibble_dot_plain(qs: &[u8; 16], a: &[i8; QK]) -> i32 {
+    (0..16)
+        .map(|j| {
+            i32::from(qs[j] & 15) * i32::from(a[j]) + i32::from(qs[j] >> 4) * i32::from(a[j + 16])
+        })
+        .sum()
+}
+
+fn lanes_of(a: &[i8; QK]) -> [u64; 8] {
+    let q: [u8; QK] = core::array::from_fn(|j| a[j] as u8);
+    core::array::from_fn(|i| nibble_lanes(&q, i / 4, i % 4))
+}
+
+#[test]
+fn q4_dot_equals_the_plain_dot_product_even_at_the_extremes() {
+    let mut rng = Rng(23);
+    let mut cases: Vec<([u8; 16], [i8; QK])> = Vec::new();
+    for qs in [[0xffu8; 16], [0u8; 16], [0x0f; 16], [0xf0; 16]] {
+        for a in [[127i8; QK], [-127; QK], [0; QK]] {
+            cases.push((qs, a));
+        }
+        let alt: [i8; QK] = core::array::from_fn(|j| if j % 2 == 0 { 127 } else { -127 });
+        cases.push((qs, alt));
+    }
+    for _ in 0..20_000 {
+        let qs: [u8; 16] = core::array::from_fn(|_| rng.next() as u8);
+        let a: [i8; QK] = core::array::from_fn(|_| ((rng.next() % 255) as i32 - 127) as i8);
+        cases.push((qs, a));
+    }
+    for (qs, a) in cases {
+        assert_eq!(
+            q4_dot(&qs, &lanes_of(&a)),
+            nibble_dot_plain(&qs, &a),
+            "{qs:?} {a:?}"
+        );
+    }
+}
+
+#[test]
+fn quantize_writes_the_nibble_lanes_of_its_quants() {
+    let mut rng = Rng(3);
+    let x: Vec<i32> = (0..64).map(|_| q16(rng.f() * 3.0)).collect();
+    let mut a = vec![0i32; act_words(64)];
+    quantize_act(&x, &mut a).unwrap();
+    for blk in a[1..].chunks_exact(ACT_BLOCK_WORDS) {
+        let q = act_quants(&blk[2..LANES_AT]);
+        let want = lanes_of(&q);
+        assert_eq!(block_lanes(blk.first_chunk().unwrap()), want);
+    }
+}
+
+#[test]
+fn q8_dot_equals_the_plain_dot_product_even_at_the_extremes() {
+    let mut rng = Rng(29);
+    let mut cases: Vec<([u8; 32], [i8; QK])> = Vec::new();
+    for w in [127u8, 0x80, 0, 0xff] {
+        for a in [[127i8; QK], [-127; QK], [0; QK]] {
+            cases.push(([w; 32], a));
+        }
+    }
+    for _ in 0..20_000 {
+        let qs: [u8; 32] = core::array::from_fn(|_| rng.next() as u8);
+        let a: [i8; QK] = core::array::from_fn(|_| ((rng.next() % 255) as i32 - 127) as i8);
+        cases.push((qs, a));
+    }
+    for (qs, a) in cases {
+        let q: [u8; QK] = core::array::from_fn(|j| a[j] as u8);
+        let lanes: [u64; 16] = core::array::from_fn(|i| byte_lanes(&q, i / 4, i % 4));
+        let sum = a.iter().map(|&v| i32::from(v)).sum();
+        let plain: i32 = (0..QK)
+            .map(|j| i32::from(qs[j] as i8) * i32::from(a[j]))
+            .sum();
+        assert_eq!(q8_dot(&qs, &lanes, sum), plain, "{qs:?} {a:?}");
+    }
 }
