@@ -1,0 +1,101 @@
+"""opML against zkML (EZKL), measured side by side on the same models and machine.
+
+    python main.py --opml PATH [--models mlp,cnn,llama] [--time-bound S] [--mem-bound MB]
+                   [--fidelity N] [--index I] [--work DIR]
+
+Prints one table and writes every number to DIR/results.json (see docs/vs-zkml.md)."""
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import onnxruntime as ort
+
+import export_onnx
+import ezkl_side
+import fmnist
+import opml_side
+import table
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+CLASSIFIERS = ("mlp", "cnn")
+
+
+def argmax(v):
+    return int(np.argmax(np.asarray(v, dtype=np.float64)))
+
+
+def classifier(name, a):
+    """EZKL and opML on a committed Fashion-MNIST classifier."""
+    base = f"{ROOT}/guest-ml/models/fmnist-{name}"
+    work = f"{a.work}/{name}"
+    os.makedirs(a.work, exist_ok=True)
+    onnx_path = f"{a.work}/{name}.onnx"
+    scale, params = export_onnx.export_classifier(f"{base}.safetensors", f"{base}.json", onnx_path)
+    images, labels = fmnist.read_idx(fmnist.IMAGES), fmnist.read_idx(fmnist.LABELS)
+    train = fmnist.read_idx(fmnist.CALIBRATION)
+    fid = list(range(a.fidelity))
+    ezkl_side.prepare(
+        work, onnx_path, fmnist.float_input(images, a.index, scale),
+        [fmnist.float_input(train, i, scale) for i in range(a.calibration)],
+        [fmnist.float_input(images, i, scale) for i in fid],
+    )
+    r = {"model": name, "params": params, "onnx_bytes": os.path.getsize(onnx_path)}
+    print(f"[{name}] EZKL pipeline (time bound {a.time_bound:.0f} s, memory bound {a.mem_bound:.0f} MB)",
+          file=sys.stderr)
+    ez, left = ezkl_side.run(work, a.time_bound, a.mem_bound)
+    r["ezkl"] = ez
+    print(f"[{name}] opML side", file=sys.stderr)
+    image = f"{base}.opml"
+    r["image_bytes"] = os.path.getsize(image)
+    r["opml"] = opml_side.measure(a.opml, image, fmnist.IMAGES, a.index, a.time_bound,
+                                  a.mem_bound, f"{a.work}/{name}-demo-state")
+    print(f"[{name}] fidelity on test images 0..{a.fidelity - 1}", file=sys.stderr)
+    sess = ort.InferenceSession(onnx_path)
+    float_cls = [argmax(sess.run(None, {"input": fmnist.float_input(images, i, scale)})[0])
+                 for i in fid]
+    opml_cls = opml_side.classes(a.opml, image, fmnist.IMAGES, fid, a.time_bound, a.mem_bound)
+    f = {"n": len(fid), "labels": [int(labels[i]) for i in fid], "float": float_cls,
+         "opml": opml_cls, "ezkl": None}
+    if ez["failed"] is None:
+        outs, res = ezkl_side.fidelity(work, max(left, 60), a.mem_bound)
+        f["ezkl"] = [argmax(o) for o in outs] if outs else None
+        f["ezkl_seconds"] = res.seconds
+        if outs is None:
+            f["ezkl_failed"] = res.why
+    r["fidelity"] = f
+    return r
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--opml", required=True, help="the release opml binary")
+    p.add_argument("--models", default="mlp,cnn,llama")
+    p.add_argument("--time-bound", type=float, default=1800,
+                   help="seconds EZKL's whole pipeline may take per model (default 1800)")
+    p.add_argument("--mem-bound", type=float, default=16000,
+                   help="MB of resident memory one EZKL stage may use (default 16000)")
+    p.add_argument("--fidelity", type=int, default=100, help="test images for fidelity")
+    p.add_argument("--calibration", type=int, default=20, help="training images for calibration")
+    p.add_argument("--index", type=int, default=0, help="the test image proved and disputed")
+    p.add_argument("--llama-ctx", type=int, default=8, help="tokens in the LLaMA's window")
+    p.add_argument("--llama-windows", type=int, default=20, help="LLaMA fidelity windows")
+    p.add_argument("--work", default=f"{ROOT}/target/vs-zkml/run")
+    a = p.parse_args()
+    results = []
+    for name in a.models.split(","):
+        if name in CLASSIFIERS:
+            results.append(classifier(name, a))
+        elif name == "llama":
+            import llama
+            results.append(llama.run(a, ROOT))
+        else:
+            sys.exit(f"unknown model {name!r}")
+        json.dump({"args": vars(a), "results": results}, open(f"{a.work}/results.json", "w"), indent=1)
+    print(table.render(results, a))
+
+
+if __name__ == "__main__":
+    main()
