@@ -11,7 +11,7 @@
 #                           [--fidelity N] [--llama-ctx T] [--llama-windows N]
 #
 # --time-bound: seconds EZKL's pipeline may take per model (default 1800);
-# --mem-bound: MB of resident memory one EZKL stage may use (default 16000). A model
+# --mem-bound: MB of resident memory one EZKL stage may use (default 12000). A model
 # that passes a bound is reported with the stage and the bound, not skipped.
 # Everything it installs goes to target/vs-zkml/venv (PyPI, pinned); numbers and
 # artifacts to target/vs-zkml/run/ (results.json holds every number).
@@ -32,6 +32,6 @@ fi
 "$venv/bin/pip" install -q --disable-pip-version-check \
     ezkl==23.0.5 onnx==1.23.2 onnxruntime==1.32.0 numpy==2.4.6 safetensors==0.8.0 gguf==0.17.1
 
-cargo build --release -q -p opml-prover --bin opml
+cargo build --release -q --bin opml
 opml=${CARGO_TARGET_DIR:-target}/release/opml
 exec "$venv/bin/python" scripts/vs-zkml/main.py --opml "$opml" "$@"

@@ -75,15 +75,20 @@ def main():
     p.add_argument("--models", default="mlp,cnn,llama")
     p.add_argument("--time-bound", type=float, default=1800,
                    help="seconds EZKL's whole pipeline may take per model (default 1800)")
-    p.add_argument("--mem-bound", type=float, default=16000,
-                   help="MB of resident memory one EZKL stage may use (default 16000)")
+    p.add_argument("--mem-bound", type=float, default=12000,
+                   help="MB of resident memory one EZKL stage may use (default 12000)")
     p.add_argument("--fidelity", type=int, default=100, help="test images for fidelity")
     p.add_argument("--calibration", type=int, default=20, help="training images for calibration")
     p.add_argument("--index", type=int, default=0, help="the test image proved and disputed")
     p.add_argument("--llama-ctx", type=int, default=8, help="tokens in the LLaMA's window")
     p.add_argument("--llama-windows", type=int, default=20, help="LLaMA fidelity windows")
     p.add_argument("--work", default=f"{ROOT}/target/vs-zkml/run")
+    p.add_argument("--table-only", action="store_true",
+                   help="print the table of the last run's results.json, run nothing")
     a = p.parse_args()
+    if a.table_only:
+        print(table.render(json.load(open(f"{a.work}/results.json"))["results"], a))
+        return
     results = []
     for name in a.models.split(","):
         if name in CLASSIFIERS:
