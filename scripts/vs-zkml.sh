@@ -21,9 +21,12 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 bash scripts/setup.sh # Rust, Fashion-MNIST, arbiter-sol's node_modules (solc-js, Hardhat)
+sudo_=$([ "$(id -u)" = 0 ] || echo sudo)
 if ! python3 -c "import ensurepip" 2>/dev/null; then
-    sudo_=$([ "$(id -u)" = 0 ] || echo sudo)
     $sudo_ apt-get install -y python3-venv
+fi
+if [ ! -x /usr/bin/time ]; then # GNU time measures each stage's peak memory
+    $sudo_ apt-get install -y time
 fi
 venv=target/vs-zkml/venv
 if [ ! -x "$venv/bin/python" ]; then

@@ -47,6 +47,8 @@ def run(work, seconds, mem_mb, python=sys.executable):
         bound = seconds if stage == "srs" else left
         res = bounded.run([python, f"{HERE}/ezkl_stage.py", stage, work], bound, mem_mb)
         r["stages"][stage] = {"seconds": res.seconds, "peak_mb": res.peak_mb, "ok": res.ok}
+        if stage == "srs":
+            r["srs_cached"] = "cached" in res.stdout
         if stage != "srs":
             left -= res.seconds
         if not res.ok:

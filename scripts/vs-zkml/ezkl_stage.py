@@ -38,13 +38,25 @@ def compile(d):
 
 
 def srs(d):
+    """A local, insecure SRS of the right size (a real deployment downloads a public
+    ceremony's). Kept in ../srs/ by size and reused by later runs: it depends on
+    nothing but logrows."""
     logrows = json.load(open(f"{d}/settings.json"))["run_args"]["logrows"]
-    # A local, insecure SRS of the right size (a real deployment downloads a ceremony's).
-    return ezkl.gen_srs(f"{d}/kzg.srs", logrows)
+    cache = os.path.abspath(f"{d}/../../srs/kzg-{logrows}.srs")
+    if not os.path.exists(cache):
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        ezkl.gen_srs(f"{cache}.tmp", logrows)  # returns None
+        os.rename(f"{cache}.tmp", cache)
+        print("generated")
+    else:
+        print("cached")
+    os.symlink(cache, f"{d}/kzg.srs")
+    return True
 
 
 def setup(d):
-    return ezkl.setup(f"{d}/network.compiled", f"{d}/vk.key", f"{d}/pk.key", f"{d}/kzg.srs")
+    ezkl.setup(f"{d}/network.compiled", f"{d}/vk.key", f"{d}/pk.key", f"{d}/kzg.srs")
+    return os.path.exists(f"{d}/pk.key")
 
 
 def witness(d):

@@ -62,8 +62,11 @@ def rows(r):
                 secs(proving) if proving is not None else stop, op.get("infer_text") or secs(infer)
                 if op else "-", ratio(proving, infer)))
     setup = stage_sum(ezkl_side_setup())
+    srs_text = ""
+    if "srs" in st:
+        srs_text = " (local SRS: " + ("cached" if ez.get("srs_cached") else secs(st["srs"]["seconds"])) + ")"
     out.append(("one-time set-up (EZKL: settings, calibrate, compile, SRS, keys)",
-                secs(setup) if setup is not None else stop, "none", "-"))
+                (secs(setup) if setup is not None else stop) + srs_text, "none", "-"))
     peak = max((s["peak_mb"] for s in st.values()), default=None)
     op_peak = op.get("peak_mb") if op else None
     out.append(("peak memory (EZKL: worst stage; opML: " + (op.get("peak_what", "-") if op else "-") + ")",
