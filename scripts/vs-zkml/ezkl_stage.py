@@ -106,8 +106,9 @@ def witnesses(d):
     for i, x in enumerate(inputs):
         path = f"{d}/fidelity-input.json"
         json.dump({"input_data": [x]}, open(path, "w"))
-        w = ezkl.gen_witness(path, f"{d}/network.compiled", f"{d}/fidelity-witness.json",
-                             f"{d}/vk.key", f"{d}/kzg.srs")
+        ezkl.gen_witness(path, f"{d}/network.compiled", f"{d}/fidelity-witness.json",
+                         f"{d}/vk.key", f"{d}/kzg.srs")
+        w = json.load(open(f"{d}/fidelity-witness.json"))
         outs.append([float(v) for v in w["pretty_elements"]["rescaled_outputs"][0]])
     json.dump(outs, open(f"{d}/fidelity-out.json", "w"))
     return True

@@ -72,5 +72,6 @@ def run(a, root):
         f["ezkl"] = [int(np.argmax(o)) for o in outs] if outs else None
         if outs is None:
             f["ezkl_failed"] = res.why
+            f["ezkl_stderr"] = res.stderr[-2000:]
     r["fidelity"] = f
     return r

@@ -65,6 +65,7 @@ def classifier(name, a):
         f["ezkl_seconds"] = res.seconds
         if outs is None:
             f["ezkl_failed"] = res.why
+            f["ezkl_stderr"] = res.stderr[-2000:]
     r["fidelity"] = f
     return r
 
@@ -89,16 +90,26 @@ def main():
     if a.table_only:
         print(table.render(json.load(open(f"{a.work}/results.json"))["results"], a))
         return
-    results = []
+    # Results of earlier runs of other models are kept (a run of one model replaces
+    # only that model's entry), so that one table covers every model.
+    path = f"{a.work}/results.json"
+    results = json.load(open(path))["results"] if os.path.exists(path) else []
+    for x in results:
+        x.setdefault("key", x["model"] if x["model"] in CLASSIFIERS else "llama")
     for name in a.models.split(","):
         if name in CLASSIFIERS:
-            results.append(classifier(name, a))
+            r = classifier(name, a)
         elif name == "llama":
             import llama
-            results.append(llama.run(a, ROOT))
+            r = llama.run(a, ROOT)
         else:
             sys.exit(f"unknown model {name!r}")
-        json.dump({"args": vars(a), "results": results}, open(f"{a.work}/results.json", "w"), indent=1)
+        r["key"], r["args"] = name, {k: v for k, v in vars(a).items() if k != "table_only"}
+        results = [x for x in results if x.get("key") != name] + [r]
+        order = {"mlp": 0, "cnn": 1, "llama": 2}
+        results.sort(key=lambda x: order.get(x.get("key"), 9))
+        os.makedirs(a.work, exist_ok=True)
+        json.dump({"results": results}, open(path, "w"), indent=1)
     print(table.render(results, a))
 
 
