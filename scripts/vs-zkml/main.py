@@ -73,7 +73,9 @@ def classifier(name, a):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--opml", required=True, help="the release opml binary")
-    p.add_argument("--models", default="mlp,cnn,llama")
+    p.add_argument("--models", default="mlp,cnn,llama",
+                   help="comma-separated: mlp, cnn, llama (2 layers, width 64) or "
+                        "llama:LAYERS:WIDTH (a bigger random LLaMA, FFN 2x width)")
     p.add_argument("--time-bound", type=float, default=1800,
                    help="seconds EZKL's whole pipeline may take per model (default 1800)")
     p.add_argument("--mem-bound", type=float, default=12000,
@@ -99,15 +101,15 @@ def main():
     for name in a.models.split(","):
         if name in CLASSIFIERS:
             r = classifier(name, a)
-        elif name == "llama":
+        elif name == "llama" or name.startswith("llama:"):
             import llama
-            r = llama.run(a, ROOT)
+            r = llama.run(a, ROOT, name)
         else:
             sys.exit(f"unknown model {name!r}")
         r["key"], r["args"] = name, {k: v for k, v in vars(a).items() if k != "table_only"}
         results = [x for x in results if x.get("key") != name] + [r]
         order = {"mlp": 0, "cnn": 1, "llama": 2}
-        results.sort(key=lambda x: order.get(x.get("key"), 9))
+        results.sort(key=lambda x: (order.get(x.get("key"), 3), x["params"]))
         os.makedirs(a.work, exist_ok=True)
         json.dump({"results": results}, open(path, "w"), indent=1)
     print(table.render(results, a))
