@@ -81,13 +81,17 @@ def rows(r):
         happy = op["submit_gas"] + op["finalize_gas"]
         out.append(("on-chain gas, honest result (EZKL: verifyProof tx; opML: submit + finalize)",
                     gas(verify_gas) if ev else stop, gas(happy), ratio(verify_gas, happy)))
-        out.append((f"on-chain gas, one dispute game (measured, {op['dispute_rounds']} rounds) / worst case",
-                    "no dispute", f"{gas(op['dispute_game_gas'])} / {gas(op['dispute_worst_gas'])}", "-"))
+        disputed, worst = happy + op["dispute_game_gas"], happy + op["dispute_worst_gas"]
+        out.append((f"on-chain gas, disputed result (opML: + one game of {op['dispute_rounds']} rounds, "
+                    "measured / worst case)", gas(verify_gas) if ev else stop,
+                    f"{gas(disputed)} / {gas(worst)}",
+                    f"{ratio(verify_gas, disputed)} / {ratio(verify_gas, worst)}"))
         out.append(("on-chain bytes (EZKL: verify calldata; opML: one-step proof)",
                     nbytes(b.get("calldata")) if ev else stop, nbytes(op["proof_bytes"]),
                     ratio(b.get("calldata") if ev else None, op["proof_bytes"])))
-        out.append(("whole dispute with a real fault (opML: 3 parties, embedded chain)",
-                    "no dispute", secs(op["dispute_story_seconds"]), "-"))
+        out.append(("whole dispute with a real fault (opML: `opml demo` process, 3 parties, embedded chain; "
+                    "EZKL: none, every result is proved)", secs(proving) if proving is not None else stop,
+                    secs(op["dispute_wall_seconds"]), ratio(proving, op["dispute_wall_seconds"])))
     elif op:
         out.append(("on-chain gas (EZKL: verifyProof tx)", gas(verify_gas) if ev else stop,
                     op.get("chain_text", "-"), "-"))
