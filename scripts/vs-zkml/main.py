@@ -90,7 +90,10 @@ def main():
                    help="print the table of the last run's results.json, run nothing")
     a = p.parse_args()
     if a.table_only:
-        print(table.render(json.load(open(f"{a.work}/results.json"))["results"], a))
+        results = json.load(open(f"{a.work}/results.json"))["results"]
+        print(table.render(results, a))
+        print()
+        print(table.details(results))
         return
     # Results of earlier runs of other models are kept (a run of one model replaces
     # only that model's entry), so that one table covers every model.

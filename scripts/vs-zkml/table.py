@@ -132,3 +132,36 @@ def render(results, args):
            "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     out += [line(b) for b in body]
     return "\n".join(out)
+
+
+def details(results):
+    """Markdown: every EZKL stage of every model, and every move of each opML dispute."""
+    out = ["### EZKL, stage by stage", "",
+           "| model | logrows | " + " | ".join(ezkl_side_setup() + ["witness", "prove", "verify", "evm"]) + " |",
+           "|---|---:|" + "---:|" * 9]
+    for r in results:
+        st = r["ezkl"]["stages"]
+        cells = []
+        for n in ezkl_side_setup() + ["witness", "prove", "verify", "evm"]:
+            if n not in st:
+                cells.append("not run")
+            else:
+                c = f"{secs(st[n]['seconds'])}, {mb(st[n]['peak_mb'])}"
+                if n == "srs" and r["ezkl"].get("srs_cached"):
+                    c = "cached"
+                cells.append(c if st[n]["ok"] else f"**stopped** after {c}")
+        out.append(f"| {r['model']} | {r['ezkl'].get('logrows', '-')} | " + " | ".join(cells) + " |")
+    failed = [(r["model"], r["ezkl"]["failed"]) for r in results if r["ezkl"]["failed"]]
+    for model, f in failed:
+        out.append(f"\n{model}: stopped at `{f['stage']}`: {f['why']}.")
+    for r in results:
+        op = r.get("opml") or {}
+        if "dispute_moves" not in op:
+            continue
+        out += ["", f"### opML dispute, {r['model']} (test image {r['args']['index'] if 'args' in r else 0})", "",
+                "| # | party | move | gas |", "|---:|---|---|---:|"]
+        for i, mv in enumerate(op["dispute_moves"]):
+            what = mv["kind"] + (f" (step {mv['step']}, {op['proof_op']}, {op['proof_bytes']} B proof)"
+                                 if mv["kind"] == "prove" else "")
+            out.append(f"| {i + 1} | {mv['who']} | {what} | {gas(mv['gas'])} |")
+    return "\n".join(out)
