@@ -21,8 +21,11 @@ SETUP_STAGES = ["settings", "calibrate", "compile", "srs", "setup"]
 PROOF_STAGES = ["witness", "prove", "verify", "evm"]
 
 
-def prepare(work, onnx_path, proved_input, calibration_inputs, fidelity_inputs):
-    """Fills the work directory: the model, the proved input, calibration and fidelity data."""
+def prepare(work, onnx_path, proved_input, calibration_inputs, fidelity_inputs, resume=False):
+    """Fills the work directory: the model, the proved input, calibration and fidelity
+    data. With `resume`, an existing work directory is kept as it is."""
+    if resume and os.path.exists(f"{work}/network.onnx"):
+        return
     if os.path.exists(work):
         shutil.rmtree(work)
     os.makedirs(work)
@@ -39,11 +42,23 @@ def _size(path):
     return os.path.getsize(path) if os.path.exists(path) else None
 
 
-def run(work, seconds, mem_mb, python=sys.executable):
-    """Runs every stage; returns per-stage measurements, sizes, gas, or where it stopped."""
+def run(work, seconds, mem_mb, python=sys.executable, previous=None):
+    """Runs every stage; returns per-stage measurements, sizes, gas, or where it stopped.
+    With `previous` (this model's EZKL entry of an earlier run on the same work
+    directory), the stages that succeeded then are not run again: their measurements
+    are kept."""
     r = {"stages": {}, "failed": None}
     left = seconds
+    for key in ("logrows", "scales", "num_rows", "srs_cached"):
+        if previous and key in previous:
+            r[key] = previous[key]
     for stage in SETUP_STAGES + PROOF_STAGES:
+        done = (previous or {}).get("stages", {}).get(stage)
+        if done and done["ok"]:
+            r["stages"][stage] = dict(done, resumed=True)
+            left -= 0 if stage == "srs" else done["seconds"]
+            continue
+        previous = None  # a stage ran again: every later one runs again too
         bound = seconds if stage == "srs" else left
         res = bounded.run([python, f"{HERE}/ezkl_stage.py", stage, work], bound, mem_mb)
         r["stages"][stage] = {"seconds": res.seconds, "peak_mb": res.peak_mb, "ok": res.ok}

@@ -22,7 +22,7 @@ import tiny_llama
 TEXT = "/usr/share/common-licenses/Apache-2.0"
 
 
-def run(a, root, name="llama"):
+def run(a, root, name="llama", previous=None):
     """`name` is "llama" (the default tiny shape) or "llama:LAYERS:WIDTH"."""
     os.makedirs(a.work, exist_ok=True)
     s = tiny_llama.Shape()
@@ -68,10 +68,10 @@ def run(a, root, name="llama"):
     float_cls = [int(np.argmax(sess.run(None, {"input": tiny_llama.one_hot(x)})[0])) for x in windows]
     ezkl_side.prepare(work, onnx_path, tiny_llama.one_hot(windows[0]),
                       [tiny_llama.one_hot(x) for x in windows[: a.calibration]],
-                      [tiny_llama.one_hot(x) for x in windows])
+                      [tiny_llama.one_hot(x) for x in windows], resume=previous is not None)
     print(f"[llama] EZKL pipeline (time bound {a.time_bound:.0f} s, memory bound {a.mem_bound:.0f} MB)",
           file=sys.stderr)
-    ez, left = ezkl_side.run(work, a.time_bound, a.mem_bound)
+    ez, left = ezkl_side.run(work, a.time_bound, a.mem_bound, previous=previous)
     r["ezkl"] = ez
     f = {"n": n, "unit": f"next token after {n} windows of {T} tokens", "float": float_cls,
          "opml": opml_cls, "ezkl": None}

@@ -27,7 +27,7 @@ def argmax(v):
     return int(np.argmax(np.asarray(v, dtype=np.float64)))
 
 
-def classifier(name, a):
+def classifier(name, a, previous=None):
     """EZKL and opML on a committed Fashion-MNIST classifier."""
     base = f"{ROOT}/guest-ml/models/fmnist-{name}"
     work = f"{a.work}/{name}"
@@ -40,12 +40,12 @@ def classifier(name, a):
     ezkl_side.prepare(
         work, onnx_path, fmnist.float_input(images, a.index, scale),
         [fmnist.float_input(train, i, scale) for i in range(a.calibration)],
-        [fmnist.float_input(images, i, scale) for i in fid],
+        [fmnist.float_input(images, i, scale) for i in fid], resume=previous is not None,
     )
     r = {"model": name, "params": params, "onnx_bytes": os.path.getsize(onnx_path)}
     print(f"[{name}] EZKL pipeline (time bound {a.time_bound:.0f} s, memory bound {a.mem_bound:.0f} MB)",
           file=sys.stderr)
-    ez, left = ezkl_side.run(work, a.time_bound, a.mem_bound)
+    ez, left = ezkl_side.run(work, a.time_bound, a.mem_bound, previous=previous)
     r["ezkl"] = ez
     print(f"[{name}] opML side", file=sys.stderr)
     image = f"{base}.opml"
@@ -86,6 +86,9 @@ def main():
     p.add_argument("--llama-ctx", type=int, default=8, help="tokens in the LLaMA's window")
     p.add_argument("--llama-windows", type=int, default=20, help="LLaMA fidelity windows")
     p.add_argument("--work", default=f"{ROOT}/target/vs-zkml/run")
+    p.add_argument("--resume", action="store_true",
+                   help="keep the EZKL stages that succeeded in the last run of each model "
+                        "(their files and measurements) and run the rest")
     p.add_argument("--table-only", action="store_true",
                    help="print the table of the last run's results.json, run nothing")
     a = p.parse_args()
@@ -102,11 +105,12 @@ def main():
     for x in results:
         x.setdefault("key", x["model"] if x["model"] in CLASSIFIERS else "llama")
     for name in a.models.split(","):
+        prev = next((x["ezkl"] for x in results if x["key"] == name), None) if a.resume else None
         if name in CLASSIFIERS:
-            r = classifier(name, a)
+            r = classifier(name, a, prev)
         elif name == "llama" or name.startswith("llama:"):
             import llama
-            r = llama.run(a, ROOT, name)
+            r = llama.run(a, ROOT, name, prev)
         else:
             sys.exit(f"unknown model {name!r}")
         r["key"], r["args"] = name, {k: v for k, v in vars(a).items() if k != "table_only"}
