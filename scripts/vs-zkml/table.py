@@ -104,6 +104,8 @@ def rows(r):
         ez_text = pct(agree(ez_f, f["float"]), n) if ez_f else (f.get("ezkl_failed") or stop or "-")
         out.append((f"top-1 agreement with the float model ({f.get('unit', 'test images')})",
                     ez_text, pct(agree(f["opml"], f["float"]), n), "-"))
+        out.append(("top-1 agreement of the two sides (EZKL's circuit = opML's integer guest)",
+                    pct(agree(ez_f, f["opml"]), n) if ez_f else "-", "", "-"))
         if "labels" in f:
             out.append(("accuracy vs labels (float model: " + pct(agree(f["float"], f["labels"]), n) + ")",
                         pct(agree(ez_f, f["labels"]), n) if ez_f else "-",
