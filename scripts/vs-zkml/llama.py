@@ -31,7 +31,7 @@ def run(a, root, name="llama", previous=None):
         s = tiny_llama.Shape(n_layers=int(layers), dim=int(width), ffn_dim=2 * int(width))
     w = tiny_llama.weights(s)
     T, n = a.llama_ctx, a.llama_windows
-    stem = f"{a.work}/{name.replace(':', '-')}"
+    stem = f"{a.work}/{name.replace(':', '-')}" + ("" if T == 8 else f"-ctx{T}")
     gguf_path, onnx_path, image = f"{stem}.gguf", f"{stem}.onnx", f"{stem}.opml"
     work = f"{stem}-ezkl"
     tiny_llama.write_gguf(s, w, gguf_path)

@@ -105,7 +105,10 @@ def main():
     for x in results:
         x.setdefault("key", x["model"] if x["model"] in CLASSIFIERS else "llama")
     for name in a.models.split(","):
-        prev = next((x["ezkl"] for x in results if x["key"] == name), None) if a.resume else None
+        key = name
+        if name.startswith("llama") and a.llama_ctx != 8:
+            key = f"{name}@{a.llama_ctx}"  # another window: another entry
+        prev = next((x["ezkl"] for x in results if x["key"] == key), None) if a.resume else None
         if name in CLASSIFIERS:
             r = classifier(name, a, prev)
         elif name == "llama" or name.startswith("llama:"):
@@ -113,10 +116,11 @@ def main():
             r = llama.run(a, ROOT, name, prev)
         else:
             sys.exit(f"unknown model {name!r}")
-        r["key"], r["args"] = name, {k: v for k, v in vars(a).items() if k != "table_only"}
-        results = [x for x in results if x.get("key") != name] + [r]
+        r["key"], r["args"] = key, {k: v for k, v in vars(a).items() if k != "table_only"}
+        results = [x for x in results if x.get("key") != key] + [r]
         order = {"mlp": 0, "cnn": 1, "llama": 2}
-        results.sort(key=lambda x: (order.get(x.get("key"), 3), x["params"]))
+        results.sort(key=lambda x: (order.get(x["key"].split("@")[0], 3), x["params"],
+                                    x.get("args", {}).get("llama_ctx", 0)))
         os.makedirs(a.work, exist_ok=True)
         json.dump({"results": results}, open(path, "w"), indent=1)
     print(table.render(results, a))

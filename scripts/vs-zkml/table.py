@@ -70,11 +70,14 @@ def rows(r):
     peak = max((s["peak_mb"] for s in st.values()), default=None)
     op_peak = op.get("peak_mb") if op else None
     out.append(("peak memory (EZKL: worst stage; opML: " + (op.get("peak_what", "-") if op else "-") + ")",
-                mb(peak) + ("" if failed is None else " (at the stop)"), mb(op_peak), ratio(peak, op_peak)))
+                mb(peak) + ("" if failed is None else " (at the stop)"), mb(op_peak),
+                ("" if failed is None else "≥ ") + ratio(peak, op_peak)))
     b = ez["bytes"]
     keys = sum(v for k, v in b.items() if k in ("srs", "pk", "vk") and v)
-    out.append(("prover's files (EZKL: SRS + pk + vk; opML: model image)", nbytes(keys or None),
-                nbytes(r.get("image_bytes")), ratio(keys or None, r.get("image_bytes"))))
+    out.append(("prover's files (EZKL: SRS + pk + vk; opML: model image)",
+                nbytes(keys or None) + ("" if failed is None else " (at the stop)"),
+                nbytes(r.get("image_bytes")),
+                ratio(keys or None, r.get("image_bytes")) if failed is None else "-"))
     ev = ez.get("evm")
     verify_gas = ev["verify_gas"] if ev else None
     if op and "submit_gas" in op:
