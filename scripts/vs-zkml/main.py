@@ -1,9 +1,12 @@
 """opML against zkML (EZKL), measured side by side on the same models and machine.
 
-    python main.py --opml PATH [--models mlp,cnn,llama] [--time-bound S] [--mem-bound MB]
-                   [--fidelity N] [--index I] [--work DIR]
+    python main.py --opml PATH [--models mlp,cnn,llama,llama:LAYERS:WIDTH]
+                   [--time-bound S] [--mem-bound MB] [--fidelity N] [--index I]
+                   [--llama-ctx T] [--llama-windows N] [--work DIR] [--resume]
+    python main.py --opml PATH --table-only
 
-Prints one table and writes every number to DIR/results.json (see docs/vs-zkml.md)."""
+Prints one table and writes every number to DIR/results.json, one entry per model
+(see docs/vs-zkml.md). scripts/vs-zkml.sh sets up the virtualenv and runs this."""
 
 import argparse
 import json
