@@ -127,6 +127,9 @@ def render(results, args):
         label = f"{r['model']} ({r['params']:,} params"
         if r["ezkl"].get("logrows"):
             label += f", EZKL logrows {r['ezkl']['logrows']}"
+        bounds = r.get("args", {})
+        if bounds and (bounds.get("mem_bound"), bounds.get("time_bound")) != (args.mem_bound, args.time_bound):
+            label += f"; bounds {bounds['time_bound']:.0f} s, {bounds['mem_bound']:.0f} MB"
         label += ")"
         for i, row in enumerate(rows(r)):
             body.append([label if i == 0 else ""] + list(row))
