@@ -136,7 +136,7 @@ def render(results, args):
     widths = [max(len(str(x[i])) for x in [head] + body) for i in range(len(head))]
     line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
     out = [f"bounds: {args.time_bound:.0f} s per model for EZKL's pipeline, "
-           f"{args.mem_bound:.0f} MB per stage", line(head),
+           f"{args.mem_bound:.0f} MB per stage", "", line(head),
            "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     out += [line(b) for b in body]
     return "\n".join(out)
