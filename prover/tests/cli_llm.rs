@@ -1,7 +1,7 @@
 //! `opml compile-model --from gguf`, `opml generate` and `opml perplexity` on
 //! SmolLM2-135M (installed by scripts/setup.sh): the GGUF compiles to an LLM image,
 //! greedy generation is deterministic, answers a factual prompt and is the same in the
-//! Wasm guest (wasmi), teacher-forced
+//! Wasm guest (wasmi), a step of its run proves and verifies on chain, teacher-forced
 //! scoring gives the argmax at every position; a file that is not GGUF is refused with
 //! what was wrong.
 
@@ -69,6 +69,31 @@ fn smollm2_compiles_and_generates_deterministically() {
         "wasmi vs native"
     );
     assert_eq!(wasmi["text"], first["text"]);
+
+    // A step of the request's run proves and verifies in both verifiers, with the
+    // prompt turned into the request as a dispute job does.
+    let dir_s = dir.path().to_str().expect("utf-8");
+    let proof = format!("{dir_s}/step.proof");
+    let out = opml(&[
+        "prove",
+        "--model",
+        image_s,
+        "--tokenizer",
+        gguf,
+        "--prompt",
+        "The capital of France is",
+        "--step",
+        "1000",
+        "--out",
+        &proof,
+        "--json",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    let out = opml(&["verify", &proof, "--evm"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("evm:        valid"), "{stdout}");
 
     // Teacher-forced scoring over English text: ids and argmax per position.
     let out = opml(&[

@@ -5,8 +5,8 @@ over a window of --llama-ctx tokens (proved by EZKL).
 Fidelity: windows of the Apache-2.0 licence text (layout collapsed), tokenized by the GGUF's own
 tokenizer; `opml perplexity --ctx T+1` gives the integer model's argmax after the T
 tokens of each window, EZKL's circuit and the float ONNX graph give theirs on the same
-T tokens. The opML dispute of an LLM needs the LLM entry of the Wasm guest, which does
-not exist yet (README): only native inference is measured on that side."""
+T tokens. The opML dispute: the first window as a prompt, one generated token, in the
+Wasm guest's LLM entry, disputed on the embedded chain (`opml demo --prompt`)."""
 
 import json
 import os
@@ -17,6 +17,7 @@ import onnxruntime as ort
 
 import bounded
 import ezkl_side
+import opml_side
 import tiny_llama
 
 TEXT = "/usr/share/common-licenses/Apache-2.0"
@@ -62,8 +63,14 @@ def run(a, root, name="llama", previous=None):
                       f"({p['seconds'] / p['positions'] * 1e3:.2f} ms/token)",
         "peak_mb": ppl.peak_mb,
         "peak_what": "opml perplexity, native",
-        "chain_text": "no LLM dispute yet (the Wasm guest has no LLM entry)",
     }
+    # The chain side: the first window's text as a prompt, one token generated.
+    prompt = " ".join(open(text).read().split()[:T])
+    m = ["--model", image, "--tokenizer", gguf_path, "--prompt", prompt, "--max-tokens", "1"]
+    print("[llama] opML dispute (one token)", file=sys.stderr)
+    chain = opml_side.dispute(a.opml, m, a.time_bound, a.mem_bound, f"{stem}-demo-state")
+    chain["peak_what"] = "whole dispute of one token, 3 parties in one process"
+    r["opml"].update(chain)
     sess = ort.InferenceSession(onnx_path)
     float_cls = [int(np.argmax(sess.run(None, {"input": tiny_llama.one_hot(x)})[0])) for x in windows]
     ezkl_side.prepare(work, onnx_path, tiny_llama.one_hot(windows[0]),

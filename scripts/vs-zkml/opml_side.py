@@ -1,7 +1,8 @@
 """The opML side, measured with the project's own commands (the release `opml`):
 
 - `opml bench --json`: one inference natively, in wasmi and in the step machine;
-- `opml demo --cheat none`: an honest result posted and finalized (submit, finalize gas);
+- `opml demo --cheat none`: an honest result posted and finalized (submit, finalize gas),
+  for a classifier on a test image or an LLM on a prompt (one generated token);
 - `opml demo --cheat middle`: a whole dispute with a real fault (a submitter lying from
   the middle of the run), every move's gas, the whole story's time and peak memory;
 - `opml prove --json`: the one-step proof of the disputed step, its size in bytes;
@@ -51,15 +52,22 @@ def _json(run, what):
 
 
 def measure(opml, model, images, index, seconds, mem_mb, state_dir):
-    """Every opML number for one model on test image `index`."""
+    """Every opML number for one classifier on test image `index`."""
     m = ["--model", model, "--input", images, "--index", str(index)]
-    r = {}
     bench = _json(bounded.run([opml, "bench", *m, "--json"], seconds, mem_mb), "opml bench")
-    r["bench"] = bench
-    r["infer_seconds"] = bench["native_seconds"]
-    r["infer_text"] = (f"{bench['native_seconds'] * 1e3:.2f} ms native "
-                       f"({bench['vm_seconds'] * 1e3:.1f} ms in the step machine, "
-                       f"{bench['steps']:,} steps)")
+    r = {"bench": bench, "infer_seconds": bench["native_seconds"],
+         "infer_text": (f"{bench['native_seconds'] * 1e3:.2f} ms native "
+                        f"({bench['vm_seconds'] * 1e3:.1f} ms in the step machine, "
+                        f"{bench['steps']:,} steps)")}
+    r.update(dispute(opml, m, seconds, mem_mb, state_dir))
+    return r
+
+
+def dispute(opml, m, seconds, mem_mb, state_dir):
+    """The chain side of one request (`m`: the model and input arguments of `opml
+    demo`/`opml prove`): an honest result's submit and finalize gas, then a whole
+    dispute with a real fault, every move's gas, the one-step proof's size."""
+    r = {}
     honest = bounded.run([opml, "demo", *m, "--cheat", "none", "--state-dir", state_dir],
                          seconds, mem_mb)
     if not honest.ok:
@@ -67,18 +75,18 @@ def measure(opml, model, images, index, seconds, mem_mb, state_dir):
     moves, _ = parse_demo(honest.stdout)
     r["submit_gas"] = next(mv["gas"] for mv in moves if mv["kind"] == "submit")
     r["finalize_gas"] = next(mv["gas"] for mv in moves if mv["kind"] == "finalize")
-    dispute = bounded.run([opml, "demo", *m, "--cheat", "middle", "--state-dir", state_dir],
-                          seconds, mem_mb)
-    if not dispute.ok:
-        raise RuntimeError(f"opml demo --cheat middle: {dispute.why}\n{dispute.stderr[-2000:]}")
-    moves, story = parse_demo(dispute.stdout)
+    fault = bounded.run([opml, "demo", *m, "--cheat", "middle", "--state-dir", state_dir],
+                        seconds, mem_mb)
+    if not fault.ok:
+        raise RuntimeError(f"opml demo --cheat middle: {fault.why}\n{fault.stderr[-2000:]}")
+    moves, story = parse_demo(fault.stdout)
     r["dispute_moves"] = moves
     r["dispute_story_seconds"] = story
-    r["dispute_wall_seconds"] = dispute.seconds
-    r["dispute_peak_mb"] = dispute.peak_mb
-    r["peak_mb"] = dispute.peak_mb
+    r["dispute_wall_seconds"] = fault.seconds
+    r["dispute_peak_mb"] = fault.peak_mb
+    r["peak_mb"] = fault.peak_mb
     r["peak_what"] = "whole dispute, 3 parties in one process"
-    r["dispute_won_by_challenger"] = "challenger: done, WON" in dispute.stdout
+    r["dispute_won_by_challenger"] = "challenger: done, WON" in fault.stdout
     game = [mv for mv in moves if mv["kind"] in ("challenge", "dissect", "pick", "prove")]
     r["dispute_game_gas"] = sum(mv["gas"] for mv in game)
     rounds = sum(1 for mv in moves if mv["kind"] == "dissect")

@@ -107,12 +107,17 @@ impl ModelArgs {
         Ok((guest, image, input))
     }
 
+    /// The guest's bytes: `--guest`, or the embedded canonical build.
+    pub fn guest_bytes(&self) -> Result<Vec<u8>> {
+        match &self.guest {
+            Some(p) => read(p),
+            None => Ok(GUEST_WASM.to_vec()),
+        }
+    }
+
     /// (guest bytes, image bytes).
     fn guest_and_image(&self) -> Result<(Vec<u8>, Vec<u8>)> {
-        let guest = match &self.guest {
-            Some(p) => read(p)?,
-            None => GUEST_WASM.to_vec(),
-        };
+        let guest = self.guest_bytes()?;
         let model = self.model.as_ref().context("--model is required")?;
         Ok((guest, read(model)?))
     }

@@ -5,7 +5,7 @@ use super::{describe_pc, hex, spinner};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use opml_host::args::{parse_args, parse_interval, parse_size, TypedValue};
-use opml_host::{bench, guest, interrupt, target};
+use opml_host::{bench, interrupt, target};
 use opml_vm::{Checkpoints, LoadOptions, Status, Trace, ValType};
 use serde_json::json;
 use std::path::PathBuf;
@@ -50,11 +50,12 @@ impl TargetArgs {
     /// ML guest with the model image and input in memory and `run` invoked.
     pub fn prepare(&self) -> Result<target::Prepared> {
         if self.model.model.is_some() {
-            let (guest_wasm, image, input) = self.model.load()?;
-            let machine = guest::load(&guest_wasm, &image, &input)?;
+            // The job's loader knows both image kinds (classifier, LLM request).
+            let (job, input) = self.model.job()?;
+            let machine = (job.load)(&input).map_err(anyhow::Error::msg)?;
             return Ok(target::Prepared {
                 machine,
-                bytes: guest_wasm,
+                bytes: self.model.guest_bytes()?,
                 result_types: vec![ValType::I32],
             });
         }
