@@ -21,6 +21,7 @@ pub mod hex;
 pub mod job;
 pub mod layout;
 pub mod onchain;
+pub mod phases;
 pub mod report;
 #[cfg(feature = "rpc")]
 pub mod rpc;
