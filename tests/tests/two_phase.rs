@@ -254,34 +254,8 @@ impl Arena {
 
     /// What the challenger hands in to open node `k`, from the honest run.
     fn opening(&self, k: usize) -> TwoPhaseGame::Opening {
-        let d = &self.model.nodes[k];
         let state = self.honest.state_tree(k);
-        let weights = self.model.weight_tree().expect("weights");
-        let descriptors = self.model.descriptor_tree().expect("descriptors");
-        TwoPhaseGame::Opening {
-            descriptor: d.encode().into(),
-            descriptorPath: bs(&descriptors.path(k)),
-            inputRoots: d
-                .inputs
-                .iter()
-                .map(|t| b(state.leaf(t.id as usize)))
-                .collect(),
-            inputPaths: d
-                .inputs
-                .iter()
-                .map(|t| bs(&state.path(t.id as usize)))
-                .collect(),
-            weightRoots: d
-                .weights
-                .iter()
-                .map(|t| b(weights.leaf(t.id as usize)))
-                .collect(),
-            weightPaths: d
-                .weights
-                .iter()
-                .map(|t| bs(&weights.path(t.id as usize)))
-                .collect(),
-        }
+        self.model.opening(k, &state).expect("opening")
     }
 
     fn open(&mut self, id: u64, o: TwoPhaseGame::Opening) -> Result<u64, ChainError> {
@@ -305,23 +279,11 @@ impl Arena {
     /// k+1 being state k plus that slot), the final VM state of `trace` with `out` in
     /// the output region, after `steps`.
     fn closing(&self, k: usize, trace: &mut Trace, out: Hash, steps: u64) -> TwoPhaseGame::Closing {
-        let slot = (self.model.first_node_slot() as usize) + k;
-        let d = &self.model.nodes[k];
-        let region = d.out_region().expect("output region");
-        let end = trace.total_steps();
-        let machine = trace.seek(end);
-        let fields = machine.state_fields();
-        let memory = machine.memory_mut(0).expect("memory");
-        let (_, out_path) = memory.subtree_proof(region.height as usize, region.index);
-        TwoPhaseGame::Closing {
-            outRoot: b(out),
-            slotPath: bs(&self.honest.state_tree(k).path(slot)),
-            endPrefix: opml_game::layout::state_prefix(&fields).into(),
-            pages: memory.pages(),
-            limit: memory.page_limit(),
-            outPath: bs(&out_path),
-            steps,
-        }
+        let state = self.honest.state_tree(k);
+        let end = trace.seek(trace.total_steps());
+        self.model
+            .closing(k, &state, end, out, steps)
+            .expect("closing")
     }
 
     fn close(&mut self, id: u64, c: TwoPhaseGame::Closing) -> Result<u64, ChainError> {

@@ -73,7 +73,7 @@ impl Region {
             return Err(RegionError::Height { height });
         }
         let len = (LEAF_SIZE as u64) << height;
-        if addr % len != 0 {
+        if !addr.is_multiple_of(len) {
             return Err(RegionError::Misaligned { addr, height });
         }
         if addr + len > (LEAF_SIZE as u64) << MEMORY_TREE_HEIGHT {
@@ -182,13 +182,13 @@ pub fn compose(regions: &[(Region, Hash)]) -> Result<Hash, RegionError> {
                 continue;
             }
             let zero = zero_hash(h as usize);
-            let sibling_next = nodes
-                .get(i + 1)
-                .is_some_and(|(s, _)| r.index % 2 == 0 && s.height == h && s.index == r.index + 1);
+            let sibling_next = nodes.get(i + 1).is_some_and(|(s, _)| {
+                r.index.is_multiple_of(2) && s.height == h && s.index == r.index + 1
+            });
             let parent = if sibling_next {
                 i += 1;
                 node(&root, &nodes[i].1)
-            } else if r.index % 2 == 0 {
+            } else if r.index.is_multiple_of(2) {
                 node(&root, &zero)
             } else {
                 node(&zero, &root)
