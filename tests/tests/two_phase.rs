@@ -45,7 +45,7 @@ fn model() -> GraphModel {
     let wasm = wat::parse_file(concat!(env!("CARGO_MANIFEST_DIR"), "/data/node_ops.wat"))
         .expect("node_ops.wat");
     let region = |addr, h| Region::at(addr, h).expect("aligned");
-    let program = NodeProgram::load(&wasm, region(0, 11), region(0x1_0000, 5)).expect("program");
+    let program = NodeProgram::load(&wasm, "run", region(0, 11), region(0x1_0000, 5), None).expect("program");
     let vec_h = 1; // 16 i32 = 64 bytes = 2 leaves
     let mat_h = 5; // 16 × 16 i32 = 1 KiB
     let input = |id, addr| TensorAt {

@@ -61,9 +61,13 @@ impl GraphModel {
         Ok(Tree::new(leaves, self.tree_height as usize))
     }
 
-    /// The machine of node `k` at its first step, its inputs taken from `tensors`
-    /// (graph inputs, then node outputs).
-    pub fn node_machine(&self, k: usize, tensors: &[Vec<u8>]) -> Result<Machine, PhaseError> {
+    /// The input and weight bytes of node `k`, its inputs taken from `tensors` (graph
+    /// inputs, then node outputs).
+    pub fn node_operands<'a>(
+        &'a self,
+        k: usize,
+        tensors: &'a [Vec<u8>],
+    ) -> Result<(&'a Descriptor, Vec<&'a [u8]>, Vec<&'a [u8]>), PhaseError> {
         let node = k as u32;
         let d = self.nodes.get(k).ok_or_else(|| PhaseError::Node {
             node,
@@ -96,59 +100,81 @@ impl GraphModel {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        self.program.machine(node, d, &inputs, &weights)
+        Ok((d, inputs, weights))
+    }
+
+    /// The machine of node `k` at its first step, its inputs taken from `tensors`.
+    pub fn node_machine(&self, k: usize, tensors: &[Vec<u8>]) -> Result<Machine, PhaseError> {
+        let (d, inputs, weights) = self.node_operands(k, tensors)?;
+        self.program.machine(k as u32, d, &inputs, &weights)
+    }
+
+    /// Node `k`'s output computed in the step machine: its whole output region.
+    pub fn step_node(&self, k: usize, tensors: &[Vec<u8>]) -> Result<Vec<u8>, PhaseError> {
+        let node = k as u32;
+        let mut machine = self.node_machine(k, tensors)?;
+        let ran = machine.run(MAX_NODE_STEPS);
+        let failed = machine.results().first().is_some_and(|&code| code != 0);
+        if machine.status() != Status::Halted || failed {
+            return Err(PhaseError::NotHalted {
+                node,
+                status: format!("{:?} with results {:?}", machine.status(), machine.results()),
+                steps: ran,
+            });
+        }
+        let out = self.nodes[k]
+            .out_region()
+            .map_err(|source| PhaseError::Region { node, source })?;
+        machine
+            .memory(0)
+            .and_then(|m| m.read_bytes(out.addr(), out.len() as usize))
+            .ok_or_else(|| PhaseError::Node {
+                node,
+                what: "output region outside memory".into(),
+            })
     }
 
     /// Runs every node in the step machine on the graph inputs.
     pub fn run(&self, inputs: &[Vec<u8>]) -> Result<GraphRun, PhaseError> {
+        self.run_with(inputs, &|k, tensors| self.step_node(k, tensors))
+    }
+
+    /// Runs every node with `compute(k, tensors)` (node `k`'s output bytes from the
+    /// tensors so far: the step machine, or a native twin of the node program).
+    pub fn run_with(
+        &self,
+        inputs: &[Vec<u8>],
+        compute: &dyn Fn(usize, &[Vec<u8>]) -> Result<Vec<u8>, PhaseError>,
+    ) -> Result<GraphRun, PhaseError> {
         if inputs.len() != self.inputs.len() {
             return Err(PhaseError::Node {
                 node: 0,
-                what: format!(
-                    "{} graph inputs given, the model has {}",
-                    inputs.len(),
-                    self.inputs.len()
-                ),
+                what: format!("{} graph inputs given, the model has {}", inputs.len(), self.inputs.len()),
             });
         }
         let mut tensors: Vec<Vec<u8>> = inputs.to_vec();
-        let mut heights = self.inputs.clone();
-        let mut steps = Vec::with_capacity(self.nodes.len());
-        for (k, d) in self.nodes.iter().enumerate() {
-            let mut machine = self.node_machine(k, &tensors)?;
-            let ran = machine.run(MAX_NODE_STEPS);
-            if machine.status() != Status::Halted {
-                return Err(PhaseError::NotHalted {
-                    node: k as u32,
-                    status: format!("{:?}", machine.status()),
-                    steps: ran,
-                });
-            }
-            let out = d.out_region().map_err(|source| PhaseError::Region {
-                node: k as u32,
-                source,
-            })?;
-            let bytes = machine
-                .memory(0)
-                .and_then(|m| m.read_bytes(out.addr(), out.len() as usize))
-                .ok_or_else(|| PhaseError::Node {
-                    node: k as u32,
-                    what: "output region outside memory".into(),
-                })?;
-            tensors.push(bytes);
-            heights.push(d.out_height);
-            steps.push(ran);
+        for k in 0..self.nodes.len() {
+            let out = compute(k, &tensors)?;
+            tensors.push(out);
         }
-        let roots = tensors
+        let heights: Vec<u32> = self
+            .inputs
             .iter()
-            .zip(&heights)
-            .map(|(t, h)| bytes_root(t, *h))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|source| PhaseError::Region { node: 0, source })?;
+            .copied()
+            .chain(self.nodes.iter().map(|d| d.out_height))
+            .collect();
+        let roots = {
+            use rayon::prelude::*;
+            tensors
+                .par_iter()
+                .zip(heights.par_iter())
+                .map(|(t, h)| bytes_root(t, *h))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|source| PhaseError::Region { node: 0, source })?
+        };
         Ok(GraphRun {
             tensors,
             roots,
-            steps,
             first_node_slot: self.first_node_slot(),
             tree_height: self.tree_height,
         })
@@ -162,8 +188,6 @@ pub struct GraphRun {
     pub tensors: Vec<Vec<u8>>,
     /// Tensor roots, by phase-1 slot.
     pub roots: Vec<Hash>,
-    /// Wasm steps of each node.
-    pub steps: Vec<u64>,
     first_node_slot: u32,
     tree_height: u32,
 }

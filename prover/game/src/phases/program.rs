@@ -14,6 +14,7 @@ use opml_vm::{Config, Extern, LoadOptions, Machine, Module};
 #[derive(Clone, Debug)]
 pub struct NodeProgram {
     module: Module,
+    entry: String,
     /// The start state's prefix (every state field before the memories).
     pub prefix: Vec<u8>,
     /// Pages of its memory.
@@ -29,12 +30,19 @@ pub struct NodeProgram {
 }
 
 impl NodeProgram {
-    /// Loads `wasm` (exporting `memory` and a `run` function without parameters), whose
-    /// initial memory must lie inside `base`; descriptors go to `descriptor`.
-    pub fn load(wasm: &[u8], base: Region, descriptor: Region) -> Result<NodeProgram, PhaseError> {
+    /// Loads `wasm` (exporting `memory` and the function `entry` without parameters),
+    /// whose initial memory must lie inside `base`; descriptors go to `descriptor`; the
+    /// memory is grown to `pages` when given (every node's regions must fit it).
+    pub fn load(
+        wasm: &[u8],
+        entry: &str,
+        base: Region,
+        descriptor: Region,
+        pages: Option<u32>,
+    ) -> Result<NodeProgram, PhaseError> {
         let module = Module::load(wasm, LoadOptions { provable: true })
             .map_err(|e| PhaseError::Program(e.to_string()))?;
-        let mut machine = start(&module)?;
+        let mut machine = start(&module, entry, pages)?;
         let memory = machine
             .memory_mut(0)
             .ok_or_else(|| PhaseError::Program("no memory".into()))?;
@@ -51,6 +59,7 @@ impl NodeProgram {
         let prefix = state_prefix(&machine.state_fields());
         Ok(NodeProgram {
             module,
+            entry: entry.to_string(),
             prefix,
             pages,
             limit,
@@ -69,7 +78,7 @@ impl NodeProgram {
         inputs: &[&[u8]],
         weights: &[&[u8]],
     ) -> Result<Machine, PhaseError> {
-        let mut machine = start(&self.module)?;
+        let mut machine = start(&self.module, &self.entry, Some(self.pages))?;
         let memory = machine
             .memory_mut(0)
             .ok_or_else(|| PhaseError::Program("no memory".into()))?;
@@ -153,8 +162,9 @@ impl NodeProgram {
     }
 }
 
-/// The program instantiated and its `run` invoked: the state before its first step.
-fn start(module: &Module) -> Result<Machine, PhaseError> {
+/// The program instantiated, its memory grown to `pages`, its `entry` invoked: the
+/// state before its first step.
+fn start(module: &Module, entry: &str, pages: Option<u32>) -> Result<Machine, PhaseError> {
     let err = |e: String| PhaseError::Program(e);
     let mut machine = Machine::new(Config::default());
     let id = machine
@@ -164,11 +174,20 @@ fn start(module: &Module) -> Result<Machine, PhaseError> {
         .instance(id)
         .map(|i| i.exports.clone())
         .unwrap_or_default();
-    let Some(Extern::Func(run)) = exports.get("run").copied() else {
-        return Err(err("no exported function `run`".into()));
+    let Some(Extern::Func(run)) = exports.get(entry).copied() else {
+        return Err(err(format!("no exported function `{entry}`")));
     };
     if !matches!(exports.get("memory"), Some(Extern::Memory(0))) {
         return Err(err("the exported `memory` must be its only memory".into()));
+    }
+    if let Some(pages) = pages {
+        let memory = machine
+            .memory_mut(0)
+            .ok_or_else(|| err("no memory".into()))?;
+        let have = memory.pages();
+        if have < pages && memory.grow(pages - have).is_none() {
+            return Err(err(format!("the memory cannot grow to {pages} pages")));
+        }
     }
     machine.invoke(run, &[]).map_err(|e| err(e.to_string()))?;
     Ok(machine)
