@@ -8,6 +8,20 @@ use opml_vm::commit::region::bytes_root;
 use opml_vm::merkle::{Hash, Tree};
 use opml_vm::{Machine, Status};
 
+/// Computes node `k`'s output bytes from the tensors so far (graph inputs, then node
+/// outputs): the step machine, or a native twin of the node program.
+pub type ComputeNode<'a> = dyn Fn(usize, &[Vec<u8>]) -> Result<Vec<u8>, PhaseError> + 'a;
+
+/// What node `k` reads: its descriptor, its input tensors and its weight tensors.
+pub struct NodeOperands<'a> {
+    /// The node's descriptor.
+    pub descriptor: &'a Descriptor,
+    /// Input tensor bytes, in the descriptor's order.
+    pub inputs: Vec<&'a [u8]>,
+    /// Weight tensor bytes, in the descriptor's order.
+    pub weights: Vec<&'a [u8]>,
+}
+
 /// The most steps one node's run may take.
 const MAX_NODE_STEPS: u64 = 1 << 40;
 
@@ -67,7 +81,7 @@ impl GraphModel {
         &'a self,
         k: usize,
         tensors: &'a [Vec<u8>],
-    ) -> Result<(&'a Descriptor, Vec<&'a [u8]>, Vec<&'a [u8]>), PhaseError> {
+    ) -> Result<NodeOperands<'a>, PhaseError> {
         let node = k as u32;
         let d = self.nodes.get(k).ok_or_else(|| PhaseError::Node {
             node,
@@ -100,13 +114,18 @@ impl GraphModel {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok((d, inputs, weights))
+        Ok(NodeOperands {
+            descriptor: d,
+            inputs,
+            weights,
+        })
     }
 
     /// The machine of node `k` at its first step, its inputs taken from `tensors`.
     pub fn node_machine(&self, k: usize, tensors: &[Vec<u8>]) -> Result<Machine, PhaseError> {
-        let (d, inputs, weights) = self.node_operands(k, tensors)?;
-        self.program.machine(k as u32, d, &inputs, &weights)
+        let ops = self.node_operands(k, tensors)?;
+        self.program
+            .machine(k as u32, ops.descriptor, &ops.inputs, &ops.weights)
     }
 
     /// Node `k`'s output computed in the step machine: its whole output region.
@@ -118,7 +137,11 @@ impl GraphModel {
         if machine.status() != Status::Halted || failed {
             return Err(PhaseError::NotHalted {
                 node,
-                status: format!("{:?} with results {:?}", machine.status(), machine.results()),
+                status: format!(
+                    "{:?} with results {:?}",
+                    machine.status(),
+                    machine.results()
+                ),
                 steps: ran,
             });
         }
@@ -144,12 +167,16 @@ impl GraphModel {
     pub fn run_with(
         &self,
         inputs: &[Vec<u8>],
-        compute: &dyn Fn(usize, &[Vec<u8>]) -> Result<Vec<u8>, PhaseError>,
+        compute: &ComputeNode<'_>,
     ) -> Result<GraphRun, PhaseError> {
         if inputs.len() != self.inputs.len() {
             return Err(PhaseError::Node {
                 node: 0,
-                what: format!("{} graph inputs given, the model has {}", inputs.len(), self.inputs.len()),
+                what: format!(
+                    "{} graph inputs given, the model has {}",
+                    inputs.len(),
+                    self.inputs.len()
+                ),
             });
         }
         let mut tensors: Vec<Vec<u8>> = inputs.to_vec();

@@ -6,6 +6,7 @@
 
 pub mod descriptor;
 pub mod graph;
+pub mod llm;
 pub mod moves;
 pub mod program;
 
