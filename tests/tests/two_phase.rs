@@ -198,7 +198,7 @@ fn forged_openings_are_refused() {
     );
 
     let mut o = arena.opening(k);
-    o.weightRoots[0] = b(arena.model.weight_tree().expect("weights").leaf(0));
+    o.weightRoots[0] = b(arena.commitment.weights.leaf(0));
     assert!(
         revert(arena.open(id, o)).contains("weight"),
         "a weight not registered at that index"

@@ -9,7 +9,7 @@ use alloy_sol_types::{SolCall, SolConstructor, SolEvent};
 use opml_game::chain::{Chain, ChainError};
 use opml_game::contracts::{DisputeGame, TwoPhaseGame, WasmStep};
 use opml_game::embedded::EmbeddedChain;
-use opml_game::phases::{GraphModel, GraphRun};
+use opml_game::phases::{Commitment, GraphModel, GraphRun};
 use opml_game::trace::past_the_end;
 use opml_vm::commit::region::bytes_root;
 use opml_vm::merkle::{root_from_path, Hash};
@@ -48,12 +48,14 @@ pub struct Arena {
     pub defender: Address,
     pub challenger: Address,
     pub model: GraphModel,
+    pub commitment: Commitment,
     pub honest: GraphRun,
 }
 
 impl Arena {
     /// Deploys the contracts for `model`, whose honest run is `honest`.
     pub fn new(model: GraphModel, honest: GraphRun) -> Arena {
+        let commitment = model.commitment().expect("the model's trees");
         let mut chain = EmbeddedChain::new(3);
         let accounts = chain.accounts();
         let deployer = accounts[0];
@@ -74,9 +76,9 @@ impl Arena {
             descIndex: p.descriptor.index,
         };
         let graph = owner::TwoPhaseGame::Graph {
-            descriptors: b(model.descriptor_tree().expect("descriptors").root()),
+            descriptors: b(commitment.descriptors.root()),
             descriptorsHeight: model.tree_height as u8,
-            weights: b(model.weight_tree().expect("weights").root()),
+            weights: b(commitment.weights.root()),
             weightsHeight: model.tree_height as u8,
             firstNodeSlot: model.first_node_slot(),
             stateHeight: model.tree_height as u8,
@@ -102,6 +104,7 @@ impl Arena {
             defender: accounts[1],
             challenger: accounts[2],
             model,
+            commitment,
             honest,
         };
         arena.game = arena.view(owner, TwoPhaseOwner::gameCall {});
@@ -199,7 +202,9 @@ impl Arena {
     /// What the challenger hands in to open node `k`, from the honest run.
     pub fn opening(&self, k: usize) -> TwoPhaseGame::Opening {
         let state = self.honest.state_tree(k);
-        self.model.opening(k, &state).expect("opening")
+        self.model
+            .opening(k, &state, &self.commitment)
+            .expect("opening")
     }
 
     pub fn open(&mut self, id: u64, o: TwoPhaseGame::Opening) -> Result<u64, ChainError> {

@@ -12,6 +12,16 @@ use opml_vm::{Machine, Status};
 /// outputs): the step machine, or a native twin of the node program.
 pub type ComputeNode<'a> = dyn Fn(usize, &[Vec<u8>]) -> Result<Vec<u8>, PhaseError> + 'a;
 
+/// The trees a graph model registers: its descriptors' region roots in node order, and
+/// its weight tensors' roots.
+#[derive(Clone, Debug)]
+pub struct Commitment {
+    /// Tree over the descriptors' region roots.
+    pub descriptors: Tree,
+    /// Tree over the weight tensors' roots.
+    pub weights: Tree,
+}
+
 /// What node `k` reads: its descriptor, its input tensors and its weight tensors.
 pub struct NodeOperands<'a> {
     /// The node's descriptor.
@@ -46,6 +56,14 @@ impl GraphModel {
         self.inputs.len() as u32
     }
 
+    /// The model's two trees as the contract registers them.
+    pub fn commitment(&self) -> Result<Commitment, PhaseError> {
+        Ok(Commitment {
+            descriptors: self.descriptor_tree()?,
+            weights: self.weight_tree()?,
+        })
+    }
+
     /// The tree of the descriptors' region roots, node order.
     pub fn descriptor_tree(&self) -> Result<Tree, PhaseError> {
         let leaves = self
@@ -66,9 +84,12 @@ impl GraphModel {
 
     /// The tree of the weight tensors' region roots.
     pub fn weight_tree(&self) -> Result<Tree, PhaseError> {
+        use rayon::prelude::*;
         let leaves = self
             .weights
             .iter()
+            .collect::<Vec<_>>()
+            .into_par_iter()
             .map(|(bytes, height)| bytes_root(bytes, *height))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|source| PhaseError::Region { node: 0, source })?;

@@ -51,6 +51,7 @@ pub fn generation_graph(
         slot_words: vec![(request.len() / 4) as u32],
         latest: HashMap::new(),
         end: NODE_TENSORS_ADDR as u64,
+        positions: req.positions() as u32,
     };
     let prompt = req.prompt_len();
     let positions = req.positions() as usize;
@@ -145,6 +146,9 @@ struct Builder<'a> {
     latest: HashMap<u32, u32>,
     /// The highest address any node uses.
     end: u64,
+    /// Positions the request takes: the KV caches hold that many rows, not the image's
+    /// whole context.
+    positions: u32,
 }
 
 impl Builder<'_> {
@@ -221,7 +225,13 @@ impl Builder<'_> {
             LlmOp::Attention => self.words(n.outputs[1])?,
             _ => 0,
         };
-        let out_words = self.words(out0)?;
+        let out_words = match n.op {
+            LlmOp::CacheWrite => {
+                let row = self.slot_words[inputs[0] as usize];
+                self.words(out0)?.min(row.saturating_mul(self.positions))
+            }
+            _ => self.words(out0)?,
+        };
         let slot = self.push(
             n.op.code(),
             &inputs,

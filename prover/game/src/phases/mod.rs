@@ -11,7 +11,7 @@ pub mod moves;
 pub mod program;
 
 pub use descriptor::{Descriptor, TensorAt};
-pub use graph::{GraphModel, GraphRun};
+pub use graph::{Commitment, GraphModel, GraphRun};
 pub use program::NodeProgram;
 
 use opml_vm::commit::region::RegionError;

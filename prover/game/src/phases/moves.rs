@@ -3,6 +3,7 @@
 //! Merkle path) and the defender's closing (output root in the phase-1 state, the final
 //! VM state holding it, the step count).
 
+use super::graph::Commitment;
 use super::{GraphModel, PhaseError};
 use crate::contracts::TwoPhaseGame;
 use crate::layout::state_prefix;
@@ -23,11 +24,15 @@ fn node_of(model: &GraphModel, k: usize) -> Result<&super::Descriptor, PhaseErro
 
 impl GraphModel {
     /// The challenger's opening of node `k`, with input roots taken from `state`, the
-    /// agreed phase-1 state tree before node `k`.
-    pub fn opening(&self, k: usize, state: &Tree) -> Result<TwoPhaseGame::Opening, PhaseError> {
+    /// agreed phase-1 state tree before node `k`, and paths from the model's trees.
+    pub fn opening(
+        &self,
+        k: usize,
+        state: &Tree,
+        commitment: &Commitment,
+    ) -> Result<TwoPhaseGame::Opening, PhaseError> {
         let d = node_of(self, k)?;
-        let weights = self.weight_tree()?;
-        let descriptors = self.descriptor_tree()?;
+        let (weights, descriptors) = (&commitment.weights, &commitment.descriptors);
         let leaves = |tree: &Tree, ts: &[super::TensorAt]| -> Vec<FixedBytes<32>> {
             ts.iter()
                 .map(|t| FixedBytes(tree.leaf(t.id as usize)))
@@ -43,8 +48,8 @@ impl GraphModel {
             descriptorPath: words(&descriptors.path(k)),
             inputRoots: leaves(state, &d.inputs),
             inputPaths: paths(state, &d.inputs),
-            weightRoots: leaves(&weights, &d.weights),
-            weightPaths: paths(&weights, &d.weights),
+            weightRoots: leaves(weights, &d.weights),
+            weightPaths: paths(weights, &d.weights),
         })
     }
 
