@@ -111,3 +111,89 @@ fn a_lie_in_a_later_token_is_caught_at_its_node_and_loses_in_its_wasm_run() {
         arena.model.nodes[k].op
     );
 }
+
+/// Peak resident memory of this process so far, in MB (Linux), for the measurement.
+fn peak_rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
+}
+
+/// The SmolLM2 measurement of docs/performance.md (heavy: run it in release with
+/// `cargo test --release -p opml-tests --test two_phase_llm -- --ignored --nocapture`):
+/// a 16-token generation as one graph, phase 1 natively, a lie at a pseudo-random node,
+/// the whole two-phase dispute on the embedded chain.
+#[test]
+#[ignore = "heavy: SmolLM2, 16 tokens; a benchmark, run in release"]
+fn smollm2_sixteen_tokens_two_phase_dispute() {
+    use std::time::Instant;
+    let t0 = Instant::now();
+    let path = opml_gguf::smollm2_path().unwrap_or_else(|e| panic!("{e}"));
+    let file = GgufFile::open(&path).expect("gguf");
+    let tokenizer = opml_gguf::Tokenizer::from_gguf(&file).expect("tokenizer");
+    let image = compile(&file, CompileOptions { max_ctx: Some(64) }).expect("compile");
+    let prompt = tokenizer.encode("The capital of France is");
+    let request = encode_request(&prompt, 16).expect("request");
+    let model = generation_graph(GUEST, &image, &request).expect("graph");
+    let t_graph = t0.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let run = native_run(&model, &request);
+    let t_phase1 = t.elapsed().as_secs_f64();
+    let text = tokenizer
+        .decode(&ids(run.tensors.last().expect("output")))
+        .expect("detokenize");
+    let nodes = model.nodes.len();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(7, |d| d.as_nanos() as usize);
+    // A pseudo-random node, and the costliest one to run in Wasm: the last LM head.
+    let head = (0..nodes)
+        .rev()
+        .find(|&k| model.nodes[k].op == 4 && model.nodes[k].params[6] == 49_152)
+        .expect("an LM head node");
+    eprintln!("generated: {text:?}");
+    eprintln!(
+        "{nodes} nodes, {} weights; graph {t_graph:.1} s, phase 1 natively {t_phase1:.1} s",
+        model.weights.len()
+    );
+    for k in [seed % (nodes - 1), head] {
+        let t = Instant::now();
+        let mut arena = Arena::new(model.clone(), run.clone());
+        let t_commit = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let lie = arena.wrong_output(k);
+        let mut liar = arena.lying_states(k, lie);
+        let (id, node) = to_node(&mut arena, &mut liar);
+        assert_eq!(node, k);
+        let open_gas = arena.open(id, arena.opening(k)).expect("open");
+        let mut trace = arena.node_trace(k);
+        let steps = trace.total_steps();
+        let end = arena.end_root(k, &mut trace, lie);
+        let close_gas = arena
+            .close(id, arena.closing(k, &mut trace, lie, steps))
+            .expect("close");
+        let mut defender = |t: &mut opml_vm::Trace, n: u64| {
+            if n == steps {
+                end
+            } else {
+                honest_root(t, n)
+            }
+        };
+        arena.play_node(k, &mut defender).expect("prove");
+        let t_dispute = t.elapsed().as_secs_f64();
+        assert_eq!(arena.outcome(), 2, "the challenger wins");
+        eprintln!(
+            "lie at node {k} (op {}): model trees {t_commit:.1} s; {steps} Wasm steps; \
+             dispute (both phases, with the node's run) {t_dispute:.1} s; openNode {open_gas} \
+             gas, closeNode {close_gas} gas; since start {:.1} s, peak RSS {} MB",
+            arena.model.nodes[k].op,
+            t0.elapsed().as_secs_f64(),
+            peak_rss_mb()
+        );
+    }
+}

@@ -217,11 +217,9 @@ impl Arena {
 
     /// The honest Wasm run of node `k`, recorded.
     pub fn node_trace(&self, k: usize) -> Trace {
-        let machine = self
-            .model
-            .node_machine(k, &self.honest.tensors)
-            .expect("node machine");
-        Trace::record(machine, 64, 1 << 30, |_| true).expect("node run")
+        self.model
+            .node_trace(k, &self.honest.tensors, 1024)
+            .expect("node run")
     }
 
     /// The defender's close of node `k`: `out` in the output slot (its claimed state

@@ -4,9 +4,10 @@
 //! leaves, so state k+1 is state k with exactly one slot filled.
 
 use super::{Descriptor, NodeProgram, PhaseError};
+use opml_vm::checkpoint::Checkpoints;
 use opml_vm::commit::region::bytes_root;
 use opml_vm::merkle::{Hash, Tree};
-use opml_vm::{Machine, Status};
+use opml_vm::{Machine, Status, Trace};
 
 /// Computes node `k`'s output bytes from the tensors so far (graph inputs, then node
 /// outputs): the step machine, or a native twin of the node program.
@@ -147,6 +148,27 @@ impl GraphModel {
         let ops = self.node_operands(k, tensors)?;
         self.program
             .machine(k as u32, ops.descriptor, &ops.inputs, &ops.weights)
+    }
+
+    /// Node `k`'s Wasm run recorded for phase 2, snapshotting every `interval` steps
+    /// (the interval doubles past the executions' checkpoint budget, 1 GiB).
+    pub fn node_trace(
+        &self,
+        k: usize,
+        tensors: &[Vec<u8>],
+        interval: u64,
+    ) -> Result<Trace, PhaseError> {
+        let machine = self.node_machine(k, tensors)?;
+        let checkpoints = Checkpoints {
+            interval,
+            budget: crate::job::CHECKPOINT_BUDGET,
+        };
+        Trace::record_with(machine, checkpoints, crate::job::MAX_STEPS, |_| true).map_err(|e| {
+            PhaseError::Node {
+                node: k as u32,
+                what: format!("recording its run: {e}"),
+            }
+        })
     }
 
     /// Node `k`'s output computed in the step machine: its whole output region.
