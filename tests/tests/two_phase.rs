@@ -80,7 +80,7 @@ fn model() -> GraphModel {
 }
 
 /// The arena for the toy graph on a pseudo-random input.
-fn arena() -> Arena {
+fn toy_arena() -> Arena {
     let model = model();
     let input = i32_bytes(&pseudo(N as usize, 1));
     let honest = model.run(&[input]).expect("the graph runs");
@@ -89,7 +89,7 @@ fn arena() -> Arena {
 
 #[test]
 fn a_lie_at_one_node_loses_in_that_nodes_wasm_run() {
-    let mut arena = arena();
+    let mut arena = toy_arena();
     let k = 2;
     let lie = arena.wrong_output(k);
     let mut liar = arena.lying_states(k, lie);
@@ -126,7 +126,7 @@ fn a_lie_at_one_node_loses_in_that_nodes_wasm_run() {
 
 #[test]
 fn an_honest_defender_wins_against_a_false_challenger() {
-    let mut arena = arena();
+    let mut arena = toy_arena();
     let k = 3;
     let lie = arena.wrong_output(k);
     let id = arena.create(arena.honest.state(arena.model.nodes.len()));
@@ -171,7 +171,7 @@ fn an_honest_defender_wins_against_a_false_challenger() {
 
 #[test]
 fn forged_openings_are_refused() {
-    let mut arena = arena();
+    let mut arena = toy_arena();
     let k = 3; // one input, one weight
     let lie = arena.wrong_output(k);
     let mut liar = arena.lying_states(k, lie);
@@ -227,7 +227,7 @@ fn forged_openings_are_refused() {
 
 #[test]
 fn a_close_that_does_not_match_the_claimed_state_loses() {
-    let mut arena = arena();
+    let mut arena = toy_arena();
     let k = 1;
     let lie = arena.wrong_output(k);
     let mut liar = arena.lying_states(k, lie);
@@ -269,7 +269,7 @@ fn a_close_that_does_not_match_the_claimed_state_loses() {
 
 #[test]
 fn a_state_that_fills_more_than_one_slot_cannot_be_closed() {
-    let mut arena = arena();
+    let mut arena = toy_arena();
     let k = 1;
     let first = arena.model.first_node_slot() as usize;
     let honest = arena.honest.clone();
@@ -308,7 +308,7 @@ fn a_state_that_fills_more_than_one_slot_cannot_be_closed() {
 #[test]
 fn a_wrong_step_count_inside_the_node_loses() {
     for extra in [-1i64, 1] {
-        let mut arena = arena();
+        let mut arena = toy_arena();
         let k = 0;
         let lie = arena.wrong_output(k);
         let mut liar = arena.lying_states(k, lie);
@@ -334,4 +334,50 @@ fn a_wrong_step_count_inside_the_node_loses() {
         arena.play_node(k, &mut defender).expect("prove");
         assert_eq!(arena.outcome(), 2, "{extra:+} steps: the challenger wins");
     }
+}
+
+/// Anyone ends a game whose party to move has run out of time.
+fn time_out(arena: &mut Arena, at: alloy_primitives::Address, id: u64) {
+    arena.chain.advance(CLOCK + 1).expect("clock");
+    let call = DisputeGame::timeoutCall {
+        gameId: U256::from(id),
+    };
+    let anyone = arena.chain.accounts()[0];
+    arena.send(anyone, at, call).expect("timeout");
+}
+
+#[test]
+fn a_silent_party_loses_in_either_phase() {
+    // The defender never posts phase-1 roots.
+    let mut arena = toy_arena();
+    let k = 2;
+    let lie = arena.wrong_output(k);
+    let claimed = arena.lying_states(k, lie)(arena.nodes());
+    let id = arena.create(claimed);
+    let phase1 = arena.phase1;
+    time_out(&mut arena, phase1, id);
+    assert_eq!(arena.outcome(), 2, "a silent defender loses");
+
+    // The challenger reaches the node and never opens it.
+    let mut arena = toy_arena();
+    let mut liar = arena.lying_states(k, lie);
+    let (id, _) = to_node(&mut arena, &mut liar);
+    let phase1 = arena.phase1;
+    time_out(&mut arena, phase1, id);
+    assert_eq!(arena.outcome(), 1, "a silent challenger loses");
+
+    // The defender closes the node and never posts phase-2 roots.
+    let mut arena = toy_arena();
+    let mut liar = arena.lying_states(k, lie);
+    let (id, _) = to_node(&mut arena, &mut liar);
+    arena.open(id, arena.opening(k)).expect("open");
+    let mut trace = arena.node_trace(k);
+    let steps = trace.total_steps();
+    arena
+        .close(id, arena.closing(k, &mut trace, lie, steps))
+        .expect("close");
+    let (g, _) = arena.node_game();
+    let phase2 = arena.phase2;
+    time_out(&mut arena, phase2, g);
+    assert_eq!(arena.outcome(), 2, "a defender silent in phase 2 loses");
 }
