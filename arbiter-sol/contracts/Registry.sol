@@ -5,6 +5,8 @@ import "./generated/WasmConstants.sol";
 import {StateRoots} from "./StateRoots.sol";
 import {DisputeGame, IGameOwner} from "./DisputeGame.sol";
 import {ILeafVerifier} from "./ILeafVerifier.sol";
+import {Regions} from "./Regions.sol";
+import {TwoPhaseGame} from "./TwoPhaseGame.sol";
 
 /// A contract that asks for inferences and is called back with their answers.
 interface IOpmlConsumer {
@@ -28,6 +30,11 @@ interface IOpmlConsumer {
 /// and refunded to the requester otherwise, and may name a consumer contract called
 /// back with the answer (bounded gas; its failure is recorded, never blocking).
 /// Credited ether is taken out with `withdraw`.
+///
+/// A graph model (`registerGraph`) is disputed in two phases by its own `TwoPhaseGame`:
+/// its start root is the phase-1 state holding the input, a result claims the phase-1
+/// state after all its nodes and proves its output against it, and a challenge starts a
+/// two-phase dispute (docs/dispute-protocol.md, "Two phases").
 contract Registry is IGameOwner {
     /// A registered model.
     struct Model {
@@ -37,6 +44,24 @@ contract Registry is IGameOwner {
         uint32 inputPage;
         uint32 outputPage;
         bytes32[16] inputPath;
+    }
+
+    /// A registered graph model: the game that disputes it and the request shape its
+    /// graph is for.
+    struct GraphModel {
+        TwoPhaseGame game;
+        /// Nodes of the graph (the phase-1 game's length).
+        uint64 nodes;
+        /// The graph serves inputs of exactly this many bytes that start with `head`.
+        uint32 inputLength;
+        bytes head;
+        /// Region heights of the input (phase-1 slot 0) and of the output (the last
+        /// node's slot).
+        uint8 inputHeight;
+        uint8 outputHeight;
+        /// From the game's registered graph.
+        uint32 firstNodeSlot;
+        uint8 stateHeight;
     }
 
     /// Where a request stands.
@@ -92,6 +117,8 @@ contract Registry is IGameOwner {
         address challenger;
         uint256 game;
         bool settled;
+        /// The contract playing its game (`game`, or a graph model's `TwoPhaseGame`).
+        address arena;
     }
 
     /// Bounds of the parameters, checked by the constructor (docs/dispute-protocol.md).
@@ -128,6 +155,7 @@ contract Registry is IGameOwner {
     /// Ether credited and not yet withdrawn.
     mapping(address => uint256) public credit;
     mapping(uint256 => Model) private models;
+    mapping(uint256 => GraphModel) private graphs;
     mapping(uint256 => Request) private requests;
     mapping(uint256 => Result) private results;
     mapping(uint256 => Challenge) private challenges;
@@ -182,6 +210,12 @@ contract Registry is IGameOwner {
     error NotGame();
     /// No such model.
     error UnknownModel();
+    /// The call is for the other kind of model (Wasm or graph).
+    error WrongModelKind();
+    /// A graph model's game does not report to this registry or plays other rules.
+    error BadGraphGame();
+    /// The input is not of the shape the graph model serves.
+    error WrongInputShape();
     /// Sending ether failed.
     error TransferFailed();
     /// A deployment parameter is outside its bounds.
@@ -241,9 +275,43 @@ contract Registry is IGameOwner {
         emit Registered(id, program);
     }
 
+    /// @notice Registers a graph model disputed by `g` (whose owner must be this registry,
+    /// with this registry's degree and clock) for inputs of `inputLength` bytes starting
+    /// with `head`: `nodes` nodes, the input and output tensors' region heights.
+    function registerGraph(
+        TwoPhaseGame g,
+        uint64 nodes,
+        uint32 inputLength,
+        bytes calldata head,
+        uint8 inputHeight,
+        uint8 outputHeight
+    ) external returns (uint256 id) {
+        if (address(g.owner()) != address(this) || g.degree() != degree || g.clock() != clock || nodes == 0) {
+            revert BadGraphGame();
+        }
+        (,,,, uint32 firstNodeSlot, uint8 stateHeight) = g.graph();
+        if (uint256(firstNodeSlot) + nodes > uint256(1) << stateHeight || head.length > inputLength) {
+            revert BadGraphGame();
+        }
+        id = modelCount++;
+        graphs[id] = GraphModel(g, nodes, inputLength, head, inputHeight, outputHeight, firstNodeSlot, stateHeight);
+        emit Registered(id, bytes32(uint256(uint160(address(g)))));
+    }
+
     /// @notice The start root of `model` run on `input`.
     function startRoot(uint256 model, bytes calldata input) public view returns (bytes32) {
         if (model >= modelCount) revert UnknownModel();
+        GraphModel storage gm = graphs[model];
+        if (address(gm.game) != address(0)) {
+            if (input.length != gm.inputLength || keccak256(input[:gm.head.length]) != keccak256(gm.head)) {
+                revert WrongInputShape();
+            }
+            bytes32[] memory zeros = new bytes32[](gm.stateHeight);
+            for (uint256 i = 1; i < zeros.length; i++) {
+                zeros[i] = keccak256(abi.encodePacked(zeros[i - 1], zeros[i - 1]));
+            }
+            return Regions.fold(Regions.bytesRoot(input, gm.inputHeight), 0, zeros);
+        }
         Model storage m = models[model];
         bytes32 memRoot = StateRoots.pagesRoot(StateRoots.pageRoot(input), m.inputPage, m.inputPath);
         return StateRoots.stateRoot(m.prefix, m.pages, m.limit, memRoot);
@@ -314,10 +382,34 @@ contract Registry is IGameOwner {
         if (r.startRoot == 0) revert Unknown();
         if (r.status == Status.Finalized) revert WrongStatus(r.status);
         if (msg.value != bond) revert WrongBond();
+        if (address(graphs[r.model].game) != address(0)) revert WrongModelKind();
         if (steps == 0 || prefix.length < 2) revert BadFinalState();
         uint8 status = uint8(prefix[1]);
         if (status != STATUS_HALTED && status != STATUS_TRAPPED) revert BadFinalState();
         return _post(id, _finalRoot(r.model, output, prefix, pages, limit, outputPath), steps, output);
+    }
+
+    /// @notice Posts a result of request `id` of a graph model with the bond: `finalRoot`
+    /// is the phase-1 state after all the graph's nodes, and `output` must be the last
+    /// node's output there (`outputPath`: its slot's sibling path in that state).
+    function submitGraph(uint256 id, bytes calldata output, bytes32 finalRoot, bytes32[] calldata outputPath)
+        external
+        payable
+        notInCallback
+        returns (uint256)
+    {
+        Request storage r = requests[id];
+        if (r.startRoot == 0) revert Unknown();
+        if (r.status == Status.Finalized) revert WrongStatus(r.status);
+        if (msg.value != bond) revert WrongBond();
+        GraphModel storage gm = graphs[r.model];
+        if (address(gm.game) == address(0)) revert WrongModelKind();
+        uint256 slot = uint256(gm.firstNodeSlot) + gm.nodes - 1;
+        bytes32 leaf = Regions.bytesRoot(output, gm.outputHeight);
+        if (outputPath.length != gm.stateHeight || Regions.fold(leaf, slot, outputPath) != finalRoot) {
+            revert BadFinalState();
+        }
+        return _post(id, finalRoot, gm.nodes, output);
     }
 
     /// The root of a final state of `model` whose output page holds `output`.
@@ -365,18 +457,26 @@ contract Registry is IGameOwner {
         if (msg.value != bond) revert WrongBond();
         res.openGames++;
         challengeId = challengeCount++;
-        uint256 gameId = game.create(
-            challengeId, res.submitter, msg.sender, requests[res.request].startRoot, res.finalRoot, res.steps, degree, clock
-        );
-        challenges[challengeId] = Challenge(resultId, msg.sender, gameId, false);
+        bytes32 start = requests[res.request].startRoot;
+        TwoPhaseGame g = graphs[requests[res.request].model].game;
+        uint256 gameId;
+        address arena;
+        if (address(g) != address(0)) {
+            gameId = g.create(challengeId, res.submitter, msg.sender, start, res.finalRoot, res.steps);
+            arena = address(g);
+        } else {
+            gameId = game.create(challengeId, res.submitter, msg.sender, start, res.finalRoot, res.steps, degree, clock);
+            arena = address(game);
+        }
+        challenges[challengeId] = Challenge(resultId, msg.sender, gameId, false, arena);
         emit Challenged(res.request, resultId, challengeId, msg.sender, gameId);
     }
 
     /// @inheritdoc IGameOwner
     /// @dev Never reverts for a known challenge: the game's last move must go through.
     function gameOver(uint256 challengeId, bool challengerWon) external notInCallback {
-        if (msg.sender != address(game)) revert NotGame();
         Challenge storage c = challenges[challengeId];
+        if (msg.sender != c.arena || challengeId >= challengeCount) revert NotGame();
         Result storage res = results[c.result];
         res.openGames--;
         if (c.settled) return; // its bond went back by `reclaim`

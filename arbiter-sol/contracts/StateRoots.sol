@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import "./generated/WasmConstants.sol";
+import {Regions} from "./Regions.sol";
 
 /// @title State roots rebuilt from a region page and the rest of a state.
 /// @notice The scheme of docs/dispute-protocol.md: a region (input or output) is one
@@ -20,39 +21,17 @@ library StateRoots {
     /// The state prefix is not STATE_PREFIX_LEN bytes starting with the state tag.
     error BadPrefix();
 
-    /// @notice Root of the page `[u32 LE len(data)][data]`, zero padded to 64 KiB. Only
-    /// the leaves holding data are hashed; the rest of each level is a zero subtree.
+    /// @notice Root of the page `[u32 LE len(data)][data]`, zero padded to 64 KiB: the
+    /// region root of those bytes at the page's height.
     function pageRoot(bytes calldata data) internal pure returns (bytes32) {
         if (data.length > MAX_REGION) revert RegionTooLong(data.length);
         uint256 len = data.length;
-        bytes memory page = new bytes(((len + 4 + 31) / 32) * 32);
-        page[0] = bytes1(uint8(len));
-        page[1] = bytes1(uint8(len >> 8));
-        page[2] = bytes1(uint8(len >> 16));
-        page[3] = bytes1(uint8(len >> 24));
-        for (uint256 i = 0; i < len; i++) {
-            page[4 + i] = data[i];
-        }
-        uint256 n = page.length / 32;
-        bytes32[] memory level = new bytes32[](n);
-        for (uint256 i = 0; i < n; i++) {
-            bytes32 w;
-            assembly ("memory-safe") {
-                w := mload(add(add(page, 32), mul(i, 32)))
-            }
-            level[i] = w;
-        }
-        bytes32 z;
-        for (uint256 h = 0; h < PAGE_TREE_HEIGHT; h++) {
-            uint256 m = (n + 1) / 2;
-            for (uint256 i = 0; i < m; i++) {
-                bytes32 right = 2 * i + 1 < n ? level[2 * i + 1] : z;
-                level[i] = keccak256(abi.encodePacked(level[2 * i], right));
-            }
-            n = m;
-            z = keccak256(abi.encodePacked(z, z));
-        }
-        return level[0];
+        bytes memory page = bytes.concat(
+            bytes4(uint32(len & 0xff) << 24 | uint32((len >> 8) & 0xff) << 16 | uint32((len >> 16) & 0xff) << 8
+                | uint32(len >> 24)),
+            data
+        );
+        return Regions.bytesRoot(page, PAGE_TREE_HEIGHT);
     }
 
     /// @notice Root of a tree of height PAGES_TREE_HEIGHT over pages with `leaf` at `index`, given its

@@ -77,7 +77,7 @@ contract TwoPhaseGame is IGameOwner {
     DisputeGame public immutable phase1;
     /// Phase 2: over the Wasm steps of one node, with the one-step verifier.
     DisputeGame public immutable phase2;
-    /// Told the outcome of every dispute (the deployer).
+    /// Told the outcome of every dispute, and the only one to create them.
     IGameOwner public immutable owner;
     /// Dissection degree and each party's clock (seconds), for both phases.
     uint64 public immutable degree;
@@ -108,12 +108,20 @@ contract TwoPhaseGame is IGameOwner {
     /// Only the dispute's defender closes its node.
     error NotDefender();
 
-    constructor(ILeafVerifier stepVerifier, Program memory program_, Graph memory graph_, uint64 degree_, uint64 clock_)
-    {
+    /// @notice A two-phase game for one graph model, reporting to `owner_` (a registry
+    /// checks it is the owner before it registers the model).
+    constructor(
+        IGameOwner owner_,
+        ILeafVerifier stepVerifier,
+        Program memory program_,
+        Graph memory graph_,
+        uint64 degree_,
+        uint64 clock_
+    ) {
         if (program_.prefix.length != STATE_PREFIX_LEN) revert StateRoots.BadPrefix();
         phase1 = new DisputeGame(ILeafVerifier(address(0)));
         phase2 = new DisputeGame(stepVerifier);
-        owner = IGameOwner(msg.sender);
+        owner = owner_;
         degree = degree_;
         clock = clock_;
         program.prefix = program_.prefix;

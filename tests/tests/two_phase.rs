@@ -7,121 +7,22 @@
 use alloy_primitives::U256;
 use opml_game::chain::{Chain, ChainError};
 use opml_game::contracts::{DisputeGame, TwoPhaseGame};
-use opml_game::phases::{Descriptor, GraphModel, NodeProgram, TensorAt};
-use opml_vm::commit::region::Region;
 use opml_vm::Trace;
 
 #[path = "support/two_phase.rs"]
 mod support;
 
-use support::{b, honest_root, to_node, Arena, CLOCK};
-
-/// Vector length of the graph's tensors.
-const N: u32 = 16;
-
-fn i32_bytes(v: &[i32]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
-
-fn pseudo(len: usize, seed: i32) -> Vec<i32> {
-    (0..len as i32)
-        .map(|i| ((i * 37 + seed * 11) % 101) - 50)
-        .collect()
-}
-
-/// The graph: h0 = W0·x, h1 = relu(h0), h2 = h1 + x, h3 = W1·h2, h4 = relu(h3).
-fn model() -> GraphModel {
-    let wasm = wat::parse_file(concat!(env!("CARGO_MANIFEST_DIR"), "/data/node_ops.wat"))
-        .expect("node_ops.wat");
-    let region = |addr, h| Region::at(addr, h).expect("aligned");
-    let program =
-        NodeProgram::load(&wasm, "run", region(0, 11), region(0x1_0000, 5), None).expect("program");
-    let vec_h = 1; // 16 i32 = 64 bytes = 2 leaves
-    let mat_h = 5; // 16 × 16 i32 = 1 KiB
-    let input = |id, addr| TensorAt {
-        id,
-        addr,
-        height: vec_h,
-    };
-    let weight = |id| TensorAt {
-        id,
-        addr: 0x3_0000,
-        height: mat_h,
-    };
-    let node = |op, inputs, weights, params| Descriptor {
-        op,
-        inputs,
-        weights,
-        out_addr: 0x2_8000,
-        out_height: vec_h,
-        params,
-    };
-    GraphModel {
-        program,
-        nodes: vec![
-            node(1, vec![input(0, 0x2_0000)], vec![weight(0)], vec![N, N]),
-            node(2, vec![input(1, 0x2_0000)], vec![], vec![N]),
-            node(
-                0,
-                vec![input(2, 0x2_0000), input(0, 0x2_0040)],
-                vec![],
-                vec![N],
-            ),
-            node(1, vec![input(3, 0x2_0000)], vec![weight(1)], vec![N, N]),
-            node(2, vec![input(4, 0x2_0000)], vec![], vec![N]),
-        ],
-        weights: vec![
-            (i32_bytes(&pseudo((N * N) as usize, 3)), mat_h),
-            (i32_bytes(&pseudo((N * N) as usize, 5)), mat_h),
-        ],
-        inputs: vec![vec_h],
-        tree_height: 4,
-    }
-}
-
-/// The arena for the toy graph on a pseudo-random input.
-fn toy_arena() -> Arena {
-    let model = model();
-    let input = i32_bytes(&pseudo(N as usize, 1));
-    let honest = model.run(&[input]).expect("the graph runs");
-    Arena::new(model, honest)
-}
+use support::{b, defeat_lie_at, honest_root, to_node, toy_arena, Arena, CLOCK};
 
 #[test]
 fn a_lie_at_one_node_loses_in_that_nodes_wasm_run() {
     let mut arena = toy_arena();
     let k = 2;
-    let lie = arena.wrong_output(k);
-    let mut liar = arena.lying_states(k, lie);
-    let (id, node) = to_node(&mut arena, &mut liar);
-    assert_eq!(node, k, "phase 1 ends at the node where the lie starts");
-
-    let open_gas = arena.open(id, arena.opening(k)).expect("open");
-    // The start root the contract derived is the node's real Wasm start state.
-    let opened = arena.view(
-        arena.game,
-        TwoPhaseGame::openedNodeCall {
-            gameId: U256::from(id),
-        },
+    let lost = defeat_lie_at(&mut arena, k);
+    eprintln!(
+        "openNode {} gas, closeNode {} gas, node {k}: {} Wasm steps",
+        lost.open_gas, lost.close_gas, lost.steps
     );
-    let mut machine = arena
-        .model
-        .node_machine(k, &arena.honest.tensors)
-        .expect("machine");
-    assert_eq!(opened.startRoot.0, machine.state_root());
-
-    let mut trace = arena.node_trace(k);
-    let steps = trace.total_steps();
-    let end = arena.end_root(k, &mut trace, lie);
-    let close_gas = arena
-        .close(id, arena.closing(k, &mut trace, lie, steps))
-        .expect("close");
-    let (_, derived) = arena.node_game();
-    assert_eq!(derived, end, "the end root the contract derived");
-    let mut defender = |t: &mut Trace, n: u64| if n == steps { end } else { honest_root(t, n) };
-    arena.play_node(k, &mut defender).expect("prove");
-    assert_eq!(arena.outcome(), 2, "the challenger wins");
-    eprintln!("openNode {open_gas} gas, closeNode {close_gas} gas, node {k}: {steps} Wasm steps");
 }
 
 #[test]

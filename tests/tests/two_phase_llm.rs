@@ -16,7 +16,7 @@ use opml_llm::compile::compile;
 use opml_llm::guest::{encode_request, run_native};
 use opml_llm::CompileOptions;
 use opml_vm::commit::region::bytes_root;
-use support::{honest_root, to_node, Arena};
+use support::{defeat_lie_at, Arena};
 
 /// The committed canonical guest (`tests/tests/guest.rs` checks it is the fresh build).
 const GUEST: &[u8] = include_bytes!("../../guest-ml/guest.wasm");
@@ -86,29 +86,10 @@ fn a_lie_in_a_later_token_is_caught_at_its_node_and_loses_in_its_wasm_run() {
     // A node of the last position (a later token), not its final collect.
     let k = nodes - 7;
     let mut arena = Arena::new(model, run);
-    let lie = arena.wrong_output(k);
-    let mut liar = arena.lying_states(k, lie);
-    let (id, node) = to_node(&mut arena, &mut liar);
-    assert_eq!(node, k, "phase 1 ends at the node where the lie starts");
-    arena.open(id, arena.opening(k)).expect("open");
-    let mut trace = arena.node_trace(k);
-    let steps = trace.total_steps();
-    let end = arena.end_root(k, &mut trace, lie);
-    arena
-        .close(id, arena.closing(k, &mut trace, lie, steps))
-        .expect("close");
-    let mut defender = |t: &mut opml_vm::Trace, n: u64| {
-        if n == steps {
-            end
-        } else {
-            honest_root(t, n)
-        }
-    };
-    arena.play_node(k, &mut defender).expect("prove");
-    assert_eq!(arena.outcome(), 2, "the challenger wins");
+    let lost = defeat_lie_at(&mut arena, k);
     eprintln!(
-        "node {k} of {nodes} (op {}): {steps} Wasm steps",
-        arena.model.nodes[k].op
+        "node {k} of {nodes} (op {}): {} Wasm steps",
+        arena.model.nodes[k].op, lost.steps
     );
 }
 
@@ -166,32 +147,16 @@ fn smollm2_sixteen_tokens_two_phase_dispute() {
         let mut arena = Arena::new(model.clone(), run.clone());
         let t_commit = t.elapsed().as_secs_f64();
         let t = Instant::now();
-        let lie = arena.wrong_output(k);
-        let mut liar = arena.lying_states(k, lie);
-        let (id, node) = to_node(&mut arena, &mut liar);
-        assert_eq!(node, k);
-        let open_gas = arena.open(id, arena.opening(k)).expect("open");
-        let mut trace = arena.node_trace(k);
-        let steps = trace.total_steps();
-        let end = arena.end_root(k, &mut trace, lie);
-        let close_gas = arena
-            .close(id, arena.closing(k, &mut trace, lie, steps))
-            .expect("close");
-        let mut defender = |t: &mut opml_vm::Trace, n: u64| {
-            if n == steps {
-                end
-            } else {
-                honest_root(t, n)
-            }
-        };
-        arena.play_node(k, &mut defender).expect("prove");
+        let lost = defeat_lie_at(&mut arena, k);
         let t_dispute = t.elapsed().as_secs_f64();
-        assert_eq!(arena.outcome(), 2, "the challenger wins");
         eprintln!(
-            "lie at node {k} (op {}): model trees {t_commit:.1} s; {steps} Wasm steps; \
-             dispute (both phases, with the node's run) {t_dispute:.1} s; openNode {open_gas} \
-             gas, closeNode {close_gas} gas; since start {:.1} s, peak RSS {} MB",
+            "lie at node {k} (op {}): model trees {t_commit:.1} s; {} Wasm steps; \
+             dispute (both phases, with the node's run) {t_dispute:.1} s; openNode {} \
+             gas, closeNode {} gas; since start {:.1} s, peak RSS {} MB",
             arena.model.nodes[k].op,
+            lost.steps,
+            lost.open_gas,
+            lost.close_gas,
             t0.elapsed().as_secs_f64(),
             peak_rss_mb()
         );

@@ -2,24 +2,19 @@
 pragma solidity ^0.8.24;
 
 import {IGameOwner} from "../DisputeGame.sol";
-import {ILeafVerifier} from "../ILeafVerifier.sol";
 import {TwoPhaseGame} from "../TwoPhaseGame.sol";
 
 /// Owns a TwoPhaseGame for tests: creates its disputes and records their outcomes (the
-/// role the registry plays for a graph model).
+/// role the registry plays for a graph model). The game is deployed with this contract
+/// as its owner, then set once.
 contract TwoPhaseOwner is IGameOwner {
-    TwoPhaseGame public immutable game;
+    TwoPhaseGame public game;
     /// Outcome by reference: 0 none yet, 1 defender won, 2 challenger won.
     mapping(uint256 => uint8) public outcome;
 
-    constructor(
-        ILeafVerifier stepVerifier,
-        TwoPhaseGame.Program memory program,
-        TwoPhaseGame.Graph memory graph,
-        uint64 degree,
-        uint64 clock
-    ) {
-        game = new TwoPhaseGame(stepVerifier, program, graph, degree, clock);
+    function setGame(TwoPhaseGame g) external {
+        require(address(game) == address(0) && address(g.owner()) == address(this), "set once, to my game");
+        game = g;
     }
 
     function create(uint256 ref, address defender, address challenger, bytes32 startRoot, bytes32 endRoot, uint64 nodes)

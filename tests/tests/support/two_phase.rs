@@ -5,25 +5,22 @@
 //! generation graph).
 
 use alloy_primitives::{Address, FixedBytes, U256};
-use alloy_sol_types::{SolCall, SolConstructor, SolEvent};
+use alloy_sol_types::{SolCall, SolEvent};
 use opml_game::chain::{Chain, ChainError};
 use opml_game::contracts::{DisputeGame, TwoPhaseGame, WasmStep};
 use opml_game::embedded::EmbeddedChain;
-use opml_game::phases::{Commitment, GraphModel, GraphRun};
+use opml_game::phases::deploy::deploy_game;
+use opml_game::phases::{Commitment, Descriptor, GraphModel, GraphRun, NodeProgram, TensorAt};
 use opml_game::trace::past_the_end;
-use opml_vm::commit::region::bytes_root;
+use opml_vm::commit::region::{bytes_root, Region};
 use opml_vm::merkle::{root_from_path, Hash};
 use opml_vm::Trace;
 
-/// The test owner's bindings (its constructor's struct types included).
-mod owner {
-    alloy_sol_types::sol!(
-        #[sol(all_derives)]
-        TwoPhaseOwner,
-        "../arbiter-sol/artifacts/TwoPhaseOwner.json"
-    );
-}
-use owner::TwoPhaseOwner;
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    TwoPhaseOwner,
+    "../arbiter-sol/artifacts/TwoPhaseOwner.json"
+);
 
 /// Each party's clock (seconds).
 pub const CLOCK: u64 = 3600;
@@ -62,39 +59,24 @@ impl Arena {
         let verifier = chain
             .deploy(deployer, WasmStep::BYTECODE.to_vec())
             .expect("WasmStep");
-        let p = &model.program;
-        let program = owner::TwoPhaseGame::Program {
-            prefix: p.prefix.clone().into(),
-            pages: p.pages,
-            limit: p.limit,
-            base: owner::Regions::Part {
-                height: p.base.height,
-                index: p.base.index,
-                root: b(p.base_root),
-            },
-            descHeight: p.descriptor.height,
-            descIndex: p.descriptor.index,
-        };
-        let graph = owner::TwoPhaseGame::Graph {
-            descriptors: b(commitment.descriptors.root()),
-            descriptorsHeight: model.tree_height as u8,
-            weights: b(commitment.weights.root()),
-            weightsHeight: model.tree_height as u8,
-            firstNodeSlot: model.first_node_slot(),
-            stateHeight: model.tree_height as u8,
-        };
-        let mut code = TwoPhaseOwner::BYTECODE.to_vec();
-        code.extend(
-            TwoPhaseOwner::constructorCall {
-                stepVerifier: verifier,
-                program,
-                graph,
-                degree: DEGREE,
-                clock: CLOCK,
-            }
-            .abi_encode(),
-        );
-        let owner = chain.deploy(deployer, code).expect("TwoPhaseOwner");
+        let owner = chain
+            .deploy(deployer, TwoPhaseOwner::BYTECODE.to_vec())
+            .expect("TwoPhaseOwner");
+        let game = deploy_game(
+            &mut chain,
+            deployer,
+            owner,
+            verifier,
+            &model,
+            &commitment,
+            DEGREE,
+            CLOCK,
+        )
+        .expect("TwoPhaseGame");
+        let set = TwoPhaseOwner::setGameCall { g: game };
+        chain
+            .send(deployer, owner, set.abi_encode(), U256::ZERO)
+            .expect("setGame");
         let mut arena = Arena {
             chain,
             owner,
@@ -107,7 +89,7 @@ impl Arena {
             commitment,
             honest,
         };
-        arena.game = arena.view(owner, TwoPhaseOwner::gameCall {});
+        arena.game = game;
         arena.phase1 = arena.view(arena.game, TwoPhaseGame::phase1Call {});
         arena.phase2 = arena.view(arena.game, TwoPhaseGame::phase2Call {});
         arena
@@ -336,4 +318,132 @@ pub fn to_node(arena: &mut Arena, defender: &mut dyn FnMut(u64) -> Hash) -> (u64
     let mut challenger = |j: u64| honest.state(j as usize);
     let k = arena.bisect(arena.phase1, id, defender, &mut challenger);
     (id, k as usize)
+}
+
+/// What a dispute with a lie at one node cost.
+pub struct Defeated {
+    /// Wasm steps of the node.
+    pub steps: u64,
+    /// Gas of `openNode`.
+    pub open_gas: u64,
+    /// Gas of `closeNode`.
+    pub close_gas: u64,
+}
+
+/// Plays a whole dispute in which the defender lies about node `k`'s output (from node
+/// `k` on) and backs the lie with a fabricated final VM state, against an honest
+/// challenger; checks that phase 1 ends at node `k`, that the start and end roots the
+/// contract derives are the node's real start state and the defender's claimed end,
+/// and that the challenger wins.
+pub fn defeat_lie_at(arena: &mut Arena, k: usize) -> Defeated {
+    let lie = arena.wrong_output(k);
+    let mut liar = arena.lying_states(k, lie);
+    let (id, node) = to_node(arena, &mut liar);
+    assert_eq!(node, k, "phase 1 ends at the node where the lie starts");
+    let open_gas = arena.open(id, arena.opening(k)).expect("open");
+    let opened = arena.view(
+        arena.game,
+        TwoPhaseGame::openedNodeCall {
+            gameId: U256::from(id),
+        },
+    );
+    let mut machine = arena
+        .model
+        .node_machine(k, &arena.honest.tensors)
+        .expect("machine");
+    assert_eq!(
+        opened.startRoot.0,
+        machine.state_root(),
+        "the derived start root"
+    );
+    let mut trace = arena.node_trace(k);
+    let steps = trace.total_steps();
+    let end = arena.end_root(k, &mut trace, lie);
+    let close_gas = arena
+        .close(id, arena.closing(k, &mut trace, lie, steps))
+        .expect("close");
+    assert_eq!(
+        arena.node_game().1,
+        end,
+        "the end root the contract derived"
+    );
+    let mut defender = |t: &mut Trace, n: u64| if n == steps { end } else { honest_root(t, n) };
+    arena.play_node(k, &mut defender).expect("prove");
+    assert_eq!(arena.outcome(), 2, "the challenger wins");
+    Defeated {
+        steps,
+        open_gas,
+        close_gas,
+    }
+}
+
+/// Vector length of the graph's tensors.
+pub const N: u32 = 16;
+
+pub fn i32_bytes(v: &[i32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+pub fn pseudo(len: usize, seed: i32) -> Vec<i32> {
+    (0..len as i32)
+        .map(|i| ((i * 37 + seed * 11) % 101) - 50)
+        .collect()
+}
+
+/// The graph: h0 = W0·x, h1 = relu(h0), h2 = h1 + x, h3 = W1·h2, h4 = relu(h3).
+pub fn toy_model() -> GraphModel {
+    let wasm = wat::parse_file(concat!(env!("CARGO_MANIFEST_DIR"), "/data/node_ops.wat"))
+        .expect("node_ops.wat");
+    let region = |addr, h| Region::at(addr, h).expect("aligned");
+    let program =
+        NodeProgram::load(&wasm, "run", region(0, 11), region(0x1_0000, 5), None).expect("program");
+    let vec_h = 1; // 16 i32 = 64 bytes = 2 leaves
+    let mat_h = 5; // 16 × 16 i32 = 1 KiB
+    let input = |id, addr| TensorAt {
+        id,
+        addr,
+        height: vec_h,
+    };
+    let weight = |id| TensorAt {
+        id,
+        addr: 0x3_0000,
+        height: mat_h,
+    };
+    let node = |op, inputs, weights, params| Descriptor {
+        op,
+        inputs,
+        weights,
+        out_addr: 0x2_8000,
+        out_height: vec_h,
+        params,
+    };
+    GraphModel {
+        program,
+        nodes: vec![
+            node(1, vec![input(0, 0x2_0000)], vec![weight(0)], vec![N, N]),
+            node(2, vec![input(1, 0x2_0000)], vec![], vec![N]),
+            node(
+                0,
+                vec![input(2, 0x2_0000), input(0, 0x2_0040)],
+                vec![],
+                vec![N],
+            ),
+            node(1, vec![input(3, 0x2_0000)], vec![weight(1)], vec![N, N]),
+            node(2, vec![input(4, 0x2_0000)], vec![], vec![N]),
+        ],
+        weights: vec![
+            (i32_bytes(&pseudo((N * N) as usize, 3)), mat_h),
+            (i32_bytes(&pseudo((N * N) as usize, 5)), mat_h),
+        ],
+        inputs: vec![vec_h],
+        tree_height: 4,
+    }
+}
+
+/// The arena for the toy graph on a pseudo-random input.
+pub fn toy_arena() -> Arena {
+    let model = toy_model();
+    let input = i32_bytes(&pseudo(N as usize, 1));
+    let honest = model.run(&[input]).expect("the graph runs");
+    Arena::new(model, honest)
 }

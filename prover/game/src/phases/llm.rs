@@ -4,15 +4,18 @@
 //! argmax are inputs of later nodes and a lie in token 3 is caught at the node where it
 //! starts. A `COLLECT` node per generated id appends it to the ids so far; the last
 //! node's output is the request's output. The node program is the guest's `node` entry
-//! (`opml_guest_ml::llm::node`), and phase 1 runs the same function natively.
+//! (`opml_guest_ml::llm::node`), and phase 1 runs the same function natively (a
+//! matmul's rows in parallel bands, each by the same kernel).
 
 use super::{Descriptor, GraphModel, NodeProgram, PhaseError, TensorAt};
 use opml_guest_ml::abi::{
     NODE_BASE_HEIGHT, NODE_DESC_ADDR, NODE_DESC_HEIGHT, NODE_TENSORS_ADDR, PAGE,
 };
-use opml_guest_ml::llm::graph::{LlmImage, LlmOp, Region as Placement};
+use opml_guest_ml::llm::graph::{LlmDType, LlmImage, LlmOp, Region as Placement};
 use opml_guest_ml::llm::node::{run_node, NodeDesc, COLLECT};
+use opml_guest_ml::llm::quant::matmul;
 use opml_guest_ml::llm::request::Request;
+use opml_guest_ml::llm::LlmError;
 use opml_vm::commit::region::{height_for_len, Region};
 use opml_vm::merkle::height_for;
 use std::collections::HashMap;
@@ -128,11 +131,44 @@ pub fn native_node(
         .collect();
     let mut out = vec![0i32; desc.params.out_words as usize];
     let mut scratch = vec![0i32; desc.params.scratch_words as usize];
-    run_node(&desc, &ins, &ws, &mut out, &mut scratch).map_err(|e| PhaseError::Node {
+    let kernel = |e: LlmError| PhaseError::Node {
         node,
         what: format!("kernel: {e}"),
-    })?;
+    };
+    if desc.op == LlmOp::MatMul.code() && ins.len() == 1 && ws.len() == 1 {
+        matmul_rows_in_parallel(&desc, ins[0], ws[0], &mut out).map_err(kernel)?;
+    } else {
+        run_node(&desc, &ins, &ws, &mut out, &mut scratch).map_err(kernel)?;
+    }
     Ok(out.iter().flat_map(|w| w.to_le_bytes()).collect())
+}
+
+/// Rows per parallel task of a native matmul.
+const ROWS_PER_TASK: usize = 64;
+
+/// A matmul node natively on every core: its rows are independent, so each task runs
+/// the node program's own kernel on a band of rows (the same arithmetic, the same bits).
+fn matmul_rows_in_parallel(
+    desc: &NodeDesc,
+    act: &[i32],
+    w: &[u8],
+    out: &mut [i32],
+) -> Result<(), LlmError> {
+    use rayon::prelude::*;
+    let fail = LlmError::Kernel(desc.op);
+    let ty = match LlmDType::from_code(desc.weights[0].dtype) {
+        Some(LlmDType::Weight(ty)) => ty,
+        _ => return Err(fail),
+    };
+    let rows = out.len();
+    if rows == 0 || !w.len().is_multiple_of(rows) {
+        return Err(fail);
+    }
+    let row_bytes = w.len() / rows;
+    let shift = desc.weights[0].shift;
+    out.par_chunks_mut(ROWS_PER_TASK)
+        .zip(w.par_chunks(ROWS_PER_TASK * row_bytes))
+        .try_for_each(|(o, wb)| matmul(wb, ty, shift, act, o).map_err(|_| fail))
 }
 
 struct Builder<'a> {

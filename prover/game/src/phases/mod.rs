@@ -4,6 +4,7 @@
 //! tensor regions, and the phase-1 states (a tree of the roots of every tensor computed
 //! so far).
 
+pub mod deploy;
 pub mod descriptor;
 pub mod graph;
 pub mod llm;
