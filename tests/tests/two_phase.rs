@@ -10,6 +10,7 @@ use opml_game::contracts::{DisputeGame, TwoPhaseGame};
 use opml_vm::Trace;
 
 #[path = "support/two_phase.rs"]
+#[allow(dead_code)]
 mod support;
 
 use support::{b, defeat_lie_at, honest_root, to_node, toy_arena, Arena, CLOCK};

@@ -5,15 +5,15 @@
 //! generation graph).
 
 use alloy_primitives::{Address, FixedBytes, U256};
-use alloy_sol_types::{SolCall, SolEvent};
+use alloy_sol_types::SolCall;
 use opml_game::chain::{Chain, ChainError};
 use opml_game::contracts::{DisputeGame, TwoPhaseGame, WasmStep};
 use opml_game::embedded::EmbeddedChain;
 use opml_game::phases::deploy::deploy_game;
+use opml_game::phases::duel;
 use opml_game::phases::{Commitment, Descriptor, GraphModel, GraphRun, NodeProgram, TensorAt};
-use opml_game::trace::past_the_end;
 use opml_vm::commit::region::{bytes_root, Region};
-use opml_vm::merkle::{root_from_path, Hash};
+use opml_vm::merkle::Hash;
 use opml_vm::Trace;
 
 alloy_sol_types::sol!(
@@ -145,40 +145,15 @@ impl Arena {
         defender: &mut dyn FnMut(u64) -> Hash,
         challenger: &mut dyn FnMut(u64) -> Hash,
     ) -> u64 {
-        let gid = U256::from(id);
-        loop {
-            let info = self.view(at, DisputeGame::infoCall { gameId: gid });
-            if info.hi - info.lo == 1 {
-                return info.lo;
-            }
-            let points = self.view(at, DisputeGame::pointsCall { gameId: gid });
-            let inner: Vec<Hash> = points[1..points.len() - 1]
-                .iter()
-                .map(|&p| defender(p))
-                .collect();
-            let dissect = DisputeGame::dissectCall {
-                gameId: gid,
-                inner: bs(&inner),
-            };
-            self.send(self.defender, at, dissect).expect("dissect");
-            let index = (0..points.len() - 1)
-                .find(|&i| {
-                    let end = points[i + 1];
-                    let claimed = if i + 1 == points.len() - 1 {
-                        info.hiRoot.0
-                    } else {
-                        inner[i]
-                    };
-                    challenger(end) != claimed
-                })
-                .expect("the challenger disputes some segment");
-            let pick = DisputeGame::pickCall {
-                gameId: gid,
-                index: U256::from(index),
-                inner: bs(&inner),
-            };
-            self.send(self.challenger, at, pick).expect("pick");
-        }
+        duel::bisect(
+            &mut self.chain,
+            at,
+            id,
+            (self.defender, defender),
+            (self.challenger, challenger),
+        )
+        .expect("dissection")
+        .leaf
     }
 
     /// What the challenger hands in to open node `k`, from the honest run.
@@ -231,13 +206,7 @@ impl Arena {
 
     /// The phase-2 game the last close started, and its end root.
     pub fn node_game(&mut self) -> (u64, Hash) {
-        let logs = self
-            .chain
-            .logs(self.game, &[TwoPhaseGame::NodeClosed::SIGNATURE_HASH])
-            .expect("logs");
-        let last = logs.last().expect("a NodeClosed event");
-        let e = TwoPhaseGame::NodeClosed::decode_log_data(&last.data).expect("NodeClosed");
-        (e.nodeGame.saturating_to(), e.endRoot.0)
+        duel::node_game(&mut self.chain, self.game).expect("NodeClosed")
     }
 
     /// Phase 2 of node `k` down to one step, then the challenger proves it: the
@@ -255,12 +224,18 @@ impl Arena {
             let mut c = |n| honest_root(&mut ours, n);
             self.bisect(self.phase2, g, &mut d, &mut c)
         };
-        let proof = ours.prove(lo).expect("one-step proof");
-        let call = DisputeGame::proveCall {
-            gameId: U256::from(g),
-            proof: proof.bytes.into(),
-        };
-        self.send(self.challenger, self.phase2, call)
+        duel::prove_step(
+            &mut self.chain,
+            self.phase2,
+            g,
+            self.challenger,
+            &mut ours,
+            lo,
+        )
+        .map_err(|e| match e {
+            opml_game::phases::PhaseError::Chain(c) => c,
+            other => panic!("{other}"),
+        })
     }
 
     /// The phase-1 roots of a party that claims `lie` as node `k`'s output (and the
@@ -292,21 +267,13 @@ impl Arena {
     /// with `out` in the output region.
     pub fn end_root(&self, k: usize, trace: &mut Trace, out: Hash) -> Hash {
         let c = self.closing(k, trace, out, 1);
-        let region = self.model.nodes[k].out_region().expect("output region");
-        let path: Vec<Hash> = c.outPath.iter().map(|h| h.0).collect();
-        let memory_root = root_from_path(&out, region.index, &path);
-        opml_game::layout::state_root(&c.endPrefix, c.pages, c.limit, memory_root)
+        duel::end_root(&self.model, k, &c).expect("end root")
     }
 }
 
 /// The honest root at position `n` of a node's run (past its end: a root no state has).
 pub fn honest_root(trace: &mut Trace, n: u64) -> Hash {
-    let end = trace.total_steps();
-    if n > end {
-        let last = trace.root_at(end);
-        return past_the_end(n, &last);
-    }
-    trace.root_at(n)
+    duel::honest_vm_root(trace, n)
 }
 
 /// Phase 1 between a defender claiming `defender` states and an honest challenger, down

@@ -6,6 +6,7 @@
 
 pub mod deploy;
 pub mod descriptor;
+pub mod duel;
 pub mod graph;
 pub mod llm;
 pub mod moves;
@@ -46,6 +47,9 @@ pub enum PhaseError {
         /// What does not match.
         what: String,
     },
+    /// The chain failed or reverted.
+    #[error(transparent)]
+    Chain(#[from] crate::chain::ChainError),
     /// A node's run did not halt.
     #[error("node {node}: the Wasm run ended {status} after {steps} steps")]
     NotHalted {
