@@ -9,6 +9,7 @@ pub mod agent;
 pub mod chain;
 pub mod claims;
 pub mod consumer;
+pub mod question_box;
 pub mod contracts;
 #[cfg(feature = "rpc")]
 pub mod devnode;
