@@ -20,11 +20,11 @@ use opml_game::question_box::{self, Answered, Status};
 use opml_game::rpc::RpcChain;
 use opml_game::{onchain, story};
 use opml_gguf::{SynthLlama, Tokenizer};
+use opml_host::guest::{self, GUEST_WASM};
 use opml_llm::compile::synth_model;
 use opml_llm::guest::encode_request;
-use std::time::Instant;
-use opml_host::guest::{self, GUEST_WASM};
 use opml_tests::{duel, repo_root};
+use std::time::Instant;
 
 const FEE: u128 = 10u128.pow(17);
 
@@ -120,7 +120,10 @@ const QUESTION: &str = "Where is the hen?";
 fn llm_job() -> (Job, Tokenizer) {
     let (file, image) = synth_model(&SynthLlama::default(), CTX).expect("tiny model");
     let tokenizer = Tokenizer::from_gguf(&file).expect("its tokenizer");
-    (Job::llm("tiny LLaMA".into(), GUEST_WASM.to_vec(), image), tokenizer)
+    (
+        Job::llm("tiny LLaMA".into(), GUEST_WASM.to_vec(), image),
+        tokenizer,
+    )
 }
 
 /// The whole question-box story on `chain` (accounts as in `gate_story`).
@@ -186,7 +189,11 @@ fn question_story(chain: &mut dyn Chain, idle: u64) {
         },
     )
     .expect("the lie's output");
-    assert_ne!(question_box::ids_of(&lie), honest, "the liar posted other ids");
+    assert_ne!(
+        question_box::ids_of(&lie),
+        honest,
+        "the liar posted other ids"
+    );
     let all = chain.logs(d.registry, &[]).expect("logs");
     let position = |sig| all.iter().position(|l| l.topics().first() == Some(&sig));
     let rejected = position(Registry::Rejected::SIGNATURE_HASH).expect("a rejection");
@@ -204,7 +211,11 @@ fn question_story(chain: &mut dyn Chain, idle: u64) {
         asker: user,
         ids: honest.clone(),
     };
-    assert_eq!(told, vec![expected], "called back once, with the honest ids");
+    assert_eq!(
+        told,
+        vec![expected],
+        "called back once, with the honest ids"
+    );
     let q = question_box::question(chain, qbox, request).expect("question");
     assert_eq!(
         (q.status, q.text.as_str(), &q.input, &q.answer),
@@ -236,8 +247,15 @@ fn question_story(chain: &mut dyn Chain, idle: u64) {
         ]
     );
     let held = chain.balance(d.registry).expect("balance");
-    assert_eq!(held, credits.iter().copied().sum::<U256>(), "registry holds the credits");
-    eprintln!("question box story: {:.2} s", started.elapsed().as_secs_f64());
+    assert_eq!(
+        held,
+        credits.iter().copied().sum::<U256>(),
+        "registry holds the credits"
+    );
+    eprintln!(
+        "question box story: {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 #[test]

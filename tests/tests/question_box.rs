@@ -33,7 +33,10 @@ const FEE: u128 = 10u128.pow(17);
 
 /// Request bytes generating `n_new` ids after a three-id prompt.
 fn request(n_new: u32) -> Vec<u8> {
-    [n_new, 5, 80, 81].iter().flat_map(|v| v.to_le_bytes()).collect()
+    [n_new, 5, 80, 81]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect()
 }
 
 /// The selector of the revert `e` carries, if it is a revert.
@@ -64,7 +67,11 @@ impl Fake {
 
     /// Account 1 asks with `input`; the request id or the revert.
     fn ask(&mut self, input: &[u8]) -> Result<u64, ChainError> {
-        let id = onchain::view(&mut self.chain, self.fake, FakeRegistry::requestCountCall {})?;
+        let id = onchain::view(
+            &mut self.chain,
+            self.fake,
+            FakeRegistry::requestCountCall {},
+        )?;
         let asker = self.chain.accounts()[1];
         let call = QuestionBox::askCall {
             text: "What is 2 + 2?".into(),
@@ -258,7 +265,14 @@ impl Real {
         let exec = Execution::run(&toy::job(), input, 64, |_| true).expect("toy runs");
         let claims = Claims::new(exec, Behavior::Honest, toy::OUTPUT_PAGE).expect("claims");
         let me = self.chain.accounts()[3];
-        let state = AgentState::fresh(me, self.d, request, Role::Submitter, Behavior::Honest, input);
+        let state = AgentState::fresh(
+            me,
+            self.d,
+            request,
+            Role::Submitter,
+            Behavior::Honest,
+            input,
+        );
         let mut agent = Agent::new(state, claims, None).expect("agent");
         agent.poll(&mut self.chain).expect("post");
         self.chain.advance(wait).expect("advance");
@@ -321,9 +335,16 @@ fn an_unanswered_question_gets_its_fee_back_after_the_deadline_once() {
         U256::from(FEE),
     )
     .expect("ask");
-    assert_eq!(r.chain.balance(asker).expect("balance"), before - U256::from(FEE));
+    assert_eq!(
+        r.chain.balance(asker).expect("balance"),
+        before - U256::from(FEE)
+    );
     let e = r.reclaim(id, 2).unwrap_err();
-    assert_eq!(revert_selector(&e), Some(QuestionBox::NoRefund::SELECTOR), "{e}");
+    assert_eq!(
+        revert_selector(&e),
+        Some(QuestionBox::NoRefund::SELECTOR),
+        "{e}"
+    );
     let p = Params::default();
     r.chain
         .advance(p.finality_bound() + 3_601)
@@ -332,7 +353,11 @@ fn an_unanswered_question_gets_its_fee_back_after_the_deadline_once() {
     r.reclaim(id, 2).expect("reclaim");
     assert_eq!(r.chain.balance(asker).expect("balance"), before);
     let e = r.reclaim(id, 1).unwrap_err();
-    assert_eq!(revert_selector(&e), Some(QuestionBox::NoRefund::SELECTOR), "{e}");
+    assert_eq!(
+        revert_selector(&e),
+        Some(QuestionBox::NoRefund::SELECTOR),
+        "{e}"
+    );
     assert_eq!(r.chain.balance(r.qbox).expect("balance"), U256::ZERO);
     assert_eq!(duel::total_balance(&mut r.chain, r.registry), total);
 }

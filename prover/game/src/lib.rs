@@ -9,7 +9,6 @@ pub mod agent;
 pub mod chain;
 pub mod claims;
 pub mod consumer;
-pub mod question_box;
 pub mod contracts;
 #[cfg(feature = "rpc")]
 pub mod devnode;
@@ -22,6 +21,7 @@ pub mod hex;
 pub mod job;
 pub mod layout;
 pub mod onchain;
+pub mod question_box;
 pub mod report;
 #[cfg(feature = "rpc")]
 pub mod rpc;
