@@ -107,7 +107,7 @@ pub fn cmd_demo(a: &DemoArgs) -> Result<()> {
         (true, None) => Some(Via::Gate),
         (true, Some(question)) => Some(Via::QuestionBox {
             question: question.clone(),
-            tokenizer: model.llm.tokenizer()?,
+            tokenizer: Box::new(model.llm.tokenizer()?),
         }),
     };
     run(

@@ -25,7 +25,7 @@ pub enum Via {
         /// The prompt's text.
         question: String,
         /// The model's tokenizer, to show the answer.
-        tokenizer: Tokenizer,
+        tokenizer: Box<Tokenizer>,
     },
 }
 
