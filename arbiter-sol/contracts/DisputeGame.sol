@@ -20,12 +20,18 @@ interface IGameOwner {
 /// past the end). Each party has a chess clock; whoever is to move when its time runs
 /// out loses (`timeout`). Only the contract that deployed it (the registry) may start
 /// games, and it is told every outcome.
+///
+/// A game without a verifier has leaves that are themselves games (the graph-node
+/// phase of a two-phase dispute): at one step the owner takes the leaf on the
+/// challenger's move (`holdLeaf`) and later settles it (`settleLeaf`).
 contract DisputeGame {
     /// Who must move.
     enum Turn {
         Defender,
         Challenger,
-        Over
+        Over,
+        /// At a leaf held by the owner, which will settle it.
+        Held
     }
 
     /// One game.
@@ -46,7 +52,8 @@ contract DisputeGame {
         bytes32 rootsHash;
     }
 
-    /// The verifier of one transition (for the Wasm step machine: WasmStep).
+    /// The verifier of one transition (for the Wasm step machine: WasmStep); none for a
+    /// game whose leaves the owner settles.
     ILeafVerifier public immutable verifier;
     /// The only contract that may start games, told their outcomes (its deployer).
     IGameOwner public immutable owner;
@@ -76,6 +83,8 @@ contract DisputeGame {
     error BadMove();
     /// Only the owner (the registry) starts games.
     error NotOwner();
+    /// This game's leaves are settled by a verifier, not by its owner, or the reverse.
+    error WrongLeafMode();
 
     constructor(ILeafVerifier verifier_) {
         verifier = verifier_;
@@ -184,6 +193,7 @@ contract DisputeGame {
     function prove(uint256 gameId, bytes calldata proof) external {
         Game storage g = _move(gameId, Turn.Challenger);
         if (g.hi - g.lo != 1) revert BadMove();
+        if (address(verifier) == address(0)) revert WrongLeafMode();
         (bytes32 post, bool preRunning) = verifier.verifyLeaf(g.loRoot, proof);
         if (!preRunning) {
             _end(g, gameId, true, "step past the end of the execution");
@@ -198,18 +208,47 @@ contract DisputeGame {
     function timeout(uint256 gameId) external {
         Game storage g = games[gameId];
         if (g.turn == Turn.Over) revert GameOver();
+        if (g.turn == Turn.Held) revert NotYourTurn();
         uint64 clock = g.turn == Turn.Defender ? g.defenderClock : g.challengerClock;
         if (block.timestamp - g.lastMove <= clock) revert NotTimedOut();
         bool defenderLate = g.turn == Turn.Defender;
         _end(g, gameId, defenderLate, defenderLate ? "defender timed out" : "challenger timed out");
     }
 
+    /// @notice Owner only, in a game without a verifier: `mover` (who must be the
+    /// challenger, in time, at one step) hands the leaf to the owner; returns the
+    /// agreed index and roots of the leaf. The game then waits for `settleLeaf`.
+    function holdLeaf(uint256 gameId, address mover)
+        external
+        returns (uint64 lo, bytes32 loRoot, bytes32 hiRoot)
+    {
+        if (msg.sender != address(owner)) revert NotOwner();
+        if (address(verifier) != address(0)) revert WrongLeafMode();
+        Game storage g = _moveAs(gameId, Turn.Challenger, mover);
+        if (g.hi - g.lo != 1) revert BadMove();
+        g.turn = Turn.Held;
+        return (g.lo, g.loRoot, g.hiRoot);
+    }
+
+    /// @notice Owner only: settles a held leaf (and so the game).
+    function settleLeaf(uint256 gameId, bool challengerWon, string calldata reason) external {
+        if (msg.sender != address(owner)) revert NotOwner();
+        Game storage g = games[gameId];
+        if (g.turn != Turn.Held) revert BadMove();
+        _end(g, gameId, challengerWon, reason);
+    }
+
     /// Checks turn, sender and clock, and charges the elapsed time to the mover.
     function _move(uint256 gameId, Turn turn) private returns (Game storage g) {
+        return _moveAs(gameId, turn, msg.sender);
+    }
+
+    /// As `_move`, for a move made by `sender`.
+    function _moveAs(uint256 gameId, Turn turn, address sender) private returns (Game storage g) {
         g = games[gameId];
         if (g.turn == Turn.Over) revert GameOver();
         address mover = turn == Turn.Defender ? g.defender : g.challenger;
-        if (g.turn != turn || msg.sender != mover) revert NotYourTurn();
+        if (g.turn != turn || sender != mover) revert NotYourTurn();
         uint64 elapsed = uint64(block.timestamp) - g.lastMove;
         if (turn == Turn.Defender) {
             if (elapsed > g.defenderClock) revert OutOfTime();

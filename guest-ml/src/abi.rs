@@ -79,3 +79,16 @@ pub const fn llm_memory_pages(image_len: u64, arena_len: u64) -> Option<usize> {
     }
     Some(end.div_ceil(PAGE as u64) as usize)
 }
+
+/// Height of the region holding the guest's own memory (stack, data, bss) as a node
+/// program of a two-phase game: the 16 MiB below [`REGION_BASE`] (`32 << 19` bytes).
+pub const NODE_BASE_HEIGHT: u32 = 19;
+/// Where a graph node's descriptor is, for `node()` (the input region's address: a
+/// node run uses none of the request regions).
+pub const NODE_DESC_ADDR: usize = REGION_BASE;
+/// Height of the descriptor's region: 8 KiB.
+pub const NODE_DESC_HEIGHT: u32 = 8;
+/// Bytes of the descriptor region.
+pub const NODE_DESC_CAPACITY: usize = 32 << NODE_DESC_HEIGHT;
+/// A node's tensors lie at or above this address (32 MiB).
+pub const NODE_TENSORS_ADDR: usize = 2 * REGION_BASE;

@@ -33,6 +33,7 @@ use crate::ops::{BranchTarget, Op, UnknownOpcode};
 use std::sync::Arc;
 
 pub mod layout;
+pub mod region;
 
 /// Domain tags: the first byte of every hash preimage that is not a tree node.
 pub mod tag {

@@ -319,14 +319,26 @@ impl Memory {
     /// The 32-byte leaf number `index` (zero beyond the current size) and its sibling
     /// path in the memory tree, bottom first ([`MEMORY_TREE_HEIGHT`] hashes).
     pub fn leaf_proof(&mut self, index: u64) -> (Hash, Vec<Hash>) {
+        self.subtree_proof(0, index)
+    }
+
+    /// The root of the subtree of height `height` at position `index` among the
+    /// subtrees of that height (zero beyond the current size), and its sibling path to
+    /// the memory root, bottom first (`MEMORY_TREE_HEIGHT - height` hashes).
+    pub fn subtree_proof(&mut self, height: usize, index: u64) -> (Hash, Vec<Hash>) {
         self.root();
-        let leaves_per_page = (PAGE_SIZE / LEAF_SIZE) as u64;
-        let page = (index / leaves_per_page) as usize;
-        let in_page = (index % leaves_per_page) as usize;
-        let mut word = [0u8; 32];
-        let mut path = match self.pages.get(page) {
+        if height >= PAGE_TREE_HEIGHT {
+            let (h, i) = (height - PAGE_TREE_HEIGHT, index as usize);
+            let path = (h..PAGES_TREE_HEIGHT)
+                .map(|up| self.upper_node(up, (i >> (up - h)) ^ 1))
+                .collect();
+            return (self.upper_node(h, i), path);
+        }
+        let per_page = 1u64 << (PAGE_TREE_HEIGHT - height);
+        let page = (index / per_page) as usize;
+        let within = (index % per_page) as usize;
+        let (root, mut path) = match self.pages.get(page) {
             Some(Some(bytes)) => {
-                word.copy_from_slice(&bytes[in_page * LEAF_SIZE..(in_page + 1) * LEAF_SIZE]);
                 let leaves: Vec<Hash> = bytes
                     .chunks_exact(LEAF_SIZE)
                     .map(|c| {
@@ -335,12 +347,18 @@ impl Memory {
                         w
                     })
                     .collect();
-                merkle::path_over(&leaves, 0, PAGE_TREE_HEIGHT, in_page)
+                let first = within << height;
+                let root = merkle::root_of(&leaves[first..first + (1 << height)], height);
+                let path = merkle::path_over(&leaves, 0, PAGE_TREE_HEIGHT, first);
+                (root, path[height..].to_vec())
             }
-            _ => (0..PAGE_TREE_HEIGHT).map(merkle::zero_hash).collect(),
+            _ => (
+                merkle::zero_hash(height),
+                (height..PAGE_TREE_HEIGHT).map(merkle::zero_hash).collect(),
+            ),
         };
         path.extend((0..PAGES_TREE_HEIGHT).map(|h| self.upper_node(h, (page >> h) ^ 1)));
-        (word, path)
+        (root, path)
     }
 
     /// The most pages `memory.grow` may reach: the declared maximum, capped at 4 GiB.

@@ -14,10 +14,12 @@
 use core::arch::wasm32;
 use opml_guest_ml::abi::{
     llm_arena_addr, ACTIVATION_CAPACITY, IMAGE_ADDR, IMAGE_CAPACITY, INPUT_ADDR, INPUT_CAPACITY,
-    LLM_IMAGE_ADDR, LLM_IMAGE_LEN_ADDR, LLM_IMAGE_TAG, OUTPUT_ADDR, OUTPUT_CAPACITY, PAGE,
+    LLM_IMAGE_ADDR, LLM_IMAGE_LEN_ADDR, LLM_IMAGE_TAG, NODE_DESC_ADDR, NODE_DESC_CAPACITY,
+    NODE_TENSORS_ADDR, OUTPUT_ADDR, OUTPUT_CAPACITY, PAGE,
 };
 use opml_guest_ml::exec::{infer, Scratch};
 use opml_guest_ml::llm::graph::LlmImage;
+use opml_guest_ml::llm::node::{run_node, NodeDesc, MAX_INPUTS, MAX_WEIGHTS};
 use opml_guest_ml::llm::request::run_request;
 use opml_guest_ml::llm::LlmError;
 use opml_guest_ml::Error;
@@ -140,6 +142,98 @@ fn run_llm(input: &[u8], mem_len: u64) -> Result<(), i32> {
 #[no_mangle]
 pub extern "C" fn run() -> i32 {
     match run_checked() {
+        Ok(()) => 0,
+        Err(code) => code,
+    }
+}
+
+/// One node of an LLM generation graph (a two-phase game's node program): the
+/// descriptor at `NODE_DESC_ADDR`, its tensors where it says. Every region must lie in
+/// memory at or above `NODE_TENSORS_ADDR`, 4-aligned, and the output and scratch must
+/// not overlap any other region.
+fn node_checked() -> Result<(), i32> {
+    let mem_len = wasm32::memory_size(0) as u64 * PAGE as u64;
+    let bad = |word: u32| LlmError::BadNode(word).guest_code();
+    if (NODE_DESC_ADDR + NODE_DESC_CAPACITY) as u64 > mem_len {
+        return Err(bad(0));
+    }
+    // SAFETY: the descriptor region is inside memory (checked above), above every Rust
+    // object, and only read.
+    let desc =
+        unsafe { core::slice::from_raw_parts(NODE_DESC_ADDR as *const u8, NODE_DESC_CAPACITY) };
+    let d = NodeDesc::parse(desc).map_err(|e| e.guest_code())?;
+    let regions = || d.regions();
+    for (addr, len) in regions().filter(|&(_, len)| len > 0) {
+        if addr < NODE_TENSORS_ADDR as u64 || addr % 4 != 0 || addr + len > mem_len {
+            return Err(bad(3));
+        }
+    }
+    let written = [
+        (d.out.addr as u64, 4 * d.params.out_words as u64),
+        (
+            d.params.scratch_addr as u64,
+            4 * d.params.scratch_words as u64,
+        ),
+    ];
+    for (i, &(w, wl)) in written.iter().enumerate() {
+        let overlaps = regions()
+            .enumerate()
+            .filter(|&(j, _)| j != d.n_inputs + d.n_weights + i)
+            .any(|(_, (a, al))| wl > 0 && al > 0 && w < a + al && a < w + wl);
+        if overlaps {
+            return Err(bad(3));
+        }
+    }
+    let mut inputs: [&[i32]; MAX_INPUTS] = [&[]; MAX_INPUTS];
+    for (slot, t) in inputs.iter_mut().zip(&d.inputs[..d.n_inputs]) {
+        // SAFETY: inside memory, 4-aligned, above every Rust object (checked above);
+        // read only, and disjoint from the output and scratch written below.
+        if t.len > 0 {
+            *slot = unsafe {
+                core::slice::from_raw_parts(t.addr as usize as *const i32, t.len as usize)
+            };
+        }
+    }
+    let mut weights: [&[u8]; MAX_WEIGHTS] = [&[]; MAX_WEIGHTS];
+    for (slot, t) in weights.iter_mut().zip(&d.weights[..d.n_weights]) {
+        // SAFETY: as for the inputs.
+        if t.len > 0 {
+            *slot = unsafe {
+                core::slice::from_raw_parts(t.addr as usize as *const u8, t.len as usize)
+            };
+        }
+    }
+    let (out_len, scratch_len) = (d.params.out_words as usize, d.params.scratch_words as usize);
+    let out: &mut [i32] = if out_len == 0 {
+        &mut []
+    } else {
+        // SAFETY: inside memory, 4-aligned, above every Rust object, and disjoint from
+        // every other region of the node (checked above): the only reference to it.
+        unsafe { core::slice::from_raw_parts_mut(d.out.addr as usize as *mut i32, out_len) }
+    };
+    let scratch: &mut [i32] = if scratch_len == 0 {
+        &mut []
+    } else {
+        // SAFETY: as for the output.
+        unsafe {
+            core::slice::from_raw_parts_mut(d.params.scratch_addr as usize as *mut i32, scratch_len)
+        }
+    };
+    run_node(
+        &d,
+        &inputs[..d.n_inputs],
+        &weights[..d.n_weights],
+        out,
+        scratch,
+    )
+    .map_err(|e| e.guest_code())
+}
+
+/// Computes one node of an LLM generation graph from the descriptor in memory (the
+/// node program of a two-phase game). Returns 0, or an error code.
+#[no_mangle]
+pub extern "C" fn node() -> i32 {
+    match node_checked() {
         Ok(()) => 0,
         Err(code) => code,
     }

@@ -9,7 +9,8 @@
 //! - [`attention`]: causal grouped-query attention with an integer softmax;
 //! - [`ffn`]: SwiGLU with a fixed-point sigmoid;
 //! - [`graph`]: the LLM image format and its validation; [`exec`]: one token's run;
-//! - [`request`]: a prompt in, generated ids out: the unit the guest runs.
+//! - [`request`]: a prompt in, generated ids out: the unit the guest runs;
+//! - [`node`]: one node of the generation graph from its descriptor (two-phase games).
 //!
 //! No floating point and no `unsafe`; every overflow is explicit (wrapping or
 //! saturating, as each function documents), so native and Wasm agree bit for bit.
@@ -22,6 +23,7 @@ pub mod exec;
 pub mod ffn;
 pub mod fixed;
 pub mod graph;
+pub mod node;
 pub mod norm;
 pub mod quant;
 pub mod request;

@@ -22,6 +22,11 @@ sol!(
 );
 sol!(
     #[sol(all_derives)]
+    TwoPhaseGame,
+    "../../arbiter-sol/artifacts/TwoPhaseGame.json"
+);
+sol!(
+    #[sol(all_derives)]
     WasmStep,
     "../../arbiter-sol/artifacts/WasmStep.json"
 );
@@ -222,6 +227,9 @@ pub fn describe_revert(data: &[u8]) -> String {
     }
     if let Ok(e) = DisputeGame::DisputeGameErrors::abi_decode(data) {
         return format!("DisputeGame::{e:?}");
+    }
+    if let Ok(e) = TwoPhaseGame::TwoPhaseGameErrors::abi_decode(data) {
+        return format!("TwoPhaseGame::{e:?}");
     }
     if let Ok(e) = StateRoots::StateRootsErrors::abi_decode(data) {
         return format!("StateRoots::{e:?}");

@@ -57,12 +57,12 @@ impl Job {
 }
 
 /// The most steps an execution may take.
-const MAX_STEPS: u64 = 1 << 40;
+pub(crate) const MAX_STEPS: u64 = 1 << 40;
 
 /// The most bytes an execution's checkpoints may hold: past it the interval doubles
 /// (an LLM token runs ~10^9 steps; at the small intervals that suit a classifier its
 /// snapshots would take many GiB).
-const CHECKPOINT_BUDGET: u64 = 1 << 30;
+pub(crate) const CHECKPOINT_BUDGET: u64 = 1 << 30;
 
 /// An honest execution of a job on one input.
 pub struct Execution {

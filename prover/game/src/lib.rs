@@ -21,6 +21,7 @@ pub mod hex;
 pub mod job;
 pub mod layout;
 pub mod onchain;
+pub mod phases;
 pub mod question_box;
 pub mod report;
 #[cfg(feature = "rpc")]

@@ -215,6 +215,8 @@ pub enum Turn {
     Challenger,
     /// The game is over.
     Over,
+    /// At a leaf the owner holds (a two-phase game's node, played as a second game).
+    Held,
 }
 
 /// A game as the contract holds it.
@@ -248,7 +250,7 @@ impl GameView {
         let clock = match self.turn {
             Turn::Defender => self.defender_clock,
             Turn::Challenger => self.challenger_clock,
-            Turn::Over => return false,
+            Turn::Over | Turn::Held => return false,
         };
         now.saturating_sub(self.last_move) > clock
     }
@@ -267,6 +269,7 @@ pub fn game(chain: &mut dyn Chain, at: Address, id: u64) -> Result<GameView, Cha
         0 => Turn::Defender,
         1 => Turn::Challenger,
         2 => Turn::Over,
+        3 => Turn::Held,
         _ => return Err(ChainError::Backend("unknown turn".into())),
     };
     Ok(GameView {

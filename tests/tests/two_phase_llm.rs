@@ -1,0 +1,199 @@
+//! An LLM request as one generation graph in the two-phase game: a tiny random LLaMA
+//! (opml-gguf's synth, compiled to an LLM image), every position's nodes in order.
+//! Phase 1 computed natively with the guest's own node kernels is bit-identical to the
+//! step machine at every node, the graph's output is the generation the guest's `run`
+//! gives, and a lie at a node of a later token is caught at that node and defeated in
+//! its Wasm run.
+
+#[path = "support/two_phase.rs"]
+#[allow(dead_code)]
+mod support;
+
+use opml_game::phases::llm::{generation_graph, native_node};
+use opml_game::phases::{GraphModel, GraphRun};
+use opml_gguf::{synth_llama, GgufFile, SynthLlama};
+use opml_llm::compile::compile;
+use opml_llm::guest::{encode_request, run_native};
+use opml_llm::CompileOptions;
+use opml_vm::commit::region::bytes_root;
+use support::{honest_root, to_node, Arena};
+
+/// The committed canonical guest (`tests/tests/guest.rs` checks it is the fresh build).
+const GUEST: &[u8] = include_bytes!("../../guest-ml/guest.wasm");
+
+fn tiny() -> (Vec<u8>, Vec<u8>) {
+    let file =
+        GgufFile::from_bytes(synth_llama(&SynthLlama::default()).expect("synth")).expect("gguf");
+    let image = compile(&file, CompileOptions { max_ctx: Some(8) }).expect("compile");
+    let request = encode_request(&[3, 1, 4], 3).expect("request");
+    (image, request)
+}
+
+fn native_run(model: &GraphModel, request: &[u8]) -> GraphRun {
+    model
+        .run_with(&[request.to_vec()], &|k, t| native_node(model, k, t))
+        .expect("phase 1 natively")
+}
+
+fn ids(bytes: &[u8]) -> Vec<u32> {
+    bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+#[test]
+fn the_generation_graph_gives_the_guests_ids_and_every_node_is_bit_exact_in_the_step_machine() {
+    let (image, request) = tiny();
+    let model = generation_graph(GUEST, &image, &request).expect("graph");
+    let run = native_run(&model, &request);
+    let expected = run_native(&image, &request, |_, _| {})
+        .expect("guest run")
+        .ids;
+    let out = run.tensors.last().expect("a last node");
+    assert_eq!(
+        ids(out),
+        expected,
+        "the graph's output is the request's generation"
+    );
+    let first = model.first_node_slot() as usize;
+    for k in 0..model.nodes.len() {
+        let stepped = model
+            .step_node(k, &run.tensors)
+            .expect("node in the step machine");
+        let root = bytes_root(&stepped, model.nodes[k].out_height).expect("fits");
+        assert_eq!(
+            root,
+            run.roots[first + k],
+            "node {k} (op {})",
+            model.nodes[k].op
+        );
+    }
+    eprintln!(
+        "{} nodes for 5 positions, {} weights, node memory {} pages",
+        model.nodes.len(),
+        model.weights.len(),
+        model.program.pages
+    );
+}
+
+#[test]
+fn a_lie_in_a_later_token_is_caught_at_its_node_and_loses_in_its_wasm_run() {
+    let (image, request) = tiny();
+    let model = generation_graph(GUEST, &image, &request).expect("graph");
+    let run = native_run(&model, &request);
+    let nodes = model.nodes.len();
+    // A node of the last position (a later token), not its final collect.
+    let k = nodes - 7;
+    let mut arena = Arena::new(model, run);
+    let lie = arena.wrong_output(k);
+    let mut liar = arena.lying_states(k, lie);
+    let (id, node) = to_node(&mut arena, &mut liar);
+    assert_eq!(node, k, "phase 1 ends at the node where the lie starts");
+    arena.open(id, arena.opening(k)).expect("open");
+    let mut trace = arena.node_trace(k);
+    let steps = trace.total_steps();
+    let end = arena.end_root(k, &mut trace, lie);
+    arena
+        .close(id, arena.closing(k, &mut trace, lie, steps))
+        .expect("close");
+    let mut defender = |t: &mut opml_vm::Trace, n: u64| {
+        if n == steps {
+            end
+        } else {
+            honest_root(t, n)
+        }
+    };
+    arena.play_node(k, &mut defender).expect("prove");
+    assert_eq!(arena.outcome(), 2, "the challenger wins");
+    eprintln!(
+        "node {k} of {nodes} (op {}): {steps} Wasm steps",
+        arena.model.nodes[k].op
+    );
+}
+
+/// Peak resident memory of this process so far, in MB (Linux), for the measurement.
+fn peak_rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
+}
+
+/// The SmolLM2 measurement of docs/performance.md (heavy: run it in release with
+/// `cargo test --release -p opml-tests --test two_phase_llm -- --ignored --nocapture`):
+/// a 16-token generation as one graph, phase 1 natively, a lie at a pseudo-random node,
+/// the whole two-phase dispute on the embedded chain.
+#[test]
+#[ignore = "heavy: SmolLM2, 16 tokens; a benchmark, run in release"]
+fn smollm2_sixteen_tokens_two_phase_dispute() {
+    use std::time::Instant;
+    let t0 = Instant::now();
+    let path = opml_gguf::smollm2_path().unwrap_or_else(|e| panic!("{e}"));
+    let file = GgufFile::open(&path).expect("gguf");
+    let tokenizer = opml_gguf::Tokenizer::from_gguf(&file).expect("tokenizer");
+    let image = compile(&file, CompileOptions { max_ctx: Some(64) }).expect("compile");
+    let prompt = tokenizer.encode("The capital of France is");
+    let request = encode_request(&prompt, 16).expect("request");
+    let model = generation_graph(GUEST, &image, &request).expect("graph");
+    let t_graph = t0.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let run = native_run(&model, &request);
+    let t_phase1 = t.elapsed().as_secs_f64();
+    let text = tokenizer
+        .decode(&ids(run.tensors.last().expect("output")))
+        .expect("detokenize");
+    let nodes = model.nodes.len();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(7, |d| d.as_nanos() as usize);
+    // A pseudo-random node, and the costliest one to run in Wasm: the last LM head.
+    let head = (0..nodes)
+        .rev()
+        .find(|&k| model.nodes[k].op == 4 && model.nodes[k].params[6] == 49_152)
+        .expect("an LM head node");
+    eprintln!("generated: {text:?}");
+    eprintln!(
+        "{nodes} nodes, {} weights; graph {t_graph:.1} s, phase 1 natively {t_phase1:.1} s",
+        model.weights.len()
+    );
+    for k in [seed % (nodes - 1), head] {
+        let t = Instant::now();
+        let mut arena = Arena::new(model.clone(), run.clone());
+        let t_commit = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let lie = arena.wrong_output(k);
+        let mut liar = arena.lying_states(k, lie);
+        let (id, node) = to_node(&mut arena, &mut liar);
+        assert_eq!(node, k);
+        let open_gas = arena.open(id, arena.opening(k)).expect("open");
+        let mut trace = arena.node_trace(k);
+        let steps = trace.total_steps();
+        let end = arena.end_root(k, &mut trace, lie);
+        let close_gas = arena
+            .close(id, arena.closing(k, &mut trace, lie, steps))
+            .expect("close");
+        let mut defender = |t: &mut opml_vm::Trace, n: u64| {
+            if n == steps {
+                end
+            } else {
+                honest_root(t, n)
+            }
+        };
+        arena.play_node(k, &mut defender).expect("prove");
+        let t_dispute = t.elapsed().as_secs_f64();
+        assert_eq!(arena.outcome(), 2, "the challenger wins");
+        eprintln!(
+            "lie at node {k} (op {}): model trees {t_commit:.1} s; {steps} Wasm steps; \
+             dispute (both phases, with the node's run) {t_dispute:.1} s; openNode {open_gas} \
+             gas, closeNode {close_gas} gas; since start {:.1} s, peak RSS {} MB",
+            arena.model.nodes[k].op,
+            t0.elapsed().as_secs_f64(),
+            peak_rss_mb()
+        );
+    }
+}
