@@ -3,13 +3,20 @@
 //! honest submitter's result answers the request, the honest run finalizes
 //! unchallenged, and each story stays under the 10 s target; with
 //! `--hardhat` the same story runs against a Hardhat node it starts and stops (< 30 s);
-//! with `--consumer` the example dApp is called back with the class after the dispute.
+//! with `--consumer` the example dApp is called back with the class after the dispute,
+//! and with an LLM image (a tiny random LLaMA) and `--prompt`, the question box with the
+//! generated ids.
 
+use std::ffi::OsString;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// Runs `opml demo --cheat CHEAT EXTRA…` from the repository root; its stdout and time.
+#[path = "support/tiny_llm.rs"]
+mod tiny_llm;
+
+/// Runs `opml demo --cheat CHEAT EXTRA…` from the repository root on the Fashion-MNIST
+/// model and an image; its stdout and time.
 fn demo(cheat: &str, extra: &[&str]) -> (String, Duration) {
     let dir = tempfile::tempdir().expect("temp dir");
     let raw = dir.path().join("input.bin");
@@ -17,15 +24,28 @@ fn demo(cheat: &str, extra: &[&str]) -> (String, Duration) {
     std::fs::write(&raw, bytes).expect("write input");
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let model = root.join("guest-ml/models/fmnist-mlp.opml");
+    let args: Vec<OsString> = [
+        "--model".as_ref(),
+        model.as_os_str(),
+        "--input".as_ref(),
+        raw.as_os_str(),
+    ]
+    .into_iter()
+    .map(OsString::from)
+    .chain(extra.iter().map(OsString::from))
+    .collect();
+    demo_in(dir.path(), cheat, &args)
+}
+
+/// Runs `opml demo --cheat CHEAT ARGS…` with its state in `dir`; its stdout and time.
+fn demo_in(dir: &Path, cheat: &str, args: &[OsString]) -> (String, Duration) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let t = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_opml"))
-        .args(["demo", "--cheat", cheat, "--model"])
-        .arg(&model)
-        .arg("--input")
-        .arg(&raw)
+        .args(["demo", "--cheat", cheat])
+        .args(args)
         .arg("--state-dir")
-        .arg(dir.path())
-        .args(extra)
+        .arg(dir)
         .current_dir(&root)
         .output()
         .expect("run opml");
@@ -36,10 +56,7 @@ fn demo(cheat: &str, extra: &[&str]) -> (String, Duration) {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        dir.path().join("challenger.json").exists(),
-        "agent state saved"
-    );
+    assert!(dir.join("challenger.json").exists(), "agent state saved");
     (stdout, elapsed)
 }
 
@@ -120,5 +137,40 @@ fn demo_through_the_example_consumer_calls_it_back_after_the_dispute() {
     let called = out.find("called back for request 0").expect("a callback");
     assert!(proved < called, "called back after the dispute: {out}");
     assert!(out.contains("admitted"), "{out}");
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+}
+
+#[test]
+fn demo_asks_the_question_box_with_an_llm_image_and_calls_it_back_after_the_dispute() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tiny = tiny_llm::tiny_llm(dir.path(), 16);
+    let args: Vec<OsString> = [
+        "--model".as_ref(),
+        tiny.image.as_os_str(),
+        "--tokenizer".as_ref(),
+        tiny.gguf.as_os_str(),
+        "--prompt".as_ref(),
+        "Where is the hen?".as_ref(),
+        "--max-tokens".as_ref(),
+        "3".as_ref(),
+        "--consumer".as_ref(),
+    ]
+    .into_iter()
+    .map(OsString::from)
+    .collect();
+    let (out, elapsed) = demo_in(dir.path(), "middle", &args);
+    assert!(
+        out.contains("asked \"Where is the hen?\" (52 request bytes) with a 0.1 ETH fee"),
+        "{out}"
+    );
+    assert!(out.contains("challenger: done, WON"), "{out}");
+    assert!(
+        out.contains("honest submitter 1.1 ETH"),
+        "bond and fee: {out}"
+    );
+    let proved = out.find("one-step proof").expect("a one-step proof");
+    let called = out.find("called back for request 0").expect("a callback");
+    assert!(proved < called, "called back after the dispute: {out}");
+    assert!(out.contains("answered with ids ["), "{out}");
     assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
 }

@@ -22,6 +22,7 @@ pub mod job;
 pub mod layout;
 pub mod onchain;
 pub mod phases;
+pub mod question_box;
 pub mod report;
 #[cfg(feature = "rpc")]
 pub mod rpc;

@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use opml_gguf::{GgufFile, LlamaConfig};
+use opml_gguf::{synth_llama, GgufFile, LlamaConfig, SynthLlama};
 use opml_guest_ml::llm::attention::{MAX_HEAD_DIM, SCORE_MUL_FRAC};
 use opml_guest_ml::llm::graph::{LlmDType, LlmOp, ROPE_TABLE_SHIFT};
 use opml_guest_ml::llm::norm::MAX_NORM_LEN;
@@ -36,6 +36,20 @@ pub const DEFAULT_MAX_CTX: u32 = 2048;
 pub fn compile_gguf(path: impl AsRef<Path>) -> Result<Vec<u8>, CompileError> {
     let file = GgufFile::open(path)?;
     compile(&file, CompileOptions::default())
+}
+
+/// A tiny random LLaMA of shape `s` (opml-gguf's [`synth_llama`], with its small
+/// tokenizer) and its image compiled to hold `max_ctx` positions: the model of the
+/// tests and examples that need an LLM fast.
+pub fn synth_model(s: &SynthLlama, max_ctx: u32) -> Result<(GgufFile, Vec<u8>), CompileError> {
+    let file = GgufFile::from_bytes(synth_llama(s)?)?;
+    let image = compile(
+        &file,
+        CompileOptions {
+            max_ctx: Some(max_ctx),
+        },
+    )?;
+    Ok((file, image))
 }
 
 fn unsupported(msg: String) -> CompileError {

@@ -4,19 +4,18 @@
 //! output tensor of the last position, and the KV caches of all positions) in all
 //! three; bad requests and images get the same error code from all three.
 
-use opml_gguf::{synth_llama, GgufFile, SynthLlama, TensorType};
+use opml_gguf::{SynthLlama, TensorType};
 use opml_guest_ml::llm::LlmError;
-use opml_llm::compile::compile;
+use opml_llm::compile::synth_model;
 use opml_llm::guest::{encode_request, run_native, run_on, Engine, GuestError, Layout, StepRun};
-use opml_llm::{CompileOptions, Runner};
+use opml_llm::Runner;
 
 /// The committed canonical guest (`tests/tests/guest.rs` checks it is the fresh build).
 const GUEST: &[u8] = include_bytes!("../../../guest-ml/guest.wasm");
 const CTX: u32 = 12;
 
 fn image(s: &SynthLlama) -> Vec<u8> {
-    let file = GgufFile::from_bytes(synth_llama(s).unwrap()).unwrap();
-    compile(&file, CompileOptions { max_ctx: Some(CTX) }).unwrap()
+    synth_model(s, CTX).unwrap().1
 }
 
 fn shapes() -> Vec<(&'static str, SynthLlama)> {

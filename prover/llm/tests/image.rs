@@ -2,13 +2,13 @@
 //! panic; MNIST and LLM images are told apart by their version; runs check the token
 //! and the position.
 
-use opml_gguf::{synth_llama, GgufFile, SynthLlama};
+use opml_gguf::SynthLlama;
 use opml_guest_ml::image::Image;
 use opml_guest_ml::llm::exec::forward;
 use opml_guest_ml::llm::graph::LlmImage;
 use opml_guest_ml::llm::LlmError;
 use opml_guest_ml::Error;
-use opml_llm::compile::{compile, CompileOptions};
+use opml_llm::compile::synth_model;
 use opml_llm::Runner;
 
 fn image() -> Vec<u8> {
@@ -16,8 +16,7 @@ fn image() -> Vec<u8> {
         n_layers: 1,
         ..SynthLlama::default()
     };
-    let file = GgufFile::from_bytes(synth_llama(&s).unwrap()).unwrap();
-    compile(&file, CompileOptions { max_ctx: Some(8) }).unwrap()
+    synth_model(&s, 8).unwrap().1
 }
 
 fn tables_end(bytes: &[u8]) -> usize {

@@ -2,19 +2,13 @@
 //! float forward pass over the same dequantized weights, for GQA and non-GQA shapes
 //! and every supported weight type.
 
-use opml_gguf::{synth_llama, GgufFile, SynthLlama, TensorType};
-use opml_llm::compile::compile;
+use opml_gguf::{SynthLlama, TensorType};
+use opml_llm::compile::synth_model;
 use opml_llm::eval::{agreement, targets, teacher_force, StepModel};
 use opml_llm::reference::FloatLlama;
-use opml_llm::{CompileOptions, Runner};
+use opml_llm::Runner;
 
 const CTX: u32 = 64;
-
-fn model(s: &SynthLlama) -> (GgufFile, Vec<u8>) {
-    let file = GgufFile::from_bytes(synth_llama(s).unwrap()).unwrap();
-    let image = compile(&file, CompileOptions { max_ctx: Some(CTX) }).unwrap();
-    (file, image)
-}
 
 fn tokens(n: usize, seed: u64) -> Vec<u32> {
     let mut s = seed;
@@ -84,7 +78,7 @@ fn integer_forward_tracks_the_float_forward_on_tiny_models() {
     let toks = tokens(CTX as usize, 99);
     let mut worst = 1.0f64;
     for (what, s) in shapes() {
-        let (file, image) = model(&s);
+        let (file, image) = synth_model(&s, CTX).unwrap();
         let mut int = Runner::new(&image).unwrap();
         let mut float = FloatLlama::from_gguf(&file, CTX as usize).unwrap();
         let a = teacher_force(&mut int, &toks, CTX as usize).unwrap();
@@ -126,7 +120,7 @@ fn integer_forward_tracks_the_float_forward_on_tiny_models() {
 
 #[test]
 fn generation_is_greedy_and_deterministic() {
-    let (_, image) = model(&SynthLlama::default());
+    let (_, image) = synth_model(&SynthLlama::default(), CTX).unwrap();
     let mut r = Runner::new(&image).unwrap();
     let out = r.generate(&[5, 80, 81], 10).unwrap();
     assert_eq!(out.len(), 10);

@@ -2,22 +2,19 @@
 //! submitter that lies from some step on, an honest challenger, the dissection, the
 //! one-step proof on chain, and who won.
 
+use super::demo_consumer::{self, Via};
 use super::model::ModelArgs;
 use super::narrate::{record, short_hex, tell};
-use alloy_primitives::{Address, U256};
 use anyhow::{Context, Result};
 use opml_game::agent::{Agent, AgentState, Role};
 use opml_game::chain::Chain;
 use opml_game::claims::{Behavior, Cheat, Claims};
-use opml_game::consumer;
-use opml_game::contracts::{self, Params};
+use opml_game::contracts::Params;
 use opml_game::devnode::HardhatNode;
 use opml_game::embedded::EmbeddedChain;
-use opml_game::job::{Execution, Job};
-use opml_game::onchain;
+use opml_game::job::Job;
 use opml_game::rpc::RpcChain;
 use opml_game::{story, toy, GameError};
-use opml_host::guest;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -45,9 +42,9 @@ pub struct DemoArgs {
     /// a restart with --resume against the same --rpc node).
     #[arg(long)]
     stop_after: Option<usize>,
-    /// Ask through the example dApp FashionGate (arbiter-sol/contracts/examples/; a
-    /// classifier model only): the request carries a 0.1 ETH fee and the gate is called
-    /// back with the final class, after the dispute.
+    /// Ask through an example dApp (arbiter-sol/contracts/examples/) with a 0.1 ETH
+    /// fee and show it called back with the final answer, after the dispute:
+    /// FashionGate for a classifier, QuestionBox for an LLM image with --prompt.
     #[arg(long, conflicts_with = "resume")]
     consumer: bool,
     /// Resume the agents saved in --state-dir instead of starting a new story (needs
@@ -105,6 +102,14 @@ pub fn cmd_demo(a: &DemoArgs) -> Result<()> {
     if a.resume {
         return resume(chain.as_mut(), &job, &a.state_dir);
     }
+    let via = match (a.consumer, &model.llm.prompt) {
+        (false, _) => None,
+        (true, None) => Some(Via::Gate),
+        (true, Some(question)) => Some(Via::QuestionBox {
+            question: question.clone(),
+            tokenizer: Box::new(model.llm.tokenizer()?),
+        }),
+    };
     run(
         chain.as_mut(),
         &job,
@@ -112,7 +117,7 @@ pub fn cmd_demo(a: &DemoArgs) -> Result<()> {
         a.cheat,
         &a.state_dir,
         a.stop_after,
-        a.consumer,
+        via,
     )
 }
 
@@ -124,7 +129,7 @@ pub fn run(
     cheat: Cheat,
     state_dir: &Path,
     stop_after: Option<usize>,
-    consumer: bool,
+    via: Option<Via>,
 ) -> Result<()> {
     let started = Instant::now();
     let t = Instant::now();
@@ -142,14 +147,14 @@ pub fn run(
         anyhow::bail!("the chain must offer 4 accounts, it has {}", accounts.len());
     };
     let params = Params::default();
-    let (setup, gate) = match consumer {
-        false => (
+    let (setup, asked) = match via {
+        None => (
             story::setup(chain, owner, params, &exec.layout, input)?,
             None,
         ),
-        true => {
-            let (setup, gate) = ask_through_gate(chain, owner, params, &exec, input)?;
-            (setup, Some(gate))
+        Some(via) => {
+            let (setup, asked) = demo_consumer::ask(via, chain, owner, params, &exec, input)?;
+            (setup, Some(asked))
         }
     };
     println!(
@@ -194,56 +199,10 @@ pub fn run(
         agents.push((name, Agent::new(state, claims, Some(path))?));
     }
     play(chain, &mut agents, stop_after, started)?;
-    if let Some(gate) = gate {
-        for c in consumer::classified(chain, gate)? {
-            println!(
-                "FashionGate {gate}: called back for request {}: class {}, asker {} {}",
-                c.request,
-                c.class,
-                c.asker,
-                if c.admitted {
-                    "admitted"
-                } else {
-                    "not admitted"
-                }
-            );
-        }
+    if let Some(asked) = asked {
+        demo_consumer::report(chain, &asked)?;
     }
     Ok(())
-}
-
-/// The fee the demo's asker pays through the gate, in wei (0.1 ETH).
-const GATE_FEE: u128 = 10u128.pow(17);
-
-/// Deploys the arbiter, registers the classifier, deploys a FashionGate admitting the
-/// honest run's class and asks it about `input` with a fee; the story's setup and the
-/// gate.
-fn ask_through_gate(
-    chain: &mut dyn Chain,
-    owner: Address,
-    params: Params,
-    exec: &Execution,
-    input: &[u8],
-) -> Result<(story::Setup, Address)> {
-    let class = guest::Output::decode(&exec.final_state.output)
-        .context("--consumer needs a classifier model (the gate reads a predicted class)")?
-        .class;
-    let deployment = contracts::deploy(chain, owner, params)?;
-    let model = story::register(chain, owner, deployment.registry, &exec.layout)?;
-    let gate = consumer::deploy_gate(chain, owner, deployment.registry, model, class)?;
-    let fee = U256::from(GATE_FEE);
-    let request = consumer::ask(chain, owner, gate, deployment.registry, input, fee)?;
-    println!(
-        "FashionGate {gate} admits class {class}; asked it about the input with a 0.1 ETH fee"
-    );
-    let start_root = onchain::request(chain, deployment.registry, request)?.start_root;
-    let setup = story::Setup {
-        deployment,
-        model,
-        request,
-        start_root,
-    };
-    Ok((setup, gate))
 }
 
 /// The demo's parties: their names and state files.

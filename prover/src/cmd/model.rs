@@ -79,25 +79,31 @@ impl ModelArgs {
     /// With an LLM image, `--prompt` and `--max-tokens` make the input when there is
     /// no `--input`.
     pub fn job(&self) -> Result<(Job, Vec<u8>)> {
+        let (wasm, image) = self.guest_and_image()?;
         let input = match self.input_bytes()? {
             Some(input) => input,
-            None if self.llm.prompt.is_some() => self.llm.request()?.1,
+            None if self.llm.prompt.is_some() => self.llm.request(&image)?.1,
             None => bail!("--input is required (or --prompt with an LLM image)"),
         };
-        Ok((self.job_without_input()?, input))
+        Ok((self.job_of(wasm, image), input))
     }
 
     /// The dispute job of the guest running the model image.
     pub fn job_without_input(&self) -> Result<Job> {
         let (wasm, image) = self.guest_and_image()?;
+        Ok(self.job_of(wasm, image))
+    }
+
+    /// The dispute job of `wasm` running `image`.
+    fn job_of(&self, wasm: Vec<u8>, image: Vec<u8>) -> Job {
         let name = match &self.model {
             Some(path) => format!("{} on the ML guest", path.display()),
             None => "the ML guest".into(),
         };
         if opml_llm::guest::is_llm_image(&image) {
-            return Ok(Job::llm(name, wasm, image));
+            return Job::llm(name, wasm, image);
         }
-        Ok(Job::guest(name, wasm, image))
+        Job::guest(name, wasm, image)
     }
 
     /// (guest bytes, image bytes, input bytes).
