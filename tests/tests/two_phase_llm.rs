@@ -11,8 +11,8 @@ mod support;
 
 use opml_game::phases::llm::{generation_graph, native_node};
 use opml_game::phases::{GraphModel, GraphRun};
-use opml_gguf::{synth_llama, GgufFile, SynthLlama};
-use opml_llm::compile::compile;
+use opml_gguf::{GgufFile, SynthLlama};
+use opml_llm::compile::{compile, synth_model};
 use opml_llm::guest::{encode_request, run_native};
 use opml_llm::CompileOptions;
 use opml_vm::commit::region::bytes_root;
@@ -22,9 +22,7 @@ use support::{defeat_lie_at, Arena};
 const GUEST: &[u8] = include_bytes!("../../guest-ml/guest.wasm");
 
 fn tiny() -> (Vec<u8>, Vec<u8>) {
-    let file =
-        GgufFile::from_bytes(synth_llama(&SynthLlama::default()).expect("synth")).expect("gguf");
-    let image = compile(&file, CompileOptions { max_ctx: Some(8) }).expect("compile");
+    let (_, image) = synth_model(&SynthLlama::default(), 8).expect("tiny model");
     let request = encode_request(&[3, 1, 4], 3).expect("request");
     (image, request)
 }
