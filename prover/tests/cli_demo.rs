@@ -174,3 +174,63 @@ fn demo_asks_the_question_box_with_an_llm_image_and_calls_it_back_after_the_disp
     assert!(out.contains("answered with ids ["), "{out}");
     assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
 }
+
+/// `opml demo --phases 2 --cheat NAME` on the tiny LLM; its stdout and exit status.
+fn demo_phases(dir: &Path, cheat: &str) -> (String, String, bool) {
+    let tiny = tiny_llm::tiny_llm(dir, 16);
+    let out = Command::new(env!("CARGO_BIN_EXE_opml"))
+        .args(["demo", "--phases", "2", "--cheat", cheat, "--model"])
+        .arg(&tiny.image)
+        .arg("--tokenizer")
+        .arg(&tiny.gguf)
+        .args(["--prompt", "Where is the hen?", "--max-tokens", "3"])
+        .output()
+        .expect("run opml");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.success(),
+    )
+}
+
+#[test]
+fn demo_in_two_phases_defeats_a_lie_at_a_node_and_a_false_challenger() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (out, err, ok) = demo_phases(dir.path(), "wrong-node");
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains("phase 1:") && out.contains("phase 2:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("the challenger won: the lie is rejected"),
+        "{out}"
+    );
+    assert!(
+        out.contains("challenger 2 ETH, honest submitter 1 ETH"),
+        "{out}"
+    );
+    let (out, err, ok) = demo_phases(dir.path(), "false-challenger");
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("the submitter won"), "{out}");
+    assert!(
+        out.contains("credits: submitter 2 ETH, challenger 0 ETH"),
+        "{out}"
+    );
+}
+
+#[test]
+fn demo_in_two_phases_refuses_what_it_cannot_play() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_, err, ok) = demo_phases(dir.path(), "middle");
+    assert!(!ok && err.contains("two-phase scenario"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_opml"))
+        .args(["demo", "--cheat", "wrong-node"])
+        .output()
+        .expect("run opml");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("add --phases 2"),
+        "{err}"
+    );
+}

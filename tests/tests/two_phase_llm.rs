@@ -160,3 +160,49 @@ fn smollm2_sixteen_tokens_two_phase_dispute() {
         );
     }
 }
+
+#[test]
+fn every_demo_scenario_ends_with_the_honest_answer_and_bonds_where_they_belong() {
+    use opml_game::embedded::EmbeddedChain;
+    use opml_game::phases::story::{play, Scenario};
+    let (image, request) = tiny();
+    let model = generation_graph(GUEST, &image, &request).expect("graph");
+    let run = native_run(&model, &request);
+    let out = run.tensors.last().expect("output").clone();
+    let bond = alloy_primitives::U256::from(opml_game::contracts::Params::default().bond);
+    let zero = alloy_primitives::U256::ZERO;
+    for (scenario, name, _) in Scenario::ALL {
+        let mut chain = EmbeddedChain::new(4);
+        let told = play(&mut chain, &model, &run, &request, scenario, 1234)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(told.answer, out, "{name}: the answer is the honest output");
+        let (won, credits) = match scenario {
+            Scenario::WrongNode | Scenario::SilentDefender => (
+                Some(true),
+                [zero, bond * alloy_primitives::U256::from(2), bond],
+            ),
+            Scenario::FalseChallenger => (
+                Some(false),
+                [bond * alloy_primitives::U256::from(2), zero, zero],
+            ),
+            Scenario::WrongText => (None, [zero, zero, bond]),
+        };
+        assert_eq!(
+            told.challenger_won,
+            won,
+            "{name}: who won\n{}",
+            told.lines.join("\n")
+        );
+        assert_eq!(
+            told.credits, credits,
+            "{name}: liar/submitter, challenger, honest submitter"
+        );
+        if scenario == Scenario::WrongNode {
+            assert_eq!(
+                told.node.map(|n| n.0),
+                Some(1234 % model.nodes.len()),
+                "the node of the lie"
+            );
+        }
+    }
+}

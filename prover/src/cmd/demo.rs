@@ -23,9 +23,14 @@ use std::time::Instant;
 pub struct DemoArgs {
     #[command(flatten)]
     model: ModelArgs,
-    /// How the submitter cheats.
-    #[arg(long, default_value = "middle", value_parser = super::cheat_parser())]
-    cheat: Cheat,
+    /// How the submitter cheats (default: middle), or with --phases 2 the scenario
+    /// (default: wrong-node).
+    #[arg(long, value_parser = super::demo_cheat_parser())]
+    cheat: Option<super::DemoCheat>,
+    /// 2: dispute an LLM request in two phases (graph nodes natively, then one node's
+    /// Wasm steps), on the embedded chain.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    phases: u8,
     /// Where the agents keep their state.
     #[arg(long, default_value = "target/demo-state")]
     state_dir: PathBuf,
@@ -62,6 +67,21 @@ const DEFAULT_IMAGES: &str = "/usr/share/datasets/fashion-mnist/t10k-images-idx3
 
 /// `opml demo`.
 pub fn cmd_demo(a: &DemoArgs) -> Result<()> {
+    use super::DemoCheat;
+    use opml_game::phases::story::Scenario;
+    if a.phases == 2 && (a.rpc.is_some() || a.hardhat || a.consumer || a.resume) {
+        anyhow::bail!("--phases 2 runs on the embedded chain only, without --consumer");
+    }
+    let cheat = match (a.phases, a.cheat) {
+        (2, None) => return super::demo_phases::cmd_demo_phases(&a.model, Scenario::WrongNode),
+        (2, Some(DemoCheat::Phases(s))) => return super::demo_phases::cmd_demo_phases(&a.model, s),
+        (_, None) => Cheat::Middle,
+        (_, Some(DemoCheat::Single(c))) if a.phases == 1 => c,
+        (2, Some(DemoCheat::Single(_))) => {
+            anyhow::bail!("with --phases 2 --cheat is a two-phase scenario: wrong-node, wrong-text, false-challenger or silent")
+        }
+        _ => anyhow::bail!("--cheat wrong-node, wrong-text, false-challenger and silent are two-phase scenarios: add --phases 2"),
+    };
     let mut model = ModelArgs {
         model: a.model.model.clone(),
         input: a.model.input.clone(),
@@ -114,7 +134,7 @@ pub fn cmd_demo(a: &DemoArgs) -> Result<()> {
         chain.as_mut(),
         &job,
         &input,
-        a.cheat,
+        cheat,
         &a.state_dir,
         a.stop_after,
         via,

@@ -3,6 +3,7 @@
 pub mod agent;
 pub mod demo;
 pub mod demo_consumer;
+pub mod demo_phases;
 pub mod llm;
 pub mod llm_guest;
 pub mod model;
@@ -62,6 +63,26 @@ fn choice<T: Copy + Send + Sync + 'static, const N: usize>(
 /// `--cheat NAME`.
 pub fn cheat_parser() -> impl TypedValueParser<Value = Cheat> {
     choice(Cheat::ALL)
+}
+
+/// How `opml demo` cheats: a single-level cheat, or a two-phase scenario (`--phases 2`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DemoCheat {
+    /// A lie in the single-level game.
+    Single(Cheat),
+    /// A scenario of the two-phase game.
+    Phases(opml_game::phases::story::Scenario),
+}
+
+/// `opml demo --cheat NAME`: the single-level cheats and the two-phase scenarios.
+pub fn demo_cheat_parser() -> impl TypedValueParser<Value = DemoCheat> {
+    let single = Cheat::ALL.map(|(c, n, h)| (DemoCheat::Single(c), n, h));
+    let phases =
+        opml_game::phases::story::Scenario::ALL.map(|(s, n, h)| (DemoCheat::Phases(s), n, h));
+    let mut all = [(DemoCheat::Single(Cheat::None), "", ""); 10];
+    all[..single.len()].copy_from_slice(&single);
+    all[single.len()..].copy_from_slice(&phases);
+    choice(all)
 }
 
 /// `--engine NAME`.

@@ -11,6 +11,7 @@ pub mod graph;
 pub mod llm;
 pub mod moves;
 pub mod program;
+pub mod story;
 
 pub use descriptor::{Descriptor, TensorAt};
 pub use graph::{Commitment, GraphModel, GraphRun};
