@@ -206,3 +206,27 @@ fn every_demo_scenario_ends_with_the_honest_answer_and_bonds_where_they_belong()
         }
     }
 }
+
+#[test]
+fn a_lie_at_a_node_is_defeated_in_two_phases_on_hardhat() {
+    use opml_game::devnode::HardhatNode;
+    use opml_game::phases::story::{play, Scenario};
+    use opml_game::rpc::RpcChain;
+    let (image, request) = tiny();
+    let model = generation_graph(GUEST, &image, &request).expect("graph");
+    let run = native_run(&model, &request);
+    let arbiter = opml_tests::repo_root().join("arbiter-sol");
+    let node = HardhatNode::start(&arbiter, None).expect("hardhat node");
+    let mut chain = RpcChain::connect(node.url()).expect("connects");
+    let told = play(&mut chain, &model, &run, &request, Scenario::WrongNode, 99)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(told.challenger_won, Some(true), "{}", told.lines.join("\n"));
+    assert_eq!(&told.answer, run.tensors.last().expect("output"));
+    assert_eq!(told.node.map(|n| n.0), Some(99 % model.nodes.len()));
+    let bond = alloy_primitives::U256::from(opml_game::contracts::Params::default().bond);
+    assert_eq!(
+        told.credits[1],
+        bond * alloy_primitives::U256::from(2),
+        "the challenger's credit"
+    );
+}
