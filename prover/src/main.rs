@@ -120,6 +120,9 @@ enum Command {
     /// A request's status, every result posted on it (who, final root, steps, verdict)
     /// with its games, and the finalized answer.
     Status(StatusArgs),
+    /// Write a random LLaMA-architecture GGUF of a given shape from a seed (e.g. the
+    /// LLaMA-7B shape, for measurements).
+    SynthGguf(cmd::synth::SynthArgs),
 }
 
 fn main() -> Result<()> {
@@ -140,6 +143,7 @@ fn main() -> Result<()> {
         } => cmd_infer(model, *engine, *json),
         Command::CompileModel(c) => cmd_compile(c),
         Command::Demo(d) => cmd_demo(d),
+        Command::SynthGguf(a) => cmd::synth::cmd_synth(a),
         Command::Deploy(d) => cmd_deploy(d),
         Command::Request(r) => cmd_request(r),
         Command::Agent(a) => cmd_agent(a),

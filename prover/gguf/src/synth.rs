@@ -34,6 +34,28 @@ pub struct SynthLlama {
     pub untied_output: bool,
     /// Seed of the weights.
     pub seed: u64,
+    /// Vocabulary size: the byte-level vocabulary is padded with `<unused…>` tokens up
+    /// to it (0 or less than the byte vocabulary: no padding).
+    pub vocab: u32,
+}
+
+impl SynthLlama {
+    /// The shape of LLaMA-7B (32 layers, width 4096, FFN 11 008, 32 heads, vocabulary
+    /// 32 000, untied output) with Q4_0 weights and embedding, from `seed`.
+    pub fn llama_7b(seed: u64) -> SynthLlama {
+        SynthLlama {
+            n_layers: 32,
+            dim: 4096,
+            ffn_dim: 11_008,
+            n_heads: 32,
+            n_kv_heads: 32,
+            weight_type: TensorType::Q4_0,
+            embd_type: TensorType::Q4_0,
+            untied_output: true,
+            seed,
+            vocab: 32_000,
+        }
+    }
 }
 
 impl Default for SynthLlama {
@@ -50,6 +72,7 @@ impl Default for SynthLlama {
             embd_type: TensorType::Q8_0,
             untied_output: false,
             seed: 1,
+            vocab: 0,
         }
     }
 }
@@ -85,7 +108,10 @@ impl Rng {
 /// every tensor a LLaMA model reads, with random weights of magnitude about
 /// 1/sqrt(input width) and norms near 1.
 pub fn synth_llama(s: &SynthLlama) -> Result<Vec<u8>> {
-    let tokens = vocab();
+    let mut tokens = vocab();
+    for i in tokens.len()..s.vocab as usize {
+        tokens.push(format!("<unused{i}>"));
+    }
     let n_vocab = tokens.len() as u32;
     let mut m = Metadata::new();
     let string = |v: &str| MetaValue::String(v.to_string());

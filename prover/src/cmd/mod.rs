@@ -12,6 +12,7 @@ pub mod narrate;
 pub mod operate;
 pub mod proof;
 pub mod status;
+pub mod synth;
 
 use anyhow::{Context, Result};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
