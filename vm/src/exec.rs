@@ -214,7 +214,7 @@ impl Machine {
                             local!(c) = v;
                             push!(v);
                         }
-                        XOp::GetK { op, a, k } => push!(op.apply(local!(a), k as i64 as u64)),
+                        XOp::GetK { op, a, k } => push!(op.apply(local!(a), k.get())),
                         XOp::GetKSet { op, a, k, c } => {
                             local!(c) = op.apply(local!(a), k as i64 as u64)
                         }
@@ -229,7 +229,7 @@ impl Machine {
                         }
                         XOp::K { op, k } => {
                             let top = sp as usize - 1;
-                            stack[top] = op.apply(stack[top], k as i64 as u64);
+                            stack[top] = op.apply(stack[top], k.get());
                         }
                         XOp::BinSet { op, c } => {
                             let top = sp as usize - 1;

@@ -148,8 +148,9 @@ store_ops! {
 }
 
 /// One entry of the executor's code: a single op, or a fused sequence starting at this
-/// address. `L[x]` is local `x` and `k` a constant, fused only when `x` fits in 16 bits
-/// and `k` in 32 (sign-extended), which keeps entries at 16 bytes. "push" pushes the
+/// address. `L[x]` is local `x` and `k` a constant: all its bits in `K` and `GetK`,
+/// elsewhere fused only when its value fits in 32 bits (sign-extended); local indices
+/// only when they fit in 16 bits. That keeps entries at 16 bytes. "push" pushes the
 /// result, `Set`/`Tee` end in `local.set`/`local.tee c`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum XOp {
@@ -162,7 +163,7 @@ pub(crate) enum XOp {
     /// `local.get a; local.get b; op; local.tee c`.
     GetGetTee { op: Bin, a: u16, b: u16, c: u16 },
     /// `local.get a; const k; op`: push `op(L[a], k)`.
-    GetK { op: Bin, a: u16, k: i32 },
+    GetK { op: Bin, a: u16, k: Imm },
     /// `local.get a; const k; op; local.set c`.
     GetKSet { op: Bin, a: u16, k: i32, c: u16 },
     /// `local.get a; const k; op; local.tee c`.
@@ -170,7 +171,7 @@ pub(crate) enum XOp {
     /// `local.get b; op`: top becomes `op(top, L[b])`.
     Get { op: Bin, b: u16 },
     /// `const k; op`: top becomes `op(top, k)`.
-    K { op: Bin, k: i32 },
+    K { op: Bin, k: Imm },
     /// `op; local.set c`.
     BinSet { op: Bin, c: u16 },
     /// `op; local.tee c`.
@@ -239,14 +240,40 @@ impl XOp {
     }
 }
 
-/// An integer constant op's value as a 32-bit immediate, if it fits (sign-extended
-/// back to 64 bits it is the constant's bits, up to the high half the `i32` ops ignore).
-fn small_const(op: &Op) -> Option<i32> {
-    match *op {
-        Op::I32Const(v) => Some(v as i32),
-        Op::I64Const(v) => i32::try_from(v as i64).ok(),
-        _ => None,
+/// A constant's 64 bits as two 32-bit halves: 4-byte aligned, so that a fused entry
+/// with a constant and a local index still fits in 16 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Imm {
+    lo: u32,
+    hi: u32,
+}
+
+impl Imm {
+    /// The constant's bits.
+    #[inline(always)]
+    pub(crate) fn get(self) -> u64 {
+        (self.hi as u64) << 32 | self.lo as u64
     }
+
+    /// The constant as a 32-bit value whose sign extension is its bits, if there is one.
+    fn small(self) -> Option<i32> {
+        let sign = 0u32.wrapping_sub(self.lo >> 31);
+        (self.hi == sign).then_some(self.lo as i32)
+    }
+}
+
+/// An integer constant op's bits (an `i32` sign-extended: the `i32` ops read only the
+/// low half).
+fn konst(op: &Op) -> Option<Imm> {
+    let bits = match *op {
+        Op::I32Const(v) => v as i32 as i64 as u64,
+        Op::I64Const(v) => v,
+        _ => return None,
+    };
+    Some(Imm {
+        lo: bits as u32,
+        hi: (bits >> 32) as u32,
+    })
 }
 
 /// The target pc of a `br_if` that drops no operands.
@@ -315,81 +342,58 @@ fn longest(ops: &[Op]) -> XOp {
     use Op::{I32Add, LocalGet, LocalSet, LocalTee};
     // Local indices of the first MAX_FUSED ops fit in 16 bits (`fuse_at`).
     let l = |i: u32| i as u16;
-    let bin = Bin::of;
-    let k = small_const;
-    match *ops {
-        [LocalGet(a), LocalGet(b), ref o, ref n, ..] if bin(o).is_some() => {
-            let op = bin(o).unwrap_or(Bin::I32Add);
-            match *n {
-                LocalSet(c) => XOp::GetGetSet {
-                    op,
-                    a: l(a),
-                    b: l(b),
-                    c: l(c),
-                },
-                LocalTee(c) => XOp::GetGetTee {
-                    op,
-                    a: l(a),
-                    b: l(b),
-                    c: l(c),
-                },
-                _ => match plain_br_if(n) {
-                    Some(pc) => XOp::GetGetBrIf {
-                        op,
-                        a: l(a),
-                        b: l(b),
-                        pc,
-                    },
-                    None => XOp::GetGet {
-                        op,
-                        a: l(a),
-                        b: l(b),
-                    },
-                },
-            }
+    if let [LocalGet(a), LocalGet(b), ref o, ref n, ..] = *ops {
+        if let Some(op) = Bin::of(o) {
+            let (a, b) = (l(a), l(b));
+            return match (*n, plain_br_if(n)) {
+                (LocalSet(c), _) => XOp::GetGetSet { op, a, b, c: l(c) },
+                (LocalTee(c), _) => XOp::GetGetTee { op, a, b, c: l(c) },
+                (_, Some(pc)) => XOp::GetGetBrIf { op, a, b, pc },
+                _ => XOp::GetGet { op, a, b },
+            };
         }
-        [LocalGet(a), ref c, ref o, ref n, ..] if k(c).is_some() && bin(o).is_some() => {
-            let (op, k) = (bin(o).unwrap_or(Bin::I32Add), k(c).unwrap_or(0));
-            if let (I32Add, Some((load, offset))) = (o, Read::of(n)) {
-                let k = k as u32;
-                return XOp::GetKAddLoad {
-                    load,
-                    a: l(a),
-                    k,
-                    offset,
-                };
-            }
-            match *n {
-                LocalSet(c) => XOp::GetKSet {
-                    op,
-                    a: l(a),
-                    k,
-                    c: l(c),
-                },
-                LocalTee(c) => XOp::GetKTee {
-                    op,
-                    a: l(a),
-                    k,
-                    c: l(c),
-                },
-                _ => match plain_br_if(n) {
-                    Some(pc) => XOp::GetKBrIf { op, a: l(a), k, pc },
-                    None => XOp::GetK { op, a: l(a), k },
-                },
-            }
-        }
-        [LocalGet(a), LocalGet(b), ref s, ..] if Write::of(s).is_some() => {
-            let (store, offset) = Write::of(s).unwrap_or((Write::I32Store, 0));
-            XOp::GetGetStore {
+        if let Some((store, offset)) = Write::of(o) {
+            return XOp::GetGetStore {
                 store,
                 a: l(a),
                 b: l(b),
                 offset,
-            }
+            };
         }
-        [LocalGet(a), ref ld, ref n, ..] if Read::of(ld).is_some() => {
-            let (load, offset) = Read::of(ld).unwrap_or((Read::I32Load, 0));
-            match *n {
+    }
+    if let [LocalGet(a), ref c, ref o, ref n, ..] = *ops {
+        if let (Some(k), Some(op)) = (konst(c), Bin::of(o)) {
+            let a = l(a);
+            return match (*n, Read::of(n), plain_br_if(n)) {
+                (_, Some((load, offset)), _) if *o == I32Add => XOp::GetKAddLoad {
+                    load,
+                    a,
+                    k: k.lo,
+                    offset,
+                },
+                (LocalSet(c), _, _) if k.small().is_some() => XOp::GetKSet {
+                    op,
+                    a,
+                    k: k.small().unwrap_or(0),
+                    c: l(c),
+                },
+                (LocalTee(c), _, _) if k.small().is_some() => XOp::GetKTee {
+                    op,
+                    a,
+                    k: k.small().unwrap_or(0),
+                    c: l(c),
+                },
+                (_, _, Some(pc)) if k.small().is_some() => XOp::GetKBrIf {
+                    op,
+                    a,
+                    k: k.small().unwrap_or(0),
+                    pc,
+                },
+                _ => XOp::GetK { op, a, k },
+            };
+        }
+        if let Some((load, offset)) = Read::of(c) {
+            return match *o {
                 LocalSet(c) => XOp::GetLoadSet {
                     load,
                     a: l(a),
@@ -401,39 +405,40 @@ fn longest(ops: &[Op]) -> XOp {
                     a: l(a),
                     offset,
                 },
-            }
+            };
         }
-        [ref c, I32Add, ref ld, ..] if k(c).is_some() && Read::of(ld).is_some() => {
-            let (load, offset) = Read::of(ld).unwrap_or((Read::I32Load, 0));
-            XOp::KAddLoad {
-                load,
-                k: k(c).unwrap_or(0) as u32,
-                offset,
-            }
-        }
-        [LocalGet(b), ref o, ..] if bin(o).is_some() => XOp::Get {
-            op: bin(o).unwrap_or(Bin::I32Add),
-            b: l(b),
-        },
-        [ref c, ref o, ..] if k(c).is_some() && bin(o).is_some() => XOp::K {
-            op: bin(o).unwrap_or(Bin::I32Add),
-            k: k(c).unwrap_or(0),
-        },
-        [LocalGet(a), LocalSet(c), ..] => XOp::GetSet { a: l(a), c: l(c) },
-        [ref o, ref n, ..] if bin(o).is_some() => {
-            let op = bin(o).unwrap_or(Bin::I32Add);
-            match *n {
-                LocalSet(c) => XOp::BinSet { op, c: l(c) },
-                LocalTee(c) => XOp::BinTee { op, c: l(c) },
-                _ => match plain_br_if(n) {
-                    Some(pc) => XOp::BinBrIf { op, pc },
-                    None => XOp::Op(ops[0]),
-                },
-            }
-        }
-        [op, ..] => XOp::Op(op),
-        [] => XOp::Op(Op::Unreachable),
     }
+    if let [ref c, I32Add, ref ld, ..] = *ops {
+        if let (Some(k), Some((load, offset))) = (konst(c), Read::of(ld)) {
+            return XOp::KAddLoad {
+                load,
+                k: k.lo,
+                offset,
+            };
+        }
+    }
+    if let [ref first, ref o, ..] = *ops {
+        if let Some(op) = Bin::of(o) {
+            if let LocalGet(b) = *first {
+                return XOp::Get { op, b: l(b) };
+            }
+            if let Some(k) = konst(first) {
+                return XOp::K { op, k };
+            }
+        }
+        if let (LocalGet(a), LocalSet(c)) = (*first, *o) {
+            return XOp::GetSet { a: l(a), c: l(c) };
+        }
+        if let Some(op) = Bin::of(first) {
+            match (*o, plain_br_if(o)) {
+                (LocalSet(c), _) => return XOp::BinSet { op, c: l(c) },
+                (LocalTee(c), _) => return XOp::BinTee { op, c: l(c) },
+                (_, Some(pc)) => return XOp::BinBrIf { op, pc },
+                _ => {}
+            }
+        }
+    }
+    XOp::Op(ops[0])
 }
 
 #[cfg(test)]
@@ -480,6 +485,33 @@ mod tests {
             }
         );
         assert_eq!(x[8], XOp::Op(Op::Drop));
+        assert!(x.iter().all(|x| x.steps() as u64 <= MAX_FUSED));
+    }
+
+    #[test]
+    fn constants_keep_their_bits() {
+        let set = |k: Op| fuse(&[Op::LocalGet(0), k, Op::I64Add, Op::LocalSet(1), Op::Return]);
+        // Sign-extends from 32 bits: fused with a 32-bit immediate.
+        let x = set(Op::I64Const(-5i64 as u64));
+        assert_eq!(
+            x[0],
+            XOp::GetKSet {
+                op: Bin::I64Add,
+                a: 0,
+                k: -5,
+                c: 1
+            }
+        );
+        // Does not: only the full-width `GetK` may hold it.
+        for k in [0x8000_0000, 1 << 32, u64::MAX >> 1] {
+            let x = set(Op::I64Const(k));
+            assert!(
+                matches!(x[0], XOp::GetK { k: imm, .. } if imm.get() == k),
+                "{k:#x}"
+            );
+        }
+        let x = fuse(&[Op::I64Const(0xff00_0000_00ff), Op::I64And, Op::Return]);
+        assert!(matches!(x[0], XOp::K { op: Bin::I64And, k } if k.get() == 0xff00_0000_00ff));
         assert!(x.iter().all(|x| x.steps() as u64 <= MAX_FUSED));
     }
 }
