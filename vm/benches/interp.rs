@@ -5,9 +5,11 @@
 //! engines, so criterion's `elem/s` is steps/s for the machine and Wasm instructions/s
 //! for wasmi. No hashing happens during the runs.
 //!
-//! Workloads: an integer loop (`int_loop.wat`: arithmetic, loads and stores) and, when it
-//! has been built (`bash scripts/build-guest.sh`, or `$OPML_GUEST_WASM`), the guest's
-//! `run`.
+//! Workloads: an integer loop (`int_loop.wat`: arithmetic, loads and stores); the
+//! guest's integer kernels as LLVM compiles them (`kernels.wat`, from
+//! `kernels/src/lib.rs`): the classifier's int8 GEMV, the LLM's SWAR Q4_1 and Q8_0 block
+//! matmuls; a call-heavy recursion (`fib.wat`); and, when it has been built (`bash scripts/build-guest.sh`, or
+//! `$OPML_GUEST_WASM`), the guest's `run`.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use opml_vm::{Config, Extern, LoadOptions, Machine, Module, Status};
@@ -20,6 +22,15 @@ const WAT_LOOP: &str = include_str!("int_loop.wat");
 
 /// Loop iterations per run.
 const ITERATIONS: u64 = 1_000_000;
+
+/// The guest's kernels compiled to Wasm (`kernels/build.sh`).
+const WAT_KERNELS: &str = include_str!("kernels.wat");
+
+/// Call-heavy: the naive recursive Fibonacci (`fib.wat`), of 27.
+const WAT_FIB: &str = include_str!("fib.wat");
+
+/// Kernel exports and their repetitions per run (each run 2·10^7 to 4·10^7 steps).
+const KERNELS: [(&str, u64); 3] = [("gemv_i8_run", 120), ("q4_matmul", 800), ("q8_matmul", 600)];
 
 /// A machine with `export(args)` invoked, ready to run.
 fn prepared(wasm: &[u8], export: &str, args: &[u64]) -> Machine {
@@ -108,6 +119,12 @@ fn bench_pair(c: &mut Criterion, name: &str, wasm: &[u8], export: &str, args: &[
 fn interpreter(c: &mut Criterion) {
     let wat_loop = wat::parse_str(WAT_LOOP).expect("the loop parses");
     bench_pair(c, "wat loop", &wat_loop, "run", &[ITERATIONS]);
+    let kernels = wat::parse_str(WAT_KERNELS).expect("the kernels parse");
+    for (export, reps) in KERNELS {
+        bench_pair(c, export, &kernels, export, &[reps]);
+    }
+    let fib = wat::parse_str(WAT_FIB).expect("fib parses");
+    bench_pair(c, "fib", &fib, "run", &[27]);
     if let Some(guest) = guest() {
         bench_pair(c, "guest run", &guest, "run", &[]);
     }

@@ -4,11 +4,15 @@
 //! Registers live in locals for the duration of a run and are written back at the end.
 //! A trapping step leaves the pre-state of that step in place, with `Status::Trapped`.
 
+use crate::fuse::{XOp, MAX_FUSED};
 use crate::machine::{FuncKind, Machine, Status, NO_FUNC};
 use crate::memory::{load, Memory};
 use crate::numeric;
 use crate::ops::Op;
 use crate::trap::Trap;
+use slots::Slots;
+
+mod slots;
 
 macro_rules! exec_dispatch {
     ($op:expr, $stack:ident, $sp:ident, $mem:ident, $trap:ident, { $($rest:tt)* };
@@ -74,9 +78,29 @@ impl Machine {
         if self.status != Status::Running || budget == 0 {
             return 0;
         }
+        // Whole straight-line segments while the budget covers them, then single steps.
+        let mut remaining = self.run_loop::<true>(budget);
+        if self.status == Status::Running && remaining > 0 {
+            remaining = self.run_loop::<false>(remaining);
+        }
+        let ran = budget - remaining;
+        self.steps += ran;
+        ran
+    }
+
+    /// The interpreter loop; returns the budget left. `FAST`: runs only while the
+    /// budget covers the whole straight-line segment ahead (`Machine::segments`), and
+    /// counts steps only where the pc stops moving linearly (a jump, call, return or
+    /// trap), as the pc distance since the last such point: within a segment, steps
+    /// are pc increments, one per Wasm instruction (a fused op moves pc by the number
+    /// of ops it covers). Not `FAST`: counts every op and runs fused ops only while at
+    /// least [`MAX_FUSED`] steps remain, for the last steps of a budget.
+    fn run_loop<const FAST: bool>(&mut self, budget: u64) -> u64 {
         let Machine {
             ref config,
             ref code,
+            ref exec,
+            ref segments,
             ref br_targets,
             ref funcs,
             ref types,
@@ -103,25 +127,222 @@ impl Machine {
         };
         let max_depth = config.max_call_depth as usize;
         let capacity = stack.len() as u32;
-        // Plain slices: their pointer and length stay in registers across the loop.
-        let stack: &mut [u64] = stack;
+        let mut stack = Slots::new(stack);
         let code: &[Op] = code;
 
-        let mut remaining = budget;
-        while remaining > 0 {
-            remaining -= 1;
-            let op_pc = pc;
-            let op_sp = sp;
-            let op = code[pc as usize];
-            pc += 1;
+        let exec: &[XOp] = exec;
+        let segments: &[u32] = segments;
 
-            macro_rules! trap {
-                ($t:expr) => {{
-                    pc = op_pc;
-                    sp = op_sp;
+        let mut remaining = budget;
+        // FAST: where the current segment started (steps since = pc - base_pc).
+        let mut base_pc = pc;
+        if FAST && segments[pc as usize] as u64 > remaining {
+            return remaining;
+        }
+        loop {
+            // Fused entries only while they cannot overrun the budget.
+            let x = if FAST || remaining >= MAX_FUSED {
+                exec[pc as usize]
+            } else if remaining > 0 {
+                XOp::Op(code[pc as usize])
+            } else {
+                break;
+            };
+            let at = pc;
+
+            // Advances past an entry of `$n` steps.
+            macro_rules! step {
+                ($n:expr) => {{
+                    let n: u32 = $n;
+                    pc += n;
+                    if !FAST {
+                        remaining -= n as u64;
+                    }
+                }};
+            }
+            // FAST: after an op that ended the segment (`$end`: the pc after it) and
+            // set `pc`, counts the segment's steps and stops unless the budget covers
+            // the next one.
+            macro_rules! settle {
+                ($end:expr) => {{
+                    if FAST {
+                        remaining -= ($end - base_pc) as u64;
+                        base_pc = pc;
+                        if segments[pc as usize] as u64 > remaining {
+                            break;
+                        }
+                    }
+                }};
+            }
+
+            // A step that traps: the machine stays at its pre-state, at `pc` `$at`.
+            // (The trapping step counts as run.)
+            macro_rules! fault {
+                ($at:expr, $t:expr) => {{
+                    pc = $at;
+                    if FAST {
+                        remaining -= (pc + 1 - base_pc) as u64;
+                    }
                     status = Status::Trapped($t);
                     break;
                 }};
+            }
+            macro_rules! local {
+                ($i:expr) => {
+                    stack[(fp + $i as u32) as usize]
+                };
+            }
+            macro_rules! push {
+                ($v:expr) => {{
+                    stack[sp as usize] = $v;
+                    sp += 1;
+                }};
+            }
+            let op = match x {
+                XOp::Op(op) => op,
+                fused => {
+                    let n = fused.steps();
+                    step!(n);
+                    match fused {
+                        XOp::Op(_) => {}
+                        XOp::GetGet { op, a, b } => push!(op.apply(local!(a), local!(b))),
+                        XOp::GetGetSet { op, a, b, c } => {
+                            local!(c) = op.apply(local!(a), local!(b))
+                        }
+                        XOp::GetGetTee { op, a, b, c } => {
+                            let v = op.apply(local!(a), local!(b));
+                            local!(c) = v;
+                            push!(v);
+                        }
+                        XOp::GetK { op, a, k } => push!(op.apply(local!(a), k.get())),
+                        XOp::GetKSet { op, a, k, c } => {
+                            local!(c) = op.apply(local!(a), k as i64 as u64)
+                        }
+                        XOp::GetKTee { op, a, k, c } => {
+                            let v = op.apply(local!(a), k as i64 as u64);
+                            local!(c) = v;
+                            push!(v);
+                        }
+                        XOp::Get { op, b } => {
+                            let top = sp as usize - 1;
+                            stack[top] = op.apply(stack[top], local!(b));
+                        }
+                        XOp::K { op, k } => {
+                            let top = sp as usize - 1;
+                            stack[top] = op.apply(stack[top], k.get());
+                        }
+                        XOp::BinSet { op, c } => {
+                            let top = sp as usize - 1;
+                            let v = op.apply(stack[top - 1], stack[top]);
+                            sp -= 2;
+                            local!(c) = v;
+                        }
+                        XOp::BinTee { op, c } => {
+                            let top = sp as usize - 1;
+                            let v = op.apply(stack[top - 1], stack[top]);
+                            stack[top - 1] = v;
+                            sp -= 1;
+                            local!(c) = v;
+                        }
+                        XOp::GetLoad { load, a, offset } => {
+                            let base = local!(a);
+                            match load.read(mem, base, offset) {
+                                Ok(v) => push!(v),
+                                Err(t) => {
+                                    push!(base);
+                                    fault!(at + 1, t)
+                                }
+                            }
+                        }
+                        XOp::GetLoadSet { load, a, offset, c } => {
+                            let base = local!(a);
+                            match load.read(mem, base, offset) {
+                                Ok(v) => local!(c) = v,
+                                Err(t) => {
+                                    if !FAST {
+                                        remaining += 1;
+                                    }
+                                    push!(base);
+                                    fault!(at + 1, t)
+                                }
+                            }
+                        }
+                        XOp::GetKAddLoad { load, a, k, offset } => {
+                            let base = (local!(a) as u32).wrapping_add(k) as u64;
+                            match load.read(mem, base, offset) {
+                                Ok(v) => push!(v),
+                                Err(t) => {
+                                    push!(base);
+                                    fault!(at + 3, t)
+                                }
+                            }
+                        }
+                        XOp::KAddLoad { load, k, offset } => {
+                            let top = sp as usize - 1;
+                            let base = (stack[top] as u32).wrapping_add(k) as u64;
+                            match load.read(mem, base, offset) {
+                                Ok(v) => stack[top] = v,
+                                Err(t) => {
+                                    stack[top] = base;
+                                    fault!(at + 2, t)
+                                }
+                            }
+                        }
+                        XOp::GetGetStore {
+                            store,
+                            a,
+                            b,
+                            offset,
+                        } => {
+                            let (base, value) = (local!(a), local!(b));
+                            if let Err(t) = store.write(mem, base, offset, value) {
+                                push!(base);
+                                push!(value);
+                                fault!(at + 2, t)
+                            }
+                        }
+                        XOp::GetSet { a, c } => local!(c) = local!(a),
+                        XOp::BinBrIf { op, pc: target } => {
+                            let top = sp as usize - 1;
+                            let v = op.apply(stack[top - 1], stack[top]);
+                            sp -= 2;
+                            if v as u32 != 0 {
+                                pc = target;
+                            }
+                            settle!(at + n);
+                        }
+                        XOp::GetGetBrIf {
+                            op,
+                            a,
+                            b,
+                            pc: target,
+                        } => {
+                            if op.apply(local!(a), local!(b)) as u32 != 0 {
+                                pc = target;
+                            }
+                            settle!(at + n);
+                        }
+                        XOp::GetKBrIf {
+                            op,
+                            a,
+                            k,
+                            pc: target,
+                        } => {
+                            if op.apply(local!(a), k as i64 as u64) as u32 != 0 {
+                                pc = target;
+                            }
+                            settle!(at + n);
+                        }
+                    }
+                    continue;
+                }
+            };
+            step!(1);
+
+            macro_rules! trap {
+                ($t:expr) => {
+                    fault!(at, $t)
+                };
             }
             macro_rules! branch {
                 ($t:expr) => {{
@@ -129,18 +350,21 @@ impl Machine {
                     if t.drop != 0 {
                         let from = (sp - t.keep) as usize;
                         let to = from - t.drop as usize;
-                        stack.copy_within(from..sp as usize, to);
+                        stack.all().copy_within(from..sp as usize, to);
                         sp -= t.drop;
                     }
                     pc = t.pc;
                 }};
             }
             macro_rules! call {
-                ($callee:expr) => {{
+                ($callee:expr, $popped:expr) => {{
                     let callee: u32 = $callee;
+                    // The call's own operands (`call_indirect`'s index) go only once it
+                    // cannot trap any more.
+                    let args_end = sp - $popped;
                     match &funcs[callee as usize].kind {
                         FuncKind::Wasm(w) => {
-                            let new_fp = sp - w.num_params;
+                            let new_fp = args_end - w.num_params;
                             let new_sp = new_fp + w.num_locals;
                             if frames.len() >= max_depth
                                 || new_sp as u64 + w.max_height as u64 > capacity as u64
@@ -152,7 +376,7 @@ impl Machine {
                                 fp,
                                 ret_pc: pc,
                             });
-                            stack[sp as usize..new_sp as usize].fill(0);
+                            stack.all()[args_end as usize..new_sp as usize].fill(0);
                             fp = new_fp;
                             sp = new_sp;
                             pc = w.entry;
@@ -163,10 +387,10 @@ impl Machine {
                         }
                         FuncKind::Host(h) => {
                             let ty = &types[funcs[callee as usize].type_id as usize];
-                            let args_at = (sp as usize) - ty.params.len();
-                            match h(&stack[args_at..sp as usize]) {
+                            let args_at = args_end as usize - ty.params.len();
+                            match h(&stack.all()[args_at..args_end as usize]) {
                                 Ok(results) if results.len() == ty.results.len() => {
-                                    stack[args_at..args_at + results.len()]
+                                    stack.all()[args_at..args_at + results.len()]
                                         .copy_from_slice(&results);
                                     sp = (args_at + results.len()) as u32;
                                 }
@@ -185,26 +409,35 @@ impl Machine {
                 if stack[sp as usize] as u32 == 0 {
                     pc = else_pc;
                 }
+                settle!(at + 1);
             }
-            Op::Else { end_pc } => pc = end_pc,
-            Op::Br(t) => branch!(t),
+            Op::Else { end_pc } => {
+                pc = end_pc;
+                settle!(at + 1);
+            }
+            Op::Br(t) => {
+                branch!(t);
+                settle!(at + 1);
+            }
             Op::BrIf(t) => {
                 sp -= 1;
                 if stack[sp as usize] as u32 != 0 {
                     branch!(t);
                 }
+                settle!(at + 1);
             }
             Op::BrTable { start, len } => {
                 sp -= 1;
                 let i = (stack[sp as usize] as u32).min(len);
                 branch!(br_targets[(start + i) as usize]);
+                settle!(at + 1);
             }
             Op::Return => {
                 let n = match &funcs[func as usize].kind {
                     FuncKind::Wasm(w) => w.num_results,
                     FuncKind::Host(_) => 0,
                 };
-                stack.copy_within((sp - n) as usize..sp as usize, fp as usize);
+                stack.all().copy_within((sp - n) as usize..sp as usize, fp as usize);
                 sp = fp + n;
                 match frames.pop() {
                     Some(caller) => {
@@ -214,15 +447,22 @@ impl Machine {
                         if let Some(m) = memory_of(func) {
                             mem = &mut memories[m as usize];
                         }
+                        settle!(at + 1);
                     }
                     None => {
+                        if FAST {
+                            remaining -= (at + 1 - base_pc) as u64;
+                        }
                         func = NO_FUNC;
                         status = Status::Halted;
                         break;
                     }
                 }
             }
-            Op::Call(callee) => call!(callee),
+            Op::Call(callee) => {
+                call!(callee, 0);
+                settle!(at + 1);
+            }
             Op::CallIndirect { type_id, table } => {
                 let i = stack[sp as usize - 1] as u32;
                 let callee = match tables[table as usize].elems.get(i as usize) {
@@ -233,8 +473,8 @@ impl Machine {
                 if funcs[callee as usize].type_id != type_id {
                     trap!(Trap::IndirectCallTypeMismatch);
                 }
-                sp -= 1;
-                call!(callee);
+                call!(callee, 1);
+                settle!(at + 1);
             }
             Op::Drop => sp -= 1,
             Op::Select => {
@@ -283,13 +523,11 @@ impl Machine {
             });
         }
 
-        let ran = budget - remaining;
         self.pc = pc;
         self.sp = sp;
         self.fp = fp;
         self.func = func;
         self.status = status;
-        self.steps += ran;
-        ran
+        remaining
     }
 }

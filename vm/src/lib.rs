@@ -12,6 +12,7 @@ pub mod checkpoint;
 pub mod commit;
 pub mod error;
 mod exec;
+mod fuse;
 pub mod host;
 mod keccak4;
 mod lower;

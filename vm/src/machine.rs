@@ -3,6 +3,7 @@
 //! applies segments and runs the start function; [`Machine::invoke`] prepares a call
 //! that [`Machine::run`] steps.
 
+use crate::fuse::XOp;
 use crate::memory::Memory;
 use crate::module::{FuncType, GlobalType, Limits};
 use crate::ops::{BranchTarget, Op};
@@ -134,6 +135,11 @@ pub struct Machine {
     pub(crate) config: Config,
     pub(crate) types: Vec<FuncType>,
     pub(crate) code: Vec<Op>,
+    /// The executor's view of `code`: fused sequences (`fuse.rs`), one entry per op.
+    pub(crate) exec: Arc<[XOp]>,
+    /// Per code address, the ops up to and including the next jump, call or return
+    /// (`fuse::segments`): what the fast loop needs of the budget to run from there.
+    pub(crate) segments: Arc<[u32]>,
     pub(crate) code_offsets: Vec<u32>,
     pub(crate) br_targets: Vec<BranchTarget>,
     pub(crate) funcs: Vec<FuncInst>,
@@ -163,6 +169,8 @@ impl Machine {
             config,
             types: Vec::new(),
             code: Vec::new(),
+            exec: Arc::from([]),
+            segments: Arc::from([]),
             code_offsets: Vec::new(),
             br_targets: Vec::new(),
             funcs: Vec::new(),

@@ -123,6 +123,9 @@ impl Machine {
             });
         }
 
+        self.exec = crate::fuse::fuse(&self.code).into();
+        self.segments = crate::fuse::segments(&self.code).into();
+
         let mut exports = HashMap::new();
         for e in &module.exports {
             let ext = match e.kind {
