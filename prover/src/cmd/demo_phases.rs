@@ -31,7 +31,7 @@ pub fn cmd_demo_phases(model: &ModelArgs, scenario: Scenario) -> Result<()> {
     let graph = generation_graph(&guest, &image, &request)?;
     let nodes = graph.nodes.len();
     println!(
-        "request: {} prompt ids, {} tokens to generate: a graph of {nodes} nodes ({} weight tensors) in {:.1} s",
+        "request: {} prompt ids, {} to generate: a graph of {nodes} nodes ({} weight tensors) in {:.1} s",
         prompt.len(),
         model.llm.max_tokens,
         graph.weights.len(),
