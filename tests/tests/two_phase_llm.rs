@@ -177,7 +177,7 @@ fn every_demo_scenario_ends_with_the_honest_answer_and_bonds_where_they_belong()
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(told.answer, out, "{name}: the answer is the honest output");
         let (won, credits) = match scenario {
-            Scenario::WrongNode | Scenario::SilentDefender => (
+            Scenario::WrongNode | Scenario::WrongRun | Scenario::SilentDefender => (
                 Some(true),
                 [zero, bond * alloy_primitives::U256::from(2), bond],
             ),

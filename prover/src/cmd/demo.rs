@@ -78,9 +78,9 @@ pub fn cmd_demo(a: &DemoArgs) -> Result<()> {
         (_, None) => Cheat::Middle,
         (_, Some(DemoCheat::Single(c))) if a.phases == 1 => c,
         (2, Some(DemoCheat::Single(_))) => {
-            anyhow::bail!("with --phases 2 --cheat is a two-phase scenario: wrong-node, wrong-text, false-challenger or silent")
+            anyhow::bail!("with --phases 2 --cheat is a two-phase scenario: wrong-node, wrong-run, wrong-text, false-challenger or silent")
         }
-        _ => anyhow::bail!("--cheat wrong-node, wrong-text, false-challenger and silent are two-phase scenarios: add --phases 2"),
+        _ => anyhow::bail!("--cheat wrong-node, wrong-run, wrong-text, false-challenger and silent are two-phase scenarios: add --phases 2"),
     };
     let mut model = ModelArgs {
         model: a.model.model.clone(),

@@ -80,7 +80,7 @@ pub fn demo_cheat_parser() -> impl TypedValueParser<Value = DemoCheat> {
     let single = Cheat::ALL.map(|(c, n, h)| (DemoCheat::Single(c), n, h));
     let phases =
         opml_game::phases::story::Scenario::ALL.map(|(s, n, h)| (DemoCheat::Phases(s), n, h));
-    let mut all = [(DemoCheat::Single(Cheat::None), "", ""); 10];
+    let mut all = [(DemoCheat::Single(Cheat::None), "", ""); 11];
     all[..single.len()].copy_from_slice(&single);
     all[single.len()..].copy_from_slice(&phases);
     choice(all)

@@ -18,6 +18,9 @@ use opml_vm::merkle::{keccak, Hash, Tree};
 pub enum Scenario {
     /// The submitter posts a wrong output at one node of one token (and a wrong text).
     WrongNode,
+    /// As `WrongNode`, the submitter backing its wrong output with a Wasm run of that
+    /// node that goes wrong from its middle step on.
+    WrongRun,
     /// The submitter posts the honest final state with another text.
     WrongText,
     /// An honest submitter, a challenger that lies from one node on.
@@ -28,11 +31,16 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every scenario with its command-line name and what it shows.
-    pub const ALL: [(Scenario, &'static str, &'static str); 4] = [
+    pub const ALL: [(Scenario, &'static str, &'static str); 5] = [
         (
             Scenario::WrongNode,
             "wrong-node",
             "a wrong output at one node of one token, defeated in that node's Wasm run",
+        ),
+        (
+            Scenario::WrongRun,
+            "wrong-run",
+            "a wrong output at one node backed by a Wasm run that goes wrong from its middle",
         ),
         (
             Scenario::WrongText,
@@ -214,7 +222,10 @@ pub fn play(
             told.lines
                 .push("the honest submitter posts the answer; nobody challenges it".into());
         }
-        Scenario::WrongNode | Scenario::SilentDefender | Scenario::FalseChallenger => {
+        Scenario::WrongNode
+        | Scenario::WrongRun
+        | Scenario::SilentDefender
+        | Scenario::FalseChallenger => {
             let liar_posts = scenario != Scenario::FalseChallenger;
             if liar_posts {
                 send(
@@ -348,13 +359,21 @@ pub fn play(
                 let (g2, _) = duel::node_game(chain, game)?;
                 let mut theirs = model.node_trace(node, &honest.tensors, 1024)?;
                 let mut ours = model.node_trace(node, &honest.tensors, 1024)?;
+                // Where the liar's Wasm run leaves the honest one: its last step, or (a
+                // run that goes wrong inside the node) its middle.
+                let wrong_from = if scenario == Scenario::WrongRun {
+                    steps / 2
+                } else {
+                    steps
+                };
                 let b2 = {
                     let mut lying_vm = |n: u64| {
                         if defender_lies {
-                            if n == steps {
-                                claimed_end
-                            } else {
-                                duel::honest_vm_root(&mut theirs, n)
+                            let r = duel::honest_vm_root(&mut theirs, n);
+                            match n {
+                                n if n == steps => claimed_end,
+                                n if n >= wrong_from => keccak(&[b"wrong run", &r]),
+                                _ => r,
                             }
                         } else {
                             let r = duel::honest_vm_root(&mut theirs, n);
