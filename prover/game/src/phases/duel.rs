@@ -24,18 +24,25 @@ pub struct Bisection {
     pub gas: u64,
 }
 
-fn send<C: SolCall>(
+/// Sends `call` with `value` wei; returns the gas used.
+pub(super) fn send<C: SolCall>(
     chain: &mut dyn Chain,
     from: Address,
     to: Address,
     call: C,
+    value: u128,
 ) -> Result<u64, ChainError> {
     chain
-        .send(from, to, call.abi_encode(), U256::ZERO)
+        .send(from, to, call.abi_encode(), U256::from(value))
         .map(|r| r.gas_used)
 }
 
-fn view<C: SolCall>(chain: &mut dyn Chain, at: Address, call: C) -> Result<C::Return, ChainError> {
+/// Reads `call` from `at`.
+pub(super) fn view<C: SolCall>(
+    chain: &mut dyn Chain,
+    at: Address,
+    call: C,
+) -> Result<C::Return, ChainError> {
     let out = chain.call(at, call.abi_encode())?;
     C::abi_decode_returns(&out).map_err(|e| ChainError::Backend(format!("bad return data: {e}")))
 }
@@ -72,7 +79,7 @@ pub fn bisect(
             gameId: gid,
             inner: words(&inner),
         };
-        done.gas += send(chain, defender, at, dissect)?;
+        done.gas += send(chain, defender, at, dissect, 0)?;
         let last = points.len() - 2;
         let index = (0..=last)
             .find(|&i| {
@@ -85,7 +92,7 @@ pub fn bisect(
             index: U256::from(index),
             inner: words(&inner),
         };
-        done.gas += send(chain, challenger, at, pick)?;
+        done.gas += send(chain, challenger, at, pick, 0)?;
         done.rounds += 1;
     }
 }
@@ -152,5 +159,5 @@ pub fn prove_step(
         gameId: U256::from(g),
         proof: proof.bytes.into(),
     };
-    Ok(send(chain, challenger, phase2, call)?)
+    Ok(send(chain, challenger, phase2, call, 0)?)
 }

@@ -4,12 +4,12 @@
 //! honest answer finalized.
 
 use super::deploy::{deploy_game, register_graph};
-use super::duel::{self, Bisection};
+use super::duel::{self, send, view, Bisection};
 use super::{GraphModel, GraphRun, PhaseError};
 use crate::chain::{Chain, ChainError};
 use crate::contracts::{self, Params, Registry, TwoPhaseGame};
 use alloy_primitives::{Address, FixedBytes, U256};
-use alloy_sol_types::{SolCall, SolEvent};
+use alloy_sol_types::SolEvent;
 use opml_vm::commit::region::bytes_root;
 use opml_vm::merkle::{keccak, Hash, Tree};
 
@@ -196,15 +196,18 @@ pub fn play(
         outputPath: path.iter().map(|h| FixedBytes(*h)).collect(),
     };
     let bond = params.bond;
+    let post = |chain: &mut dyn Chain, who: Address, output: &[u8], root: Hash, path: &[Hash]| {
+        send(chain, who, d.registry, submit(output, root, path), bond)
+    };
 
     match scenario {
         Scenario::WrongText => {
-            let refused = send(
+            let refused = post(
                 chain,
                 cast.submitter,
-                d.registry,
-                submit(&wrong_text, honest_final, &honest_path),
-                bond,
+                &wrong_text,
+                honest_final,
+                &honest_path,
             );
             told.lines.push(match refused {
                 Err(e) => format!(
@@ -212,13 +215,7 @@ pub fn play(
                 ),
                 Ok(_) => "the submitter's wrong text was accepted (it should not be)".into(),
             });
-            send(
-                chain,
-                cast.honest,
-                d.registry,
-                submit(&honest_out, honest_final, &honest_path),
-                bond,
-            )?;
+            post(chain, cast.honest, &honest_out, honest_final, &honest_path)?;
             told.lines
                 .push("the honest submitter posts the answer; nobody challenges it".into());
         }
@@ -228,36 +225,24 @@ pub fn play(
         | Scenario::FalseChallenger => {
             let liar_posts = scenario != Scenario::FalseChallenger;
             if liar_posts {
-                send(
-                    chain,
-                    cast.submitter,
-                    d.registry,
-                    submit(&liar_out, liar_final, &liar_path),
-                    bond,
-                )?;
+                post(chain, cast.submitter, &liar_out, liar_final, &liar_path)?;
                 told.lines.push(format!(
                     "the submitter posts a result with a wrong output at node {k} (op {})",
                     model.nodes[k].op
                 ));
             } else {
-                send(
+                post(
                     chain,
                     cast.submitter,
-                    d.registry,
-                    submit(&honest_out, honest_final, &honest_path),
-                    bond,
+                    &honest_out,
+                    honest_final,
+                    &honest_path,
                 )?;
                 told.lines
                     .push("the submitter posts the honest result".into());
             }
             if liar_posts {
-                send(
-                    chain,
-                    cast.honest,
-                    d.registry,
-                    submit(&honest_out, honest_final, &honest_path),
-                    bond,
-                )?;
+                post(chain, cast.honest, &honest_out, honest_final, &honest_path)?;
                 told.lines
                     .push("the honest submitter posts the answer too".into());
             }
@@ -459,21 +444,4 @@ fn corrupt(bytes: &[u8]) -> Vec<u8> {
         *b ^= 1;
     }
     v
-}
-
-fn send<C: SolCall>(
-    chain: &mut dyn Chain,
-    from: Address,
-    to: Address,
-    call: C,
-    value: u128,
-) -> Result<u64, ChainError> {
-    chain
-        .send(from, to, call.abi_encode(), U256::from(value))
-        .map(|r| r.gas_used)
-}
-
-fn view<C: SolCall>(chain: &mut dyn Chain, at: Address, call: C) -> Result<C::Return, ChainError> {
-    let out = chain.call(at, call.abi_encode())?;
-    C::abi_decode_returns(&out).map_err(|e| ChainError::Backend(format!("bad return data: {e}")))
 }
