@@ -67,7 +67,7 @@ pub fn cmd_demo_phases(model: &ModelArgs, scenario: Scenario) -> Result<()> {
         .chunks_exact(4)
         .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
-    let text = super::llm_guest::tokenizer_of(&model.llm.gguf()?)?.decode(&ids)?;
+    let text = super::llm::tokenizer_of(&model.llm.gguf()?)?.decode(&ids)?;
     println!("answer: {text:?} (ids {ids:?})");
     if let (Some(b1), Some(b2)) = (told.phase1, told.phase2) {
         let (open, close, prove) = told.handover_gas;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The tokenizer of the GGUF file at `path`.
-fn tokenizer_of(path: &Path) -> Result<Tokenizer> {
+pub(super) fn tokenizer_of(path: &Path) -> Result<Tokenizer> {
     let gguf = GgufFile::open(path).with_context(|| format!("reading {}", path.display()))?;
     Tokenizer::from_gguf(&gguf).with_context(|| format!("the tokenizer of {}", path.display()))
 }

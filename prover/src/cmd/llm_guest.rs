@@ -3,8 +3,9 @@
 //! --model IMAGE --prompt TEXT`. The logic lives in `opml_llm::guest` and
 //! `opml_llm::bench`.
 
+use super::llm::tokenizer_of;
 use anyhow::{bail, ensure, Context, Result};
-use opml_gguf::{smollm2_path, GgufFile, Tokenizer};
+use opml_gguf::{smollm2_path, Tokenizer};
 use opml_guest_ml::llm::graph::LlmImage;
 use opml_host::guest::GUEST_WASM;
 use opml_host::interrupt;
@@ -93,11 +94,6 @@ impl PromptArgs {
         let input = encode_request(&ids, self.max_tokens)?;
         Ok((ids, input))
     }
-}
-
-pub(super) fn tokenizer_of(path: &Path) -> Result<Tokenizer> {
-    let gguf = GgufFile::open(path).with_context(|| format!("reading {}", path.display()))?;
-    Tokenizer::from_gguf(&gguf).with_context(|| format!("the tokenizer of {}", path.display()))
 }
 
 /// Generation in wasmi or the step machine: one request of `max_tokens` ids, streamed
