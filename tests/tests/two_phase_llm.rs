@@ -43,7 +43,8 @@ fn ids(bytes: &[u8]) -> Vec<u32> {
 #[test]
 fn the_generation_graph_gives_the_guests_ids_and_every_node_is_bit_exact_in_the_step_machine() {
     let (image, request) = tiny();
-    let model = generation_graph(GUEST, &image, &request).expect("graph");
+    let model =
+        generation_graph(GUEST, &std::sync::Arc::new(image.clone()), &request).expect("graph");
     let run = native_run(&model, &request);
     let expected = run_native(&image, &request, |_, _| {})
         .expect("guest run")
@@ -78,7 +79,8 @@ fn the_generation_graph_gives_the_guests_ids_and_every_node_is_bit_exact_in_the_
 #[test]
 fn a_lie_in_a_later_token_is_caught_at_its_node_and_loses_in_its_wasm_run() {
     let (image, request) = tiny();
-    let model = generation_graph(GUEST, &image, &request).expect("graph");
+    let model =
+        generation_graph(GUEST, &std::sync::Arc::new(image.clone()), &request).expect("graph");
     let run = native_run(&model, &request);
     let nodes = model.nodes.len();
     // A node of the last position (a later token), not its final collect.
@@ -118,7 +120,8 @@ fn smollm2_sixteen_tokens_two_phase_dispute() {
     let image = compile(&file, CompileOptions { max_ctx: Some(64) }).expect("compile");
     let prompt = tokenizer.encode("The capital of France is");
     let request = encode_request(&prompt, 16).expect("request");
-    let model = generation_graph(GUEST, &image, &request).expect("graph");
+    let model =
+        generation_graph(GUEST, &std::sync::Arc::new(image.clone()), &request).expect("graph");
     let t_graph = t0.elapsed().as_secs_f64();
     let t = Instant::now();
     let run = native_run(&model, &request);
@@ -166,7 +169,8 @@ fn every_demo_scenario_ends_with_the_honest_answer_and_bonds_where_they_belong()
     use opml_game::embedded::EmbeddedChain;
     use opml_game::phases::story::{play, Scenario};
     let (image, request) = tiny();
-    let model = generation_graph(GUEST, &image, &request).expect("graph");
+    let model =
+        generation_graph(GUEST, &std::sync::Arc::new(image.clone()), &request).expect("graph");
     let run = native_run(&model, &request);
     let out = run.tensors.last().expect("output").clone();
     let bond = alloy_primitives::U256::from(opml_game::contracts::Params::default().bond);
@@ -213,7 +217,8 @@ fn a_lie_at_a_node_is_defeated_in_two_phases_on_hardhat() {
     use opml_game::phases::story::{play, Scenario};
     use opml_game::rpc::RpcChain;
     let (image, request) = tiny();
-    let model = generation_graph(GUEST, &image, &request).expect("graph");
+    let model =
+        generation_graph(GUEST, &std::sync::Arc::new(image.clone()), &request).expect("graph");
     let run = native_run(&model, &request);
     let arbiter = opml_tests::repo_root().join("arbiter-sol");
     let node = HardhatNode::start(&arbiter, None).expect("hardhat node");

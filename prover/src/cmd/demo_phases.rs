@@ -28,7 +28,7 @@ pub fn cmd_demo_phases(model: &ModelArgs, scenario: Scenario) -> Result<()> {
         );
     }
     let (prompt, request) = model.llm.request(&image)?;
-    let graph = generation_graph(&guest, &image, &request)?;
+    let graph = generation_graph(&guest, &std::sync::Arc::new(image), &request)?;
     let nodes = graph.nodes.len();
     println!(
         "request: {} prompt ids, {} to generate: a graph of {nodes} nodes ({} weight tensors) in {:.1} s",

@@ -11,7 +11,9 @@ use opml_game::contracts::{DisputeGame, TwoPhaseGame, WasmStep};
 use opml_game::embedded::EmbeddedChain;
 use opml_game::phases::deploy::deploy_game;
 use opml_game::phases::duel;
-use opml_game::phases::{Commitment, Descriptor, GraphModel, GraphRun, NodeProgram, TensorAt};
+use opml_game::phases::{
+    Commitment, Descriptor, GraphModel, GraphRun, NodeProgram, TensorAt, Weight,
+};
 use opml_vm::commit::region::{bytes_root, Region};
 use opml_vm::merkle::Hash;
 use opml_vm::Trace;
@@ -399,8 +401,8 @@ pub fn toy_model() -> GraphModel {
             node(2, vec![input(4, 0x2_0000)], vec![], vec![N]),
         ],
         weights: vec![
-            (i32_bytes(&pseudo((N * N) as usize, 3)), mat_h),
-            (i32_bytes(&pseudo((N * N) as usize, 5)), mat_h),
+            Weight::owned(i32_bytes(&pseudo((N * N) as usize, 3)), mat_h),
+            Weight::owned(i32_bytes(&pseudo((N * N) as usize, 5)), mat_h),
         ],
         inputs: vec![vec_h],
         tree_height: 4,

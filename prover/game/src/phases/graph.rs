@@ -8,6 +8,8 @@ use opml_vm::checkpoint::Checkpoints;
 use opml_vm::commit::region::bytes_root;
 use opml_vm::merkle::{Hash, Tree};
 use opml_vm::{Machine, Status, Trace};
+use std::ops::Range;
+use std::sync::Arc;
 
 /// Computes node `k`'s output bytes from the tensors so far (graph inputs, then node
 /// outputs): the step machine, or a native twin of the node program.
@@ -36,6 +38,43 @@ pub struct NodeOperands<'a> {
 /// The most steps one node's run may take.
 const MAX_NODE_STEPS: u64 = 1 << 40;
 
+/// A weight tensor: its bytes (a range of a shared buffer, so a model's weights can
+/// stay in its image) and its region height.
+#[derive(Clone, Debug)]
+pub struct Weight {
+    buffer: Arc<Vec<u8>>,
+    range: Range<usize>,
+    /// Height of its region.
+    pub height: u32,
+}
+
+impl Weight {
+    /// A weight holding `bytes`.
+    pub fn owned(bytes: Vec<u8>, height: u32) -> Weight {
+        let range = 0..bytes.len();
+        Weight {
+            buffer: Arc::new(bytes),
+            range,
+            height,
+        }
+    }
+
+    /// A weight that is `range` of `buffer` (`None` when the range is outside it).
+    pub fn shared(buffer: &Arc<Vec<u8>>, range: Range<usize>, height: u32) -> Option<Weight> {
+        buffer.get(range.clone())?;
+        Some(Weight {
+            buffer: Arc::clone(buffer),
+            range,
+            height,
+        })
+    }
+
+    /// Its bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.buffer[self.range.clone()]
+    }
+}
+
 /// A graph model as the contract commits to it.
 #[derive(Clone, Debug)]
 pub struct GraphModel {
@@ -43,8 +82,8 @@ pub struct GraphModel {
     pub program: NodeProgram,
     /// The nodes, in execution order.
     pub nodes: Vec<Descriptor>,
-    /// Weight tensors: bytes and region height.
-    pub weights: Vec<(Vec<u8>, u32)>,
+    /// Weight tensors.
+    pub weights: Vec<Weight>,
     /// Region heights of the graph inputs (phase-1 slots `0..inputs.len()`).
     pub inputs: Vec<u32>,
     /// Height of the phase-1 state tree and of the descriptor and weight trees.
@@ -88,10 +127,8 @@ impl GraphModel {
         use rayon::prelude::*;
         let leaves = self
             .weights
-            .iter()
-            .collect::<Vec<_>>()
-            .into_par_iter()
-            .map(|(bytes, height)| bytes_root(bytes, *height))
+            .par_iter()
+            .map(|w| bytes_root(w.bytes(), w.height))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|source| PhaseError::Region { node: 0, source })?;
         Ok(Tree::new(leaves, self.tree_height as usize))
@@ -129,7 +166,7 @@ impl GraphModel {
             .map(|t| {
                 self.weights
                     .get(t.id as usize)
-                    .map(|(bytes, _)| bytes.as_slice())
+                    .map(Weight::bytes)
                     .ok_or_else(|| PhaseError::Node {
                         node,
                         what: format!("no weight {}", t.id),

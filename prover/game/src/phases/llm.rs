@@ -7,6 +7,7 @@
 //! (`opml_guest_ml::llm::node`), and phase 1 runs the same function natively (a
 //! matmul's rows in parallel bands, each by the same kernel).
 
+use super::graph::Weight;
 use super::{Descriptor, GraphModel, NodeProgram, PhaseError, TensorAt};
 use opml_guest_ml::abi::{
     NODE_BASE_HEIGHT, NODE_DESC_ADDR, NODE_DESC_HEIGHT, NODE_TENSORS_ADDR, PAGE,
@@ -19,6 +20,7 @@ use opml_guest_ml::llm::LlmError;
 use opml_vm::commit::region::{height_for_len, Region};
 use opml_vm::merkle::height_for;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The most bytes of memory a node may use (the Wasm address space).
 const MEMORY_END: u64 = 1 << 32;
@@ -35,10 +37,11 @@ struct Operand {
 }
 
 /// Builds the generation graph of `request` (the guest's request bytes) on the LLM
-/// `image`, computed by `guest_wasm`'s `node` entry.
+/// image `image_bytes`, computed by `guest_wasm`'s `node` entry. The model's weights
+/// are ranges of the image's buffer, not copies.
 pub fn generation_graph(
     guest_wasm: &[u8],
-    image_bytes: &[u8],
+    image_bytes: &Arc<Vec<u8>>,
     request: &[u8],
 ) -> Result<GraphModel, PhaseError> {
     let bad = |what: String| PhaseError::Node { node: 0, what };
@@ -48,6 +51,7 @@ pub fn generation_graph(
         .map_err(|e| bad(format!("request: {e}")))?;
     let mut b = Builder {
         image,
+        buffer: image_bytes,
         nodes: Vec::new(),
         weights: Vec::new(),
         weight_index: HashMap::new(),
@@ -173,8 +177,10 @@ fn matmul_rows_in_parallel(
 
 struct Builder<'a> {
     image: LlmImage<'a>,
+    /// The image's buffer, which the weights share.
+    buffer: &'a Arc<Vec<u8>>,
     nodes: Vec<Descriptor>,
-    weights: Vec<(Vec<u8>, u32)>,
+    weights: Vec<Weight>,
     weight_index: HashMap<u32, (u32, u32, i32, u32)>,
     /// Words of each phase-1 slot's tensor.
     slot_words: Vec<u32>,
@@ -220,14 +226,19 @@ impl Builder<'_> {
         if e.region != Placement::Image {
             return Err(self.err(format!("tensor {t} is not a weight")));
         }
-        let bytes = self.image.data(&e).to_vec();
+        // The tensor's bytes lie in the image's buffer: keep their range, not a copy.
+        let data = self.image.data(&e);
+        let start = (data.as_ptr() as usize).wrapping_sub(self.buffer.as_ptr() as usize);
+        let height = height_for_len(data.len() as u64);
+        let weight = Weight::shared(self.buffer, start..start + data.len(), height)
+            .ok_or_else(|| self.err(format!("tensor {t} lies outside the image")))?;
         let w = (
             self.weights.len() as u32,
             e.dtype.code(),
             e.shift,
-            bytes.len() as u32,
+            data.len() as u32,
         );
-        self.weights.push((bytes, height_for_len(w.3 as u64)));
+        self.weights.push(weight);
         self.weight_index.insert(t, w);
         Ok(w)
     }

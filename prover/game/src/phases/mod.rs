@@ -14,7 +14,7 @@ pub mod program;
 pub mod story;
 
 pub use descriptor::{Descriptor, TensorAt};
-pub use graph::{Commitment, GraphModel, GraphRun};
+pub use graph::{Commitment, GraphModel, GraphRun, Weight};
 pub use program::NodeProgram;
 
 use opml_vm::commit::region::RegionError;
