@@ -342,8 +342,10 @@ pub fn play(
                     "the challenger opens node {node} (start root derived on chain, {open_gas} gas); the submitter closes it: {steps} Wasm steps ({close_gas} gas)"
                 ));
                 let (g2, _) = duel::node_game(chain, game)?;
+                // Both parties' roots are read at once during phase 2, so the liar's
+                // claims come from a second recording; the honest run recorded above
+                // serves the challenger and its proof.
                 let mut theirs = model.node_trace(node, &honest.tensors, 1024)?;
-                let mut ours = model.node_trace(node, &honest.tensors, 1024)?;
                 // Where the liar's Wasm run leaves the honest one: its last step, or (a
                 // run that goes wrong inside the node) its middle.
                 let wrong_from = if scenario == Scenario::WrongRun {
@@ -369,7 +371,7 @@ pub fn play(
                             }
                         }
                     };
-                    let mut honest_vm = |n: u64| duel::honest_vm_root(&mut ours, n);
+                    let mut honest_vm = |n: u64| duel::honest_vm_root(&mut trace, n);
                     let (dr, cr): (&mut dyn FnMut(u64) -> Hash, &mut dyn FnMut(u64) -> Hash) =
                         if defender_lies {
                             (&mut lying_vm, &mut honest_vm)
@@ -385,7 +387,7 @@ pub fn play(
                     )?
                 };
                 let prove_gas =
-                    duel::prove_step(chain, phase2, g2, cast.challenger, &mut ours, b2.leaf)?;
+                    duel::prove_step(chain, phase2, g2, cast.challenger, &mut trace, b2.leaf)?;
                 told.lines.push(format!(
                     "phase 2: {} rounds over the node's Wasm steps end at step {}; the one-step proof ({prove_gas} gas) decides",
                     b2.rounds, b2.leaf
