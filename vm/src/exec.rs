@@ -4,7 +4,7 @@
 //! Registers live in locals for the duration of a run and are written back at the end.
 //! A trapping step leaves the pre-state of that step in place, with `Status::Trapped`.
 
-use crate::fuse::{XOp, MAX_FUSED};
+use crate::fuse::{with_xop_tables, XOp, MAX_FUSED};
 use crate::machine::{FuncKind, Machine, Status, NO_FUNC};
 use crate::memory::{load, Memory};
 use crate::numeric;
@@ -13,63 +13,6 @@ use crate::trap::Trap;
 use slots::Slots;
 
 mod slots;
-
-macro_rules! exec_dispatch {
-    ($op:expr, $stack:ident, $sp:ident, $mem:ident, $trap:ident, { $($rest:tt)* };
-     $(($num:ident, $ncode:literal, $nname:literal, $arity:ident, $f:ident, $nclass:ident))* ;
-     $(($m:ident, $mcode:literal, $mname:literal, $bytes:literal, $kind:ident, $mclass:ident))*) => {
-        match $op {
-            $( Op::$num => exec_dispatch!(@$arity $f, $stack, $sp, $trap), )*
-            $( Op::$m { offset } => exec_dispatch!(@$kind $bytes, offset, $stack, $sp, $mem, $trap), )*
-            $($rest)*
-        }
-    };
-    (@unary $f:ident, $stack:ident, $sp:ident, $trap:ident) => {{
-        let top = $sp as usize - 1;
-        match numeric::$f($stack[top]) {
-            Ok(v) => $stack[top] = v,
-            Err(t) => $trap!(t),
-        }
-    }};
-    (@binary $f:ident, $stack:ident, $sp:ident, $trap:ident) => {{
-        let top = $sp as usize - 1;
-        match numeric::$f($stack[top - 1], $stack[top]) {
-            Ok(v) => {
-                $stack[top - 1] = v;
-                $sp -= 1;
-            }
-            Err(t) => $trap!(t),
-        }
-    }};
-    (@store $bytes:literal, $offset:ident, $stack:ident, $sp:ident, $mem:ident, $trap:ident) => {{
-        let top = $sp as usize - 1;
-        match $mem.store::<$bytes>($stack[top - 1], $offset, $stack[top]) {
-            Ok(()) => $sp -= 2,
-            Err(t) => $trap!(t),
-        }
-    }};
-    (@$kind:ident $bytes:literal, $offset:ident, $stack:ident, $sp:ident, $mem:ident, $trap:ident) => {{
-        let top = $sp as usize - 1;
-        match $mem.read::<$bytes>($stack[top], $offset) {
-            Ok(b) => $stack[top] = load::$kind(b),
-            Err(t) => $trap!(t),
-        }
-    }};
-}
-
-/// Receives the numeric table and asks for the memory table, numeric entries first.
-macro_rules! exec_with_memory {
-    ($op:expr, $stack:ident, $sp:ident, $mem:ident, $trap:ident, { $($rest:tt)* }; $($num:tt)*) => {
-        crate::for_each_memory_op!(exec_dispatch! { $op, $stack, $sp, $mem, $trap, { $($rest)* }; $($num)* ; })
-    };
-}
-
-/// Expands to one `match` over every op: generated numeric and memory arms, then `rest`.
-macro_rules! exec_all {
-    ($op:expr, $stack:ident, $sp:ident, $mem:ident, $trap:ident, { $($rest:tt)* }) => {
-        crate::for_each_numeric_op!(exec_with_memory! { $op, $stack, $sp, $mem, $trap, { $($rest)* }; })
-    };
-}
 
 impl Machine {
     /// Executes up to `budget` steps; returns how many ran. Stops early when the
@@ -144,7 +87,7 @@ impl Machine {
             let x = if FAST || remaining >= MAX_FUSED {
                 exec[pc as usize]
             } else if remaining > 0 {
-                XOp::Op(code[pc as usize])
+                XOp::single(code[pc as usize])
             } else {
                 break;
             };
@@ -154,7 +97,11 @@ impl Machine {
             macro_rules! step {
                 ($n:expr) => {{
                     let n: u32 = $n;
-                    pc += n;
+                    // (Unread before an op that traps, which sets `pc` to its own.)
+                    #[allow(unused_assignments)]
+                    {
+                        pc += n;
+                    }
                     if !FAST {
                         remaining -= n as u64;
                     }
@@ -198,151 +145,232 @@ impl Machine {
                     sp += 1;
                 }};
             }
-            let op = match x {
-                XOp::Op(op) => op,
-                fused => {
-                    let n = fused.steps();
-                    step!(n);
-                    match fused {
-                        XOp::Op(_) => {}
-                        XOp::GetGet { op, a, b } => push!(op.apply(local!(a), local!(b))),
-                        XOp::GetGetSet { op, a, b, c } => {
-                            local!(c) = op.apply(local!(a), local!(b))
-                        }
-                        XOp::GetGetTee { op, a, b, c } => {
-                            let v = op.apply(local!(a), local!(b));
-                            local!(c) = v;
-                            push!(v);
-                        }
-                        XOp::GetK { op, a, k } => push!(op.apply(local!(a), k.get())),
-                        XOp::GetKSet { op, a, k, c } => {
-                            local!(c) = op.apply(local!(a), k as i64 as u64)
-                        }
-                        XOp::GetKTee { op, a, k, c } => {
-                            let v = op.apply(local!(a), k as i64 as u64);
-                            local!(c) = v;
-                            push!(v);
-                        }
-                        XOp::Get { op, b } => {
-                            let top = sp as usize - 1;
-                            stack[top] = op.apply(stack[top], local!(b));
-                        }
-                        XOp::K { op, k } => {
-                            let top = sp as usize - 1;
-                            stack[top] = op.apply(stack[top], k.get());
-                        }
-                        XOp::BinSet { op, c } => {
-                            let top = sp as usize - 1;
-                            let v = op.apply(stack[top - 1], stack[top]);
-                            sp -= 2;
-                            local!(c) = v;
-                        }
-                        XOp::BinTee { op, c } => {
-                            let top = sp as usize - 1;
-                            let v = op.apply(stack[top - 1], stack[top]);
-                            stack[top - 1] = v;
-                            sp -= 1;
-                            local!(c) = v;
-                        }
-                        XOp::GetLoad { load, a, offset } => {
-                            let base = local!(a);
-                            match load.read(mem, base, offset) {
-                                Ok(v) => push!(v),
-                                Err(t) => {
-                                    push!(base);
-                                    fault!(at + 1, t)
-                                }
-                            }
-                        }
-                        XOp::GetLoadSet { load, a, offset, c } => {
-                            let base = local!(a);
-                            match load.read(mem, base, offset) {
-                                Ok(v) => local!(c) = v,
-                                Err(t) => {
-                                    if !FAST {
-                                        remaining += 1;
-                                    }
-                                    push!(base);
-                                    fault!(at + 1, t)
-                                }
-                            }
-                        }
-                        XOp::GetKAddLoad { load, a, k, offset } => {
-                            let base = (local!(a) as u32).wrapping_add(k) as u64;
-                            match load.read(mem, base, offset) {
-                                Ok(v) => push!(v),
-                                Err(t) => {
-                                    push!(base);
-                                    fault!(at + 3, t)
-                                }
-                            }
-                        }
-                        XOp::KAddLoad { load, k, offset } => {
-                            let top = sp as usize - 1;
-                            let base = (stack[top] as u32).wrapping_add(k) as u64;
-                            match load.read(mem, base, offset) {
-                                Ok(v) => stack[top] = v,
-                                Err(t) => {
-                                    stack[top] = base;
-                                    fault!(at + 2, t)
-                                }
-                            }
-                        }
-                        XOp::GetGetStore {
-                            store,
-                            a,
-                            b,
-                            offset,
-                        } => {
-                            let (base, value) = (local!(a), local!(b));
-                            if let Err(t) = store.write(mem, base, offset, value) {
-                                push!(base);
-                                push!(value);
-                                fault!(at + 2, t)
-                            }
-                        }
-                        XOp::GetSet { a, c } => local!(c) = local!(a),
-                        XOp::BinBrIf { op, pc: target } => {
-                            let top = sp as usize - 1;
-                            let v = op.apply(stack[top - 1], stack[top]);
-                            sp -= 2;
-                            if v as u32 != 0 {
-                                pc = target;
-                            }
-                            settle!(at + n);
-                        }
-                        XOp::GetGetBrIf {
-                            op,
-                            a,
-                            b,
-                            pc: target,
-                        } => {
-                            if op.apply(local!(a), local!(b)) as u32 != 0 {
-                                pc = target;
-                            }
-                            settle!(at + n);
-                        }
-                        XOp::GetKBrIf {
-                            op,
-                            a,
-                            k,
-                            pc: target,
-                        } => {
-                            if op.apply(local!(a), k as i64 as u64) as u32 != 0 {
-                                pc = target;
-                            }
-                            settle!(at + n);
-                        }
-                    }
-                    continue;
-                }
-            };
-            step!(1);
 
+            // A fused entry of `$n` steps (already counted) whose op `$j` (from 0)
+            // traps: the ops before it ran, and it counts as run.
+            macro_rules! fused_fault {
+                ($n:literal, $j:literal, $t:expr) => {{
+                    if !FAST {
+                        remaining += $n - $j - 1;
+                    }
+                    fault!(at + $j, $t)
+                }};
+            }
             macro_rules! trap {
                 ($t:expr) => {
                     fault!(at, $t)
                 };
+            }
+            // An op of the numeric or memory table alone.
+            macro_rules! plain {
+                (@unary $f:ident) => {{
+                    let top = sp as usize - 1;
+                    match numeric::$f(stack[top]) {
+                        Ok(v) => stack[top] = v,
+                        Err(t) => trap!(t),
+                    }
+                }};
+                (@binary $f:ident) => {{
+                    let top = sp as usize - 1;
+                    match numeric::$f(stack[top - 1], stack[top]) {
+                        Ok(v) => {
+                            stack[top - 1] = v;
+                            sp -= 1;
+                        }
+                        Err(t) => trap!(t),
+                    }
+                }};
+                (@store $bytes:literal $offset:ident) => {{
+                    let top = sp as usize - 1;
+                    match mem.store::<$bytes>(stack[top - 1], $offset, stack[top]) {
+                        Ok(()) => sp -= 2,
+                        Err(t) => trap!(t),
+                    }
+                }};
+                (@$kind:ident $bytes:literal $offset:ident) => {{
+                    let top = sp as usize - 1;
+                    match mem.read::<$bytes>(stack[top], $offset) {
+                        Ok(b) => stack[top] = load::$kind(b),
+                        Err(t) => trap!(t),
+                    }
+                }};
+            }
+            // A binary op that cannot trap, on `$a` (below) and `$b` (top).
+            macro_rules! bin {
+                ($f:ident, $a:expr, $b:expr) => {
+                    // These numeric ops never return an error.
+                    numeric::$f($a, $b).unwrap_or(0)
+                };
+            }
+            // The fused shapes of `fuse::for_each_bin_shape!` (`$n` steps, op `$f`).
+            macro_rules! fused_bin {
+                (GetGet $n:literal $f:ident { $a:ident, $b:ident }) => {
+                    push!(bin!($f, local!($a), local!($b)))
+                };
+                (GetGetSet $n:literal $f:ident { $a:ident, $b:ident, $c:ident }) => {
+                    local!($c) = bin!($f, local!($a), local!($b))
+                };
+                (GetGetTee $n:literal $f:ident { $a:ident, $b:ident, $c:ident }) => {{
+                    let v = bin!($f, local!($a), local!($b));
+                    local!($c) = v;
+                    push!(v);
+                }};
+                (GetK $n:literal $f:ident { $a:ident, $k:ident }) => {
+                    push!(bin!($f, local!($a), $k.get()))
+                };
+                (GetKSet $n:literal $f:ident { $a:ident, $k:ident, $c:ident }) => {
+                    local!($c) = bin!($f, local!($a), $k as i64 as u64)
+                };
+                (GetKTee $n:literal $f:ident { $a:ident, $k:ident, $c:ident }) => {{
+                    let v = bin!($f, local!($a), $k as i64 as u64);
+                    local!($c) = v;
+                    push!(v);
+                }};
+                (Get $n:literal $f:ident { $b:ident }) => {{
+                    let top = sp as usize - 1;
+                    stack[top] = bin!($f, stack[top], local!($b));
+                }};
+                (K $n:literal $f:ident { $k:ident }) => {{
+                    let top = sp as usize - 1;
+                    stack[top] = bin!($f, stack[top], $k.get());
+                }};
+                (Set $n:literal $f:ident { $c:ident }) => {{
+                    let top = sp as usize - 1;
+                    let v = bin!($f, stack[top - 1], stack[top]);
+                    sp -= 2;
+                    local!($c) = v;
+                }};
+                (Tee $n:literal $f:ident { $c:ident }) => {{
+                    let top = sp as usize - 1;
+                    let v = bin!($f, stack[top - 1], stack[top]);
+                    stack[top - 1] = v;
+                    sp -= 1;
+                    local!($c) = v;
+                }};
+                (BrIf $n:literal $f:ident { $to:ident }) => {{
+                    let top = sp as usize - 1;
+                    let v = bin!($f, stack[top - 1], stack[top]);
+                    sp -= 2;
+                    if v as u32 != 0 {
+                        pc = $to;
+                    }
+                    settle!(at + $n);
+                }};
+                (GetGetBrIf $n:literal $f:ident { $a:ident, $b:ident, $to:ident }) => {{
+                    if bin!($f, local!($a), local!($b)) as u32 != 0 {
+                        pc = $to;
+                    }
+                    settle!(at + $n);
+                }};
+                (GetKBrIf $n:literal $f:ident { $a:ident, $k:ident, $to:ident }) => {{
+                    if bin!($f, local!($a), $k as i64 as u64) as u32 != 0 {
+                        pc = $to;
+                    }
+                    settle!(at + $n);
+                }};
+            }
+            // The fused shapes of `fuse::for_each_load_shape!` (`$n` steps, a load of
+            // `$bytes` converted by `load::$kind`).
+            macro_rules! fused_load {
+                (GetLoad $n:literal $bytes:literal $kind:ident { $a:ident, $offset:ident }) => {{
+                    let base = local!($a);
+                    match mem.read::<$bytes>(base, $offset) {
+                        Ok(b) => push!(load::$kind(b)),
+                        Err(t) => {
+                            push!(base);
+                            fused_fault!($n, 1, t)
+                        }
+                    }
+                }};
+                (GetLoadSet $n:literal $bytes:literal $kind:ident
+                    { $a:ident, $offset:ident, $c:ident }) => {{
+                    let base = local!($a);
+                    match mem.read::<$bytes>(base, $offset) {
+                        Ok(b) => local!($c) = load::$kind(b),
+                        Err(t) => {
+                            push!(base);
+                            fused_fault!($n, 1, t)
+                        }
+                    }
+                }};
+                (GetKAddLoad $n:literal $bytes:literal $kind:ident
+                    { $a:ident, $k:ident, $offset:ident }) => {{
+                    let base = (local!($a) as u32).wrapping_add($k) as u64;
+                    match mem.read::<$bytes>(base, $offset) {
+                        Ok(b) => push!(load::$kind(b)),
+                        Err(t) => {
+                            push!(base);
+                            fused_fault!($n, 3, t)
+                        }
+                    }
+                }};
+                (KAddLoad $n:literal $bytes:literal $kind:ident { $k:ident, $offset:ident }) => {{
+                    let top = sp as usize - 1;
+                    let base = (stack[top] as u32).wrapping_add($k) as u64;
+                    match mem.read::<$bytes>(base, $offset) {
+                        Ok(b) => stack[top] = load::$kind(b),
+                        Err(t) => {
+                            stack[top] = base;
+                            fused_fault!($n, 2, t)
+                        }
+                    }
+                }};
+            }
+            // The fused shapes of `fuse::for_each_store_shape!`.
+            macro_rules! fused_store {
+                (GetGetStore $n:literal $bytes:literal { $a:ident, $b:ident, $offset:ident }) => {{
+                    let (base, value) = (local!($a), local!($b));
+                    if let Err(t) = mem.store::<$bytes>(base, $offset, value) {
+                        push!(base);
+                        push!(value);
+                        fused_fault!($n, 2, t)
+                    }
+                }};
+            }
+            // One `match` over every entry of `XOp`: generated arms for the numeric and
+            // memory ops and the fused shapes, then the control ops (`$rest`), each
+            // counting its steps first.
+            macro_rules! exec_match {
+                ($x:ident, { $($p:pat => $body:block)* }
+                 control $ctl:tt
+                 numeric [$(($num:ident, $ncode:literal, $nname:literal, $arity:ident,
+                             $nf:ident, $nclass:ident))*]
+                 memory [$(($mem:ident, $mcode:literal, $mname:literal, $bytes:literal,
+                            $kind:ident, $mclass:ident))*]
+                 bin [$(($bs:ident, $bn:literal, $bdecl:tt, $bparams:tt, $bpat:tt,
+                         $bdoc:literal, [$(($bv:ident $bf:ident))*]))*]
+                 load [$(($ls:ident, $ln:literal, $ldecl:tt, $lparams:tt, $lpat:tt,
+                          $ldoc:literal, [$(($lv:ident $lbytes:literal $lkind:ident))*]))*]
+                 store [$(($ss:ident, $sn:literal, $sdecl:tt, $sparams:tt, $spat:tt,
+                           $sdoc:literal, [$(($sv:ident $sbytes:literal))*]))*]
+                 bin_ops $bo:tt load_ops $lo:tt store_ops $so:tt) => { paste::paste! {
+                    match $x {
+                        $( XOp::$num => {
+                            step!(1);
+                            plain!(@$arity $nf)
+                        } )*
+                        $( XOp::$mem { offset } => {
+                            step!(1);
+                            plain!(@$kind $bytes offset)
+                        } )*
+                        $($( XOp::[<$bs $bv>] $bpat => {
+                            step!($bn);
+                            fused_bin!($bs $bn $bf $bpat)
+                        } )*)*
+                        $($( XOp::[<$ls $lv>] $lpat => {
+                            step!($ln);
+                            fused_load!($ls $ln $lbytes $lkind $lpat)
+                        } )*)*
+                        $($( XOp::[<$ss $sv>] $spat => {
+                            step!($sn);
+                            fused_store!($ss $sn $sbytes $spat)
+                        } )*)*
+                        $( $p => {
+                            step!(1);
+                            $body
+                        } )*
+                    }
+                }};
             }
             macro_rules! branch {
                 ($t:expr) => {{
@@ -401,38 +429,38 @@ impl Machine {
                 }};
             }
 
-            exec_all!(op, stack, sp, mem, trap, {
-            Op::Nop | Op::Block | Op::Loop | Op::End => {}
-            Op::Unreachable => trap!(Trap::Unreachable),
-            Op::If { else_pc } => {
+            with_xop_tables! { exec_match! { x, {
+            XOp::Nop | XOp::Block | XOp::Loop | XOp::End => {}
+            XOp::Unreachable => { trap!(Trap::Unreachable) }
+            XOp::If { else_pc } => {
                 sp -= 1;
                 if stack[sp as usize] as u32 == 0 {
                     pc = else_pc;
                 }
                 settle!(at + 1);
             }
-            Op::Else { end_pc } => {
+            XOp::Else { end_pc } => {
                 pc = end_pc;
                 settle!(at + 1);
             }
-            Op::Br(t) => {
+            XOp::Br(t) => {
                 branch!(t);
                 settle!(at + 1);
             }
-            Op::BrIf(t) => {
+            XOp::BrIf(t) => {
                 sp -= 1;
                 if stack[sp as usize] as u32 != 0 {
                     branch!(t);
                 }
                 settle!(at + 1);
             }
-            Op::BrTable { start, len } => {
+            XOp::BrTable { start, len } => {
                 sp -= 1;
                 let i = (stack[sp as usize] as u32).min(len);
                 branch!(br_targets[(start + i) as usize]);
                 settle!(at + 1);
             }
-            Op::Return => {
+            XOp::Return => {
                 let n = match &funcs[func as usize].kind {
                     FuncKind::Wasm(w) => w.num_results,
                     FuncKind::Host(_) => 0,
@@ -459,11 +487,11 @@ impl Machine {
                     }
                 }
             }
-            Op::Call(callee) => {
+            XOp::Call(callee) => {
                 call!(callee, 0);
                 settle!(at + 1);
             }
-            Op::CallIndirect { type_id, table } => {
+            XOp::CallIndirect { type_id, table } => {
                 let i = stack[sp as usize - 1] as u32;
                 let callee = match tables[table as usize].elems.get(i as usize) {
                     None => trap!(Trap::UndefinedElement),
@@ -476,51 +504,56 @@ impl Machine {
                 call!(callee, 1);
                 settle!(at + 1);
             }
-            Op::Drop => sp -= 1,
-            Op::Select => {
+            XOp::Drop => { sp -= 1 }
+            XOp::Select => {
                 let top = sp as usize - 1;
                 if stack[top] as u32 == 0 {
                     stack[top - 2] = stack[top - 1];
                 }
                 sp -= 2;
             }
-            Op::LocalGet(i) => {
+            XOp::LocalGet(i) => {
                 stack[sp as usize] = stack[(fp + i) as usize];
                 sp += 1;
             }
-            Op::LocalSet(i) => {
+            XOp::LocalSet(i) => {
                 sp -= 1;
                 stack[(fp + i) as usize] = stack[sp as usize];
             }
-            Op::LocalTee(i) => stack[(fp + i) as usize] = stack[sp as usize - 1],
-            Op::GlobalGet(g) => {
+            XOp::LocalTee(i) => { stack[(fp + i) as usize] = stack[sp as usize - 1] }
+            XOp::GlobalGet(g) => {
                 stack[sp as usize] = globals[g as usize];
                 sp += 1;
             }
-            Op::GlobalSet(g) => {
+            XOp::GlobalSet(g) => {
                 sp -= 1;
                 globals[g as usize] = stack[sp as usize];
             }
-            Op::MemorySize => {
+            XOp::MemorySize => {
                 stack[sp as usize] = mem.pages() as u64;
                 sp += 1;
             }
-            Op::MemoryGrow => {
+            XOp::MemoryGrow => {
                 let top = sp as usize - 1;
                 stack[top] = match mem.grow(stack[top] as u32) {
                     Some(old) => old as u64,
                     None => u32::MAX as u64,
                 };
             }
-            Op::I32Const(v) | Op::F32Const(v) => {
+            XOp::I32Const(v) | XOp::F32Const(v) => {
                 stack[sp as usize] = v as u64;
                 sp += 1;
             }
-            Op::I64Const(v) | Op::F64Const(v) => {
+            XOp::I64Const(v) | XOp::F64Const(v) => {
                 stack[sp as usize] = v;
                 sp += 1;
             }
-            });
+            XOp::GetSet { a, c } => {
+                // Counted as one step above; `local.get; local.set` is two.
+                step!(1);
+                local!(c) = local!(a);
+            }
+            } } }
         }
 
         self.pc = pc;
