@@ -5,13 +5,15 @@
 //! A trapping step leaves the pre-state of that step in place, with `Status::Trapped`.
 
 use crate::fuse::{with_xop_tables, XOp, MAX_FUSED};
-use crate::machine::{FuncKind, Machine, Status, NO_FUNC};
+use crate::machine::{Machine, Status, NO_FUNC};
 use crate::memory::{load, Memory};
 use crate::numeric;
 use crate::ops::Op;
 use crate::trap::Trap;
+use calls::{Calls, Regs};
 use slots::Slots;
 
+mod calls;
 mod slots;
 
 impl Machine {
@@ -60,16 +62,18 @@ impl Machine {
         let mut func = self.func;
         let mut status = Status::Running;
         let mut no_memory = Memory::new(0, Some(0));
-        let memory_of = |f: u32| match funcs.get(f as usize).map(|f| &f.kind) {
-            Some(FuncKind::Wasm(w)) => w.memory,
-            _ => None,
+        let mut calls = Calls {
+            funcs,
+            types,
+            tables,
+            frames,
+            max_depth: config.max_call_depth as usize,
+            capacity: stack.len() as u32,
         };
-        let mut mem: &mut Memory = match memory_of(func) {
+        let mut mem: &mut Memory = match calls.memory_of(func) {
             Some(m) => &mut memories[m as usize],
             None => &mut no_memory,
         };
-        let max_depth = config.max_call_depth as usize;
-        let capacity = stack.len() as u32;
         let mut stack = Slots::new(stack);
         let code: &[Op] = code;
 
@@ -268,6 +272,35 @@ impl Machine {
                     }
                     settle!(at + $n);
                 }};
+                (GetBin $n:literal $f:ident { $b:ident, $op2:ident }) => {{
+                    let top = sp as usize - 1;
+                    let v = bin!($f, stack[top], local!($b));
+                    stack[top - 1] = $op2.apply(stack[top - 1], v);
+                    sp -= 1;
+                }};
+                (KTee $n:literal $f:ident { $k:ident, $c:ident }) => {{
+                    let top = sp as usize - 1;
+                    let v = bin!($f, stack[top], $k.get());
+                    stack[top] = v;
+                    local!($c) = v;
+                }};
+                (KGet $n:literal $f:ident { $k:ident, $b:ident, $op2:ident }) => {{
+                    let top = sp as usize - 1;
+                    let v = bin!($f, stack[top], $k.get());
+                    stack[top] = $op2.apply(v, local!($b));
+                }};
+                (KK $n:literal $f:ident { $k:ident, $k2:ident, $op2:ident }) => {{
+                    let top = sp as usize - 1;
+                    let v = bin!($f, stack[top], $k.get());
+                    stack[top] = $op2.apply(v, $k2 as i64 as u64);
+                }};
+                (KGetBin $n:literal $f:ident { $k:ident, $b:ident, $op2:ident, $op3:ident }) => {{
+                    let top = sp as usize - 1;
+                    let v = bin!($f, stack[top], $k.get());
+                    let v = $op2.apply(v, local!($b));
+                    stack[top - 1] = $op3.apply(stack[top - 1], v);
+                    sp -= 1;
+                }};
             }
             // The fused shapes of `fuse::for_each_load_shape!` (`$n` steps, a load of
             // `$bytes` converted by `load::$kind`).
@@ -384,47 +417,19 @@ impl Machine {
                     pc = t.pc;
                 }};
             }
-            macro_rules! call {
-                ($callee:expr, $popped:expr) => {{
-                    let callee: u32 = $callee;
-                    // The call's own operands (`call_indirect`'s index) go only once it
-                    // cannot trap any more.
-                    let args_end = sp - $popped;
-                    match &funcs[callee as usize].kind {
-                        FuncKind::Wasm(w) => {
-                            let new_fp = args_end - w.num_params;
-                            let new_sp = new_fp + w.num_locals;
-                            if frames.len() >= max_depth
-                                || new_sp as u64 + w.max_height as u64 > capacity as u64
-                            {
-                                trap!(Trap::CallStackExhausted);
-                            }
-                            frames.push(crate::machine::Frame {
-                                func,
-                                fp,
-                                ret_pc: pc,
-                            });
-                            stack.all()[args_end as usize..new_sp as usize].fill(0);
-                            fp = new_fp;
-                            sp = new_sp;
-                            pc = w.entry;
-                            func = callee;
-                            if let Some(m) = w.memory {
+            // A call or return (`Calls::$method`): on success moves the registers and
+            // switches to the memory it names, on a trap leaves them.
+            macro_rules! enter {
+                ($method:ident($($arg:expr),*)) => {{
+                    let mut r = Regs { pc, sp, fp, func };
+                    match calls.$method(&mut stack, &mut r, $($arg),*) {
+                        Ok(m) => {
+                            (pc, sp, fp, func) = (r.pc, r.sp, r.fp, r.func);
+                            if let Some(m) = m {
                                 mem = &mut memories[m as usize];
                             }
                         }
-                        FuncKind::Host(h) => {
-                            let ty = &types[funcs[callee as usize].type_id as usize];
-                            let args_at = args_end as usize - ty.params.len();
-                            match h(&stack.all()[args_at..args_end as usize]) {
-                                Ok(results) if results.len() == ty.results.len() => {
-                                    stack.all()[args_at..args_at + results.len()]
-                                        .copy_from_slice(&results);
-                                    sp = (args_at + results.len()) as u32;
-                                }
-                                _ => trap!(Trap::HostError),
-                            }
-                        }
+                        Err(t) => trap!(t),
                     }
                 }};
             }
@@ -461,23 +466,17 @@ impl Machine {
                 settle!(at + 1);
             }
             XOp::Return => {
-                let n = match &funcs[func as usize].kind {
-                    FuncKind::Wasm(w) => w.num_results,
-                    FuncKind::Host(_) => 0,
-                };
-                stack.all().copy_within((sp - n) as usize..sp as usize, fp as usize);
-                sp = fp + n;
-                match frames.pop() {
-                    Some(caller) => {
-                        pc = caller.ret_pc;
-                        fp = caller.fp;
-                        func = caller.func;
-                        if let Some(m) = memory_of(func) {
+                let mut r = Regs { pc, sp, fp, func };
+                match calls.ret(&mut stack, &mut r) {
+                    Some(m) => {
+                        (pc, sp, fp, func) = (r.pc, r.sp, r.fp, r.func);
+                        if let Some(m) = m {
                             mem = &mut memories[m as usize];
                         }
                         settle!(at + 1);
                     }
                     None => {
+                        sp = r.sp;
                         if FAST {
                             remaining -= (at + 1 - base_pc) as u64;
                         }
@@ -488,20 +487,11 @@ impl Machine {
                 }
             }
             XOp::Call(callee) => {
-                call!(callee, 0);
+                enter!(call(callee, 0));
                 settle!(at + 1);
             }
             XOp::CallIndirect { type_id, table } => {
-                let i = stack[sp as usize - 1] as u32;
-                let callee = match tables[table as usize].elems.get(i as usize) {
-                    None => trap!(Trap::UndefinedElement),
-                    Some(None) => trap!(Trap::UninitializedElement),
-                    Some(Some(f)) => *f,
-                };
-                if funcs[callee as usize].type_id != type_id {
-                    trap!(Trap::IndirectCallTypeMismatch);
-                }
-                call!(callee, 1);
+                enter!(call_indirect(type_id, table));
                 settle!(at + 1);
             }
             XOp::Drop => { sp -= 1 }

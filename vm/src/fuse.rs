@@ -24,7 +24,7 @@ use xop::{Bin, Read, Write};
 mod xop;
 
 /// The most steps one fused op covers.
-pub(crate) const MAX_FUSED: u64 = 4;
+pub(crate) const MAX_FUSED: u64 = 5;
 
 /// An integer constant op's bits (an `i32` sign-extended: the `i32` ops read only the
 /// low half).
@@ -35,6 +35,14 @@ fn konst(op: &Op) -> Option<Imm> {
         _ => return None,
     };
     Some(Imm::new(bits))
+}
+
+/// The local a `local.get` reads.
+fn local_get(op: &Op) -> Option<u32> {
+    match *op {
+        Op::LocalGet(i) => Some(i),
+        _ => None,
+    }
 }
 
 /// The target pc of a `br_if` that drops no operands.
@@ -103,6 +111,27 @@ fn longest(ops: &[Op]) -> XOp {
     use Op::{I32Add, LocalGet, LocalSet, LocalTee};
     // Local indices of the first MAX_FUSED ops fit in 16 bits (`fuse_at`).
     let l = |i: u32| i as u16;
+    if let [ref c, ref o, LocalGet(b), ref o2, ref o3, ..] = *ops {
+        if let (Some(k), Some(op), Some(op2), Some(op3)) =
+            (konst(c), Bin::of(o), Bin::of(o2), Bin::of(o3))
+        {
+            return op.k_get_bin(k, l(b), op2, op3);
+        }
+    }
+    if let [ref c, ref o, ref c2, ref o2, ..] = *ops {
+        if let (Some(k), Some(op), Some(k2), Some(op2)) =
+            (konst(c), Bin::of(o), konst(c2), Bin::of(o2))
+        {
+            if let Some(k2) = k2.tiny() {
+                return op.k_k(k, k2, op2);
+            }
+        }
+        if let (Some(k), Some(op), Some(b), Some(op2)) =
+            (konst(c), Bin::of(o), local_get(c2), Bin::of(o2))
+        {
+            return op.k_get(k, l(b), op2);
+        }
+    }
     if let [LocalGet(a), LocalGet(b), ref o, ref n, ..] = *ops {
         let (a, b) = (l(a), l(b));
         if let Some(op) = Bin::of(o) {
@@ -135,6 +164,16 @@ fn longest(ops: &[Op]) -> XOp {
                 LocalSet(c) => load.get_load_set(a, offset, l(c)),
                 _ => load.get_load(a, offset),
             };
+        }
+    }
+    if let [LocalGet(b), ref o, ref o2, ..] = *ops {
+        if let (Some(op), Some(op2)) = (Bin::of(o), Bin::of(o2)) {
+            return op.get_bin(l(b), op2);
+        }
+    }
+    if let [ref c, ref o, LocalTee(t), ..] = *ops {
+        if let (Some(k), Some(op)) = (konst(c), Bin::of(o)) {
+            return op.k_tee(k, l(t));
         }
     }
     if let [ref c, I32Add, ref ld, ..] = *ops {

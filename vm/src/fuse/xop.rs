@@ -54,7 +54,9 @@ macro_rules! for_each_store_op {
 /// `L[x]` is local `x`; "push" pushes the result; `Set`/`Tee` end in `local.set` /
 /// `local.tee c`; `BrIf` shapes end in a `br_if` to `to` that drops no operands.
 /// Constants are all 64 bits (`Imm`) or, where a local index and a target or second
-/// local share the entry, a 32-bit value whose sign extension is the constant.
+/// local share the entry, a 32-bit (16-bit for `k2`) value whose sign extension is the
+/// constant. `op2` and `op3` are further binary ops of the sequence, held as [`Bin`]
+/// (a second dispatch inside the entry, on a branch of its own).
 macro_rules! for_each_bin_shape {
     ($cb:ident ! { $($pre:tt)* }) => { $cb! { $($pre)*
         (GetGet, 3, { a: u16, b: u16 },
@@ -71,6 +73,16 @@ macro_rules! for_each_bin_shape {
         (BrIf, 2, { to: u32 }, "`op; br_if to`: pops two, branches when `op` gives non-zero.")
         (GetGetBrIf, 4, { a: u16, b: u16, to: u32 }, "`local.get a; local.get b; op; br_if to`.")
         (GetKBrIf, 4, { a: u16, k: i32, to: u32 }, "`local.get a; const k; op; br_if to`.")
+        (GetBin, 3, { b: u16, op2: Bin },
+            "`local.get b; op; op2`: the top two become `op2(below, op(top, L[b]))`.")
+        (KTee, 3, { k: Imm, c: u16 }, "`const k; op; local.tee c`.")
+        (KGet, 4, { k: Imm, b: u16, op2: Bin },
+            "`const k; op; local.get b; op2`: top becomes `op2(op(top, k), L[b])`.")
+        (KK, 4, { k: Imm, k2: i16, op2: Bin },
+            "`const k; op; const k2; op2`: top becomes `op2(op(top, k), k2)`.")
+        (KGetBin, 5, { k: Imm, b: u16, op2: Bin, op3: Bin },
+            "`const k; op; local.get b; op2; op3`: the top two become \
+             `op3(below, op2(op(top, k), L[b]))`.")
     }};
 }
 
@@ -220,6 +232,15 @@ macro_rules! define_xop {
         }
 
         impl Bin {
+            /// The op's result on operands `a` (below) and `b` (top).
+            #[inline(always)]
+            pub(crate) fn apply(self, a: u64, b: u64) -> u64 {
+                match self {
+                    // These numeric ops never return an error.
+                    $( Bin::$bo => crate::numeric::$bof(a, b).unwrap_or(0), )*
+                }
+            }
+
             /// The fusable binary op `op` is, if any.
             pub(crate) fn of(op: &Op) -> Option<Bin> {
                 match op {
@@ -327,5 +348,10 @@ impl Imm {
     pub(crate) fn small(self) -> Option<i32> {
         let sign = 0u32.wrapping_sub(self.lo >> 31);
         (self.hi == sign).then_some(self.lo as i32)
+    }
+
+    /// The constant as a 16-bit value whose sign extension is its bits, if there is one.
+    pub(crate) fn tiny(self) -> Option<i16> {
+        self.small().and_then(|v| i16::try_from(v).ok())
     }
 }
