@@ -263,6 +263,81 @@ mod tests {
     }
 
     #[test]
+    fn chains_fuse_with_second_ops() {
+        use Op::*;
+        let mask = I64Const(0x000f_000f_000f_000f);
+        // The SWAR unpack-and-accumulate: `(x >> 4 & mask) * a + acc`.
+        let code = [
+            LocalGet(0),
+            I64Const(4),
+            I64ShrU,
+            mask,
+            I64And,
+            LocalGet(1),
+            I64Mul,
+            I64Add,
+            I64Const(0x8000_0000),
+            I64Add,
+            I64Const(-3i64 as u64),
+            I64ShrS,
+            I64Const(7),
+            I64Xor,
+            LocalTee(2),
+            LocalGet(3),
+            I64Sub,
+            I64Or,
+            Return,
+        ];
+        let x = fuse(&code);
+        assert!(matches!(x[0], XOp::GetKI64ShrU { a: 0, k } if k.get() == 4));
+        assert!(matches!(
+            x[3],
+            XOp::KGetBinI64And { k, b: 1, op2: Bin::I64Mul, op3: Bin::I64Add }
+                if k.get() == 0x000f_000f_000f_000f
+        ));
+        assert!(matches!(
+            x[5],
+            XOp::GetBinI64Mul {
+                b: 1,
+                op2: Bin::I64Add
+            }
+        ));
+        assert!(matches!(
+            x[8],
+            XOp::KKI64Add { k, k2: -3, op2: Bin::I64ShrS } if k.get() == 0x8000_0000
+        ));
+        assert!(matches!(x[12], XOp::KTeeI64Xor { k, c: 2 } if k.get() == 7));
+        assert!(matches!(
+            x[15],
+            XOp::GetBinI64Sub {
+                b: 3,
+                op2: Bin::I64Or
+            }
+        ));
+        // A second constant that does not fit in 16 bits ends the chain; a constant
+        // followed by a local and one op is `KGet`.
+        let x = fuse(&[I64Const(1), I64Add, I64Const(1 << 20), I64Mul, Return]);
+        assert!(matches!(x[0], XOp::KI64Add { .. }));
+        let x = fuse(&[
+            I32Const(1),
+            I32Add,
+            LocalGet(4),
+            I32Shl,
+            LocalSet(0),
+            Return,
+        ]);
+        assert!(matches!(
+            x[0],
+            XOp::KGetI32Add {
+                b: 4,
+                op2: Bin::I32Shl,
+                ..
+            }
+        ));
+        assert!(x.iter().all(|x| x.steps() as u64 <= MAX_FUSED));
+    }
+
+    #[test]
     fn single_keeps_the_op() {
         let t = crate::ops::BranchTarget {
             pc: 7,

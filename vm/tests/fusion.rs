@@ -133,6 +133,80 @@ fn fused_loads_and_stores_trap_at_the_same_step_as_single_ones() {
     }
 }
 
+/// Runs every chain shape (a second and third op inside one entry: `local.get op op2`,
+/// `const op local.tee`, `const op local.get op2 [op3]`, `const op const op2`) in a loop
+/// of `$n` iterations whose values change each time, then traps (`unreachable`) when
+/// `$trap` is non-zero, right after the last chain.
+const CHAINS: &str = r#"(module
+  (func (export "run") (param $n i32) (param $trap i32) (result i64)
+    (local $i i32) (local $x i64) (local $a i64) (local $acc i64) (local $t i64)
+    (local.set $x (i64.const 0x0123456789abcdef))
+    (local.set $a (i64.const 3))
+    (loop $next
+      local.get $x
+      ;; SWAR unpack and accumulate: (x >> 4 & mask) * a + acc, then (x & mask) * a +.
+      local.get $acc
+      local.get $x
+      i64.const 4
+      i64.shr_u
+      i64.const 0x000f000f000f000f
+      i64.and
+      local.get $a
+      i64.mul
+      i64.add
+      local.get $x
+      i64.const 0x00ff00ff00ff00ff
+      i64.and
+      local.get $a
+      i64.mul
+      i64.add
+      ;; const op const op2, then const op local.tee.
+      i64.const 0x800000
+      i64.add
+      i64.const 3
+      i64.shr_u
+      i64.const 0x5bd1e995
+      i64.xor
+      local.tee $t
+      ;; local.get op op2.
+      local.get $a
+      i64.sub
+      i64.or
+      local.set $acc
+      ;; const op local.get op2 (no third op).
+      local.get $x
+      i64.const 13
+      i64.rotl
+      i64.const 7
+      i64.add
+      local.get $acc
+      i64.xor
+      local.set $x
+      (local.set $a (i64.add (local.get $a) (local.get $t)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $next (i32.lt_u (local.get $i) (local.get $n))))
+    (if (local.get $trap) (then unreachable))
+    (i64.xor (local.get $acc) (local.get $x))))"#;
+
+#[test]
+fn chains_stop_at_every_step_as_single_steps_do() {
+    for trap in [0, 1] {
+        let m = prepared(CHAINS, "run", &[40, trap]);
+        let mut whole = m.clone();
+        whole.run(u64::MAX);
+        let end = if trap == 0 {
+            Status::Halted
+        } else {
+            Status::Trapped(opml_vm::Trap::Unreachable)
+        };
+        assert_eq!(whole.status(), end);
+        same_as_single_steps(m.clone(), &[u64::MAX]);
+        for cuts in [&[1u64][..], &[2], &[3], &[4], &[5], &[6, 7], &[9, 1, 4, 2]] {
+            same_as_single_steps(m.clone(), cuts);
+        }
+    }
+}
+
 #[test]
 fn kernels_run_in_one_budget_as_in_single_steps() {
     for export in ["gemv_i8_run", "q4_matmul", "q8_matmul"] {
@@ -149,5 +223,12 @@ proptest! {
         cuts in prop::collection::vec(1u64..40_000, 1..8),
     ) {
         same_as_single_steps(prepared(KERNELS, export, &[1]), &cuts);
+    }
+
+    #[test]
+    fn budgets_stop_inside_chains_at_exactly_their_step(
+        cuts in prop::collection::vec(1u64..60, 1..8),
+    ) {
+        same_as_single_steps(prepared(CHAINS, "run", &[25, 1]), &cuts);
     }
 }
