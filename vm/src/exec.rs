@@ -294,6 +294,13 @@ impl Machine {
                     let v = bin!($f, stack[top], $k.get());
                     stack[top] = $op2.apply(v, $k2 as i64 as u64);
                 }};
+                (GetKKGetBin $n:literal $f:ident
+                    { $a:ident, $k:ident, $k2:ident, $b:ident, $op2:ident, $op3:ident, $op4:ident }) => {{
+                    let v = bin!($f, local!($a), $k as i64 as u64);
+                    let v = $op3.apply($op2.apply(v, $k2.get()), local!($b));
+                    let top = sp as usize - 1;
+                    stack[top] = $op4.apply(stack[top], v);
+                }};
                 (KGetBin $n:literal $f:ident { $k:ident, $b:ident, $op2:ident, $op3:ident }) => {{
                     let top = sp as usize - 1;
                     let v = bin!($f, stack[top], $k.get());

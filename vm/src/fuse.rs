@@ -24,7 +24,11 @@ use xop::{Bin, Read, Write};
 mod xop;
 
 /// The most steps one fused op covers.
-pub(crate) const MAX_FUSED: u64 = 5;
+pub(crate) const MAX_FUSED: u64 = 8;
+
+/// The most steps a fused op with 16-bit local indices covers (longer ones hold 8-bit
+/// indices and check them themselves).
+const WIDE_FUSED: usize = 5;
 
 /// An integer constant op's bits (an `i32` sign-extended: the `i32` ops read only the
 /// low half).
@@ -100,17 +104,37 @@ fn fuse_at(ops: &[Op]) -> XOp {
         _ => true,
     };
     match ops.first() {
-        Some(_) if ops.iter().take(MAX_FUSED as usize).all(narrow) => longest(ops),
+        Some(_) if ops.iter().take(WIDE_FUSED).all(narrow) => longest(ops),
         Some(&first) => XOp::single(first),
         None => XOp::Unreachable,
     }
 }
 
-/// The longest fusion starting at `ops[0]`, whose local indices fit in 16 bits.
+/// The longest fusion starting at `ops[0]`, whose local indices fit in 16 bits (in the
+/// first [`WIDE_FUSED`] ops).
 fn longest(ops: &[Op]) -> XOp {
     use Op::{I32Add, LocalGet, LocalSet, LocalTee};
-    // Local indices of the first MAX_FUSED ops fit in 16 bits (`fuse_at`).
+    // Local indices of the first WIDE_FUSED ops fit in 16 bits (`fuse_at`).
     let l = |i: u32| i as u16;
+    if let [LocalGet(a), ref c, ref o, ref c2, ref o2, LocalGet(b), ref o3, ref o4, ..] = *ops {
+        if let (Some(k), Some(op), Some(k2), Some(op2), Some(op3), Some(op4)) = (
+            konst(c),
+            Bin::of(o),
+            konst(c2),
+            Bin::of(o2),
+            Bin::of(o3),
+            Bin::of(o4),
+        ) {
+            let narrow = (
+                u8::try_from(a),
+                u8::try_from(b),
+                k.small().map(i8::try_from),
+            );
+            if let (Ok(a), Ok(b), Some(Ok(k))) = narrow {
+                return op.get_k_k_get_bin(a, k, k2, b, op2, op3, op4);
+            }
+        }
+    }
     if let [ref c, ref o, LocalGet(b), ref o2, ref o3, ..] = *ops {
         if let (Some(k), Some(op), Some(op2), Some(op3)) =
             (konst(c), Bin::of(o), Bin::of(o2), Bin::of(o3))
@@ -289,7 +313,19 @@ mod tests {
             Return,
         ];
         let x = fuse(&code);
-        assert!(matches!(x[0], XOp::GetKI64ShrU { a: 0, k } if k.get() == 4));
+        assert!(matches!(
+            x[0],
+            XOp::GetKKGetBinI64ShrU {
+                a: 0,
+                k: 4,
+                k2,
+                b: 1,
+                op2: Bin::I64And,
+                op3: Bin::I64Mul,
+                op4: Bin::I64Add
+            } if k2.get() == 0x000f_000f_000f_000f
+        ));
+        assert_eq!(x[0].steps(), 8);
         assert!(matches!(
             x[3],
             XOp::KGetBinI64And { k, b: 1, op2: Bin::I64Mul, op3: Bin::I64Add }
@@ -314,6 +350,12 @@ mod tests {
                 op2: Bin::I64Or
             }
         ));
+        // With a local past 8 bits, the unpack is two entries.
+        let mut wide = code;
+        wide[0] = LocalGet(300);
+        let x = fuse(&wide);
+        assert!(matches!(x[0], XOp::GetKI64ShrU { a: 300, k } if k.get() == 4));
+        assert!(matches!(x[3], XOp::KGetBinI64And { .. }));
         // A second constant that does not fit in 16 bits ends the chain; a constant
         // followed by a local and one op is `KGet`.
         let x = fuse(&[I64Const(1), I64Add, I64Const(1 << 20), I64Mul, Return]);

@@ -133,8 +133,9 @@ fn fused_loads_and_stores_trap_at_the_same_step_as_single_ones() {
     }
 }
 
-/// Runs every chain shape (a second and third op inside one entry: `local.get op op2`,
-/// `const op local.tee`, `const op local.get op2 [op3]`, `const op const op2`) in a loop
+/// Runs every chain shape (further ops inside one entry: `local.get op op2`,
+/// `const op local.tee`, `const op local.get op2 [op3]`, `const op const op2`, and the
+/// 8-step `local.get const op const op2 local.get op3 op4`) in a loop
 /// of `$n` iterations whose values change each time, then traps (`unreachable`) when
 /// `$trap` is non-zero, right after the last chain.
 const CHAINS: &str = r#"(module
@@ -150,6 +151,15 @@ const CHAINS: &str = r#"(module
       i64.const 4
       i64.shr_u
       i64.const 0x000f000f000f000f
+      i64.and
+      local.get $a
+      i64.mul
+      i64.add
+      ;; The same with a shift that does not fit in 8 bits: two entries.
+      local.get $x
+      i64.const 200
+      i64.shr_u
+      i64.const 0x0f0f0f0f0f0f0f0f
       i64.and
       local.get $a
       i64.mul

@@ -80,6 +80,10 @@ macro_rules! for_each_bin_shape {
             "`const k; op; local.get b; op2`: top becomes `op2(op(top, k), L[b])`.")
         (KK, 4, { k: Imm, k2: i16, op2: Bin },
             "`const k; op; const k2; op2`: top becomes `op2(op(top, k), k2)`.")
+        (GetKKGetBin, 8, { a: u8, k: i8, k2: Imm, b: u8, op2: Bin, op3: Bin, op4: Bin },
+            "`local.get a; const k; op; const k2; op2; local.get b; op3; op4` (an unpack, \
+             multiply and accumulate): top becomes \
+             `op4(top, op3(op2(op(L[a], k), k2), L[b]))`; locals and `k` in 8 bits.")
         (KGetBin, 5, { k: Imm, b: u16, op2: Bin, op3: Bin },
             "`const k; op; local.get b; op2; op3`: the top two become \
              `op3(below, op2(op(top, k), L[b]))`.")
@@ -251,6 +255,8 @@ macro_rules! define_xop {
 
             $(
                 #[doc = concat!("The `", stringify!($bs), "` entry of this op.")]
+                // One argument per field of the shape.
+                #[allow(clippy::too_many_arguments)]
                 pub(crate) fn [<$bs:snake>](self, $($bp: $bpt),*) -> XOp {
                     match self {
                         $( Bin::$bv => XOp::[<$bs $bv>] $bpat, )*
