@@ -5,7 +5,8 @@
 //! `--hardhat` the same story runs against a Hardhat node it starts and stops (< 30 s);
 //! with `--consumer` the example dApp is called back with the class after the dispute,
 //! and with an LLM image (a tiny random LLaMA) and `--prompt`, the question box with the
-//! generated ids.
+//! generated ids; `--phases 2` plays the two-phase scenarios on the tiny LLaMA, on the
+//! embedded chain and on a Hardhat node.
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -177,6 +178,11 @@ fn demo_asks_the_question_box_with_an_llm_image_and_calls_it_back_after_the_disp
 
 /// `opml demo --phases 2 --cheat NAME` on the tiny LLM; its stdout and exit status.
 fn demo_phases(dir: &Path, cheat: &str) -> (String, String, bool) {
+    demo_phases_with(dir, cheat, &[])
+}
+
+/// As [`demo_phases`], with more arguments.
+fn demo_phases_with(dir: &Path, cheat: &str, more: &[&str]) -> (String, String, bool) {
     let tiny = tiny_llm::tiny_llm(dir, 16);
     let out = Command::new(env!("CARGO_BIN_EXE_opml"))
         .args(["demo", "--phases", "2", "--cheat", cheat, "--model"])
@@ -184,6 +190,8 @@ fn demo_phases(dir: &Path, cheat: &str) -> (String, String, bool) {
         .arg("--tokenizer")
         .arg(&tiny.gguf)
         .args(["--prompt", "Where is the hen?", "--max-tokens", "3"])
+        .args(more)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
         .output()
         .expect("run opml");
     (
@@ -220,6 +228,26 @@ fn demo_in_two_phases_defeats_a_lie_at_a_node_and_a_false_challenger() {
 }
 
 #[test]
+fn demo_in_two_phases_on_a_hardhat_node_it_starts_and_stops() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (out, err, ok) = demo_phases_with(dir.path(), "wrong-run", &["--hardhat"]);
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("chain: JSON-RPC node at http://127.0.0.1:"), "{out}");
+    assert!(
+        out.contains("phase 1:") && out.contains("phase 2:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("the challenger won: the lie is rejected"),
+        "{out}"
+    );
+    assert!(
+        out.contains("challenger 2 ETH, honest submitter 1 ETH"),
+        "{out}"
+    );
+}
+
+#[test]
 fn demo_in_two_phases_refuses_what_it_cannot_play() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (_, err, ok) = demo_phases(dir.path(), "middle");
@@ -233,4 +261,6 @@ fn demo_in_two_phases_refuses_what_it_cannot_play() {
         !out.status.success() && err.contains("add --phases 2"),
         "{err}"
     );
+    let (_, err, ok) = demo_phases_with(dir.path(), "wrong-node", &["--consumer"]);
+    assert!(!ok && err.contains("without --consumer"), "{err}");
 }

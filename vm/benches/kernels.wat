@@ -9,9 +9,9 @@
   (type (;4;) (func (param i32) (result i32)))
   (type (;5;) (func (param i32 i32 i32) (result i32)))
   (func (;0;) (type 0) (param i32 i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i64 i64 i32 i32 i32 i32 i32 i32 i32 i32 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i32 i32 i64 i64 i64 i64 i64)
+    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
     global.get 0
-    i32.const 64
+    i32.const 256
     i32.sub
     local.tee 2
     global.set 0
@@ -51,7 +51,7 @@
                 local.tee 6
                 i32.const 9793
                 i32.ge_u
-                br_if 2 (;@4;)
+                br_if 4 (;@2;)
                 i32.const 1066880
                 local.set 7
                 br 1 (;@5;)
@@ -62,316 +62,250 @@
               local.tee 6
               i32.const 5761
               i32.ge_u
-              br_if 3 (;@2;)
+              br_if 1 (;@4;)
               i32.const 1061120
               local.set 7
             end
             block  ;; label = @5
               block  ;; label = @6
-                local.get 0
+                block  ;; label = @7
+                  local.get 0
+                  i32.const 1
+                  i32.ge_s
+                  br_if 0 (;@7;)
+                  i32.const 0
+                  local.set 8
+                  br 1 (;@6;)
+                end
+                local.get 3
+                i32.const 58
+                i32.mul
+                local.tee 5
                 i32.const 1
-                i32.ge_s
-                br_if 0 (;@6;)
+                i32.or
+                local.set 9
+                local.get 5
+                i32.const 1045
+                i32.gt_u
+                br_if 3 (;@3;)
+                local.get 4
+                i32.const 16
+                i32.gt_u
+                br_if 1 (;@5;)
+                i32.const 34
+                i32.const 20
+                local.get 1
+                i32.const 255
+                i32.and
+                i32.const 2
+                i32.eq
+                local.tee 10
+                select
+                local.tee 11
+                local.get 5
+                i32.const 58
+                i32.div_u
+                local.tee 12
+                i32.mul
+                local.tee 13
+                i32.const 5
+                i32.shl
+                local.tee 14
+                local.get 6
+                local.get 14
+                local.get 6
+                i32.lt_u
+                select
+                local.set 15
+                local.get 4
+                i32.const 1
+                local.get 4
+                i32.const 1
+                i32.gt_u
+                select
+                local.set 16
+                local.get 4
+                i32.const 2
+                i32.shl
+                local.set 17
+                local.get 4
+                i32.const 31
+                i32.add
+                i32.const 5
+                i32.shr_u
+                local.set 18
+                local.get 12
+                i32.const 58
+                i32.mul
+                local.tee 19
+                i32.const -58
+                i32.add
+                i32.const 58
+                i32.div_u
+                local.set 20
+                local.get 3
+                i32.const 2147483647
+                i32.and
+                local.get 12
+                i32.ne
+                local.set 21
+                local.get 6
+                local.get 13
+                local.get 4
+                i32.mul
+                i32.ne
+                local.set 22
+                local.get 19
+                i32.const 57
+                i32.gt_u
+                local.set 23
                 i32.const 0
                 local.set 8
-                br 1 (;@5;)
-              end
-              local.get 3
-              i32.const 58
-              i32.mul
-              local.tee 5
-              i32.const 1
-              i32.or
-              local.set 9
-              local.get 5
-              i32.const 1045
-              i32.gt_u
-              br_if 2 (;@3;)
-              local.get 4
-              i32.const 16
-              i32.gt_u
-              br_if 4 (;@1;)
-              local.get 4
-              i32.const -8
-              i32.add
-              local.tee 10
-              i32.const 1
-              local.get 10
-              i32.const 1
-              i32.gt_u
-              select
-              local.tee 10
-              i32.const 8
-              local.get 10
-              i32.const 8
-              i32.lt_u
-              select
-              i32.const 2
-              i32.shl
-              local.set 11
-              local.get 4
-              i32.const 1
-              local.get 4
-              i32.const 1
-              i32.gt_u
-              select
-              local.tee 10
-              i32.const 8
-              local.get 10
-              i32.const 8
-              i32.lt_u
-              select
-              i32.const 2
-              i32.shl
-              local.set 12
-              i32.const 34
-              i32.const 20
-              local.get 1
-              i32.const 255
-              i32.and
-              local.tee 13
-              i32.const 2
-              i32.eq
-              local.tee 14
-              select
-              local.tee 15
-              local.get 5
-              i32.const 58
-              i32.div_u
-              local.tee 16
-              i32.mul
-              local.tee 10
-              i32.const 3
-              i32.shl
-              local.set 17
-              local.get 4
-              i32.const 2
-              i32.shl
-              local.set 18
-              local.get 4
-              i32.const 7
-              i32.add
-              i32.const 3
-              i32.shr_u
-              local.set 19
-              local.get 16
-              i32.const 58
-              i32.mul
-              local.tee 20
-              i32.const -58
-              i32.add
-              i32.const 58
-              i32.div_u
-              local.set 21
-              local.get 3
-              i32.const 2147483647
-              i32.and
-              local.get 16
-              i32.ne
-              local.set 22
-              local.get 6
-              local.get 10
-              local.get 4
-              i32.mul
-              i32.ne
-              local.set 23
-              i32.const 0
-              local.set 8
-              i32.const 0
-              local.set 24
-              loop  ;; label = @6
                 i32.const 0
-                local.get 24
-                i32.const 7
-                i32.and
-                local.tee 3
-                i32.store offset=1077520
-                block  ;; label = @7
-                  local.get 22
-                  i32.eqz
-                  br_if 0 (;@7;)
-                  i32.const -1
-                  local.set 8
-                  br 2 (;@5;)
-                end
-                block  ;; label = @7
-                  local.get 23
-                  i32.eqz
-                  br_if 0 (;@7;)
-                  i32.const -1
-                  local.set 8
-                  br 2 (;@5;)
-                end
-                block  ;; label = @7
+                local.set 24
+                loop  ;; label = @7
+                  i32.const 0
+                  local.get 24
+                  i32.const 7
+                  i32.and
+                  local.tee 3
+                  i32.store offset=1077520
                   block  ;; label = @8
-                    local.get 9
-                    i32.const 58
-                    i32.gt_u
+                    local.get 21
+                    i32.eqz
                     br_if 0 (;@8;)
-                    i32.const 1076672
-                    i32.const 0
-                    local.get 18
-                    call 8
-                    drop
-                    br 1 (;@7;)
+                    i32.const -1
+                    local.set 8
+                    br 2 (;@6;)
                   end
-                  i32.const 12
-                  local.get 3
-                  i32.sub
-                  local.set 25
                   block  ;; label = @8
-                    local.get 14
+                    local.get 22
+                    i32.eqz
                     br_if 0 (;@8;)
-                    local.get 6
-                    i32.eqz
-                    br_if 1 (;@7;)
-                    local.get 6
-                    local.get 17
-                    i32.div_u
-                    local.get 6
-                    local.get 17
-                    i32.rem_u
-                    i32.const 0
-                    i32.ne
-                    i32.add
-                    local.tee 3
-                    local.get 19
+                    i32.const -1
+                    local.set 8
+                    br 2 (;@6;)
+                  end
+                  block  ;; label = @8
+                    block  ;; label = @9
+                      local.get 9
+                      i32.const 58
+                      i32.gt_u
+                      br_if 0 (;@9;)
+                      i32.const 1076672
+                      i32.const 0
+                      local.get 17
+                      call 8
+                      drop
+                      br 1 (;@8;)
+                    end
+                    i32.const 12
                     local.get 3
-                    local.get 19
-                    i32.lt_u
-                    select
-                    local.tee 26
-                    i32.eqz
-                    br_if 1 (;@7;)
-                    i64.const 127
-                    local.get 25
-                    i64.extend_i32_u
-                    i64.shl
-                    local.tee 27
-                    local.get 27
-                    i64.const 1
-                    i64.shr_u
-                    i64.sub
-                    local.set 28
-                    i32.const 0
-                    local.set 29
-                    i32.const 1076672
-                    local.set 30
-                    local.get 7
-                    local.set 31
-                    local.get 4
+                    i32.sub
                     local.set 25
                     block  ;; label = @9
-                      loop  ;; label = @10
-                        local.get 2
-                        i64.const 0
-                        i64.store offset=56
-                        local.get 2
-                        i64.const 0
-                        i64.store offset=48
-                        local.get 2
-                        i64.const 0
-                        i64.store offset=40
-                        local.get 2
-                        i64.const 0
-                        i64.store offset=32
-                        local.get 2
-                        i64.const 0
-                        i64.store offset=24
-                        local.get 2
-                        i64.const 0
-                        i64.store offset=16
-                        local.get 2
-                        i64.const 0
-                        i64.store offset=8
-                        local.get 2
-                        i64.const 0
-                        i64.store
+                      local.get 10
+                      br_if 0 (;@9;)
+                      local.get 6
+                      i32.eqz
+                      br_if 1 (;@8;)
+                      local.get 6
+                      local.get 14
+                      i32.div_u
+                      local.get 6
+                      local.get 14
+                      i32.rem_u
+                      i32.const 0
+                      i32.ne
+                      i32.add
+                      local.tee 3
+                      local.get 18
+                      local.get 3
+                      local.get 18
+                      i32.lt_u
+                      select
+                      i32.eqz
+                      br_if 1 (;@8;)
+                      local.get 2
+                      i32.const 0
+                      i32.const 256
+                      call 8
+                      local.set 26
+                      block  ;; label = @10
                         block  ;; label = @11
-                          local.get 20
+                          local.get 19
                           i32.const 58
                           i32.lt_u
                           br_if 0 (;@11;)
-                          local.get 17
-                          local.get 6
-                          local.get 29
-                          local.get 17
-                          i32.mul
-                          i32.sub
-                          local.tee 3
-                          local.get 17
-                          local.get 3
-                          i32.lt_u
-                          select
-                          local.tee 3
-                          local.get 10
+                          local.get 15
+                          local.get 13
                           i32.div_u
-                          local.set 1
-                          local.get 10
-                          local.get 3
+                          local.set 3
+                          local.get 13
+                          local.get 15
                           i32.gt_u
                           br_if 0 (;@11;)
-                          local.get 1
-                          i32.const 8
-                          local.get 1
-                          i32.const 8
+                          local.get 3
+                          i32.const 32
+                          local.get 3
+                          i32.const 32
                           i32.lt_u
                           select
-                          local.set 32
+                          local.set 27
                           i32.const 1077524
                           local.set 3
                           i32.const 0
-                          local.set 33
-                          local.get 31
-                          local.set 34
+                          local.set 28
+                          local.get 7
+                          local.set 29
                           loop  ;; label = @12
-                            local.get 33
+                            local.get 28
                             i32.const 1
                             i32.add
-                            local.set 35
-                            local.get 33
-                            local.get 16
+                            local.set 30
+                            local.get 28
+                            local.get 12
                             i32.eq
-                            br_if 3 (;@9;)
+                            br_if 2 (;@10;)
                             local.get 3
                             i32.const 232
                             i32.add
-                            local.set 36
+                            local.set 31
                             local.get 3
                             i64.load32_s
-                            local.set 37
+                            local.set 32
                             local.get 3
                             i64.load offset=96 align=4
-                            local.set 38
+                            local.set 33
                             local.get 3
                             i64.load offset=88 align=4
-                            local.set 39
+                            local.set 34
                             local.get 3
                             i64.load offset=80 align=4
-                            local.set 40
+                            local.set 35
                             local.get 3
                             i64.load offset=72 align=4
-                            local.set 41
+                            local.set 36
                             local.get 3
                             i64.load offset=64 align=4
-                            local.set 42
+                            local.set 37
                             local.get 3
                             i64.load offset=56 align=4
-                            local.set 43
+                            local.set 38
                             local.get 3
                             i64.load offset=48 align=4
-                            local.set 44
+                            local.set 39
                             local.get 3
                             i64.load offset=40 align=4
-                            local.set 45
+                            local.set 40
                             local.get 3
                             i64.load32_s offset=4
-                            local.set 46
+                            local.set 41
                             i32.const 0
                             local.set 5
-                            local.get 2
+                            local.get 26
                             local.set 1
-                            local.get 34
+                            local.get 29
                             local.set 3
                             loop  ;; label = @13
                               local.get 1
@@ -379,33 +313,33 @@
                               i32.const 12
                               i32.add
                               i64.load align=1
-                              local.tee 47
+                              local.tee 42
                               i64.const 4222189076152335
                               i64.and
-                              local.get 41
+                              local.get 36
                               i64.mul
-                              local.get 47
+                              local.get 42
                               i64.const 4
                               i64.shr_u
                               i64.const 4222189076152335
                               i64.and
-                              local.get 40
+                              local.get 35
                               i64.mul
                               i64.add
-                              local.get 47
+                              local.get 42
                               i64.const 8
                               i64.shr_u
                               i64.const 4222189076152335
                               i64.and
-                              local.get 39
+                              local.get 34
                               i64.mul
                               i64.add
-                              local.get 47
+                              local.get 42
                               i64.const 12
                               i64.shr_u
                               i64.const 4222189076152335
                               i64.and
-                              local.get 38
+                              local.get 33
                               i64.mul
                               i64.add
                               i64.const 140737488355328
@@ -416,33 +350,33 @@
                               i32.const 4
                               i32.add
                               i64.load align=1
-                              local.tee 47
+                              local.tee 42
                               i64.const 4222189076152335
                               i64.and
-                              local.get 45
+                              local.get 40
                               i64.mul
-                              local.get 47
+                              local.get 42
                               i64.const 4
                               i64.shr_u
                               i64.const 4222189076152335
                               i64.and
-                              local.get 44
+                              local.get 39
                               i64.mul
                               i64.add
-                              local.get 47
+                              local.get 42
                               i64.const 8
                               i64.shr_u
                               i64.const 4222189076152335
                               i64.and
-                              local.get 43
+                              local.get 38
                               i64.mul
                               i64.add
-                              local.get 47
+                              local.get 42
                               i64.const 12
                               i64.shr_u
                               i64.const 4222189076152335
                               i64.and
-                              local.get 42
+                              local.get 37
                               i64.mul
                               i64.add
                               i64.const 140737488355328
@@ -457,602 +391,109 @@
                               i32.const 2
                               i32.add
                               i64.load16_s align=1
-                              local.get 46
+                              local.get 41
                               i64.mul
                               i64.add
-                              local.get 37
+                              local.get 32
                               i64.mul
                               local.get 1
                               i64.load
                               i64.add
                               i64.store
-                              local.get 3
-                              local.get 10
-                              i32.add
-                              local.set 3
                               local.get 1
                               i32.const 8
                               i32.add
                               local.set 1
+                              local.get 3
+                              local.get 13
+                              i32.add
+                              local.set 3
                               local.get 5
                               i32.const 1
                               i32.add
                               local.tee 5
-                              local.get 32
+                              local.get 27
                               i32.lt_u
                               br_if 0 (;@13;)
                             end
-                            local.get 34
-                            local.get 15
+                            local.get 29
+                            local.get 11
                             i32.add
-                            local.set 34
-                            local.get 33
-                            local.get 21
+                            local.set 29
+                            local.get 28
+                            local.get 20
                             i32.eq
                             local.set 1
-                            local.get 35
-                            local.set 33
-                            local.get 36
+                            local.get 30
+                            local.set 28
+                            local.get 31
                             local.set 3
                             local.get 1
                             i32.eqz
                             br_if 0 (;@12;)
                           end
                         end
-                        block  ;; label = @11
-                          local.get 4
-                          local.get 29
-                          i32.const 3
-                          i32.shl
-                          i32.eq
-                          br_if 0 (;@11;)
-                          local.get 25
-                          i32.const 1
-                          local.get 25
-                          i32.const 1
-                          i32.gt_u
-                          select
-                          local.tee 3
-                          i32.const 8
-                          local.get 3
-                          i32.const 8
-                          i32.lt_u
-                          select
-                          local.set 5
-                          local.get 2
-                          local.set 3
-                          local.get 30
-                          local.set 1
-                          loop  ;; label = @12
-                            local.get 1
-                            i64.const 0
-                            local.get 3
-                            i64.load
-                            local.tee 47
-                            local.get 47
-                            i64.const 63
-                            i64.shr_s
-                            local.tee 37
-                            i64.xor
-                            local.get 37
-                            i64.sub
-                            local.tee 37
-                            local.get 27
-                            i64.div_u
-                            local.tee 38
-                            local.get 37
-                            local.get 38
-                            local.get 27
-                            i64.mul
-                            i64.sub
-                            local.get 28
-                            i64.ge_u
-                            i64.extend_i32_u
-                            i64.add
-                            local.tee 37
-                            i64.sub
-                            local.get 37
-                            local.get 47
-                            i64.const 0
-                            i64.lt_s
-                            select
-                            local.tee 47
-                            i64.const -2147483648
-                            local.get 47
-                            i64.const -2147483648
-                            i64.gt_s
-                            select
-                            local.tee 47
-                            i64.const 2147483647
-                            local.get 47
-                            i64.const 2147483647
-                            i64.lt_s
-                            select
-                            i64.store32
-                            local.get 1
-                            i32.const 4
-                            i32.add
-                            local.set 1
-                            local.get 3
-                            i32.const 8
-                            i32.add
-                            local.set 3
-                            local.get 5
-                            i32.const -1
-                            i32.add
-                            local.tee 5
-                            br_if 0 (;@12;)
-                          end
-                        end
-                        local.get 30
-                        i32.const 32
-                        i32.add
-                        local.set 30
-                        local.get 31
-                        local.get 17
-                        i32.add
-                        local.set 31
-                        local.get 25
-                        i32.const -8
-                        i32.add
-                        local.set 25
-                        local.get 29
-                        i32.const 1
-                        i32.add
-                        local.tee 29
-                        local.get 26
-                        i32.ne
-                        br_if 0 (;@10;)
-                        br 3 (;@7;)
-                      end
-                    end
-                    local.get 33
-                    local.get 15
-                    i32.mul
-                    local.get 35
-                    local.get 15
-                    i32.mul
-                    local.get 10
-                    call 2
-                    unreachable
-                  end
-                  local.get 6
-                  i32.eqz
-                  br_if 0 (;@7;)
-                  local.get 6
-                  local.get 17
-                  i32.div_u
-                  local.tee 3
-                  local.get 6
-                  local.get 3
-                  local.get 17
-                  i32.mul
-                  i32.sub
-                  i32.const 0
-                  i32.ne
-                  i32.add
-                  local.tee 3
-                  local.get 19
-                  local.get 3
-                  local.get 19
-                  i32.lt_u
-                  select
-                  local.tee 48
-                  i32.eqz
-                  br_if 0 (;@7;)
-                  block  ;; label = @8
-                    local.get 20
-                    i32.const 58
-                    i32.lt_u
-                    br_if 0 (;@8;)
-                    i32.const 0
-                    local.set 30
-                    i32.const 1076672
-                    local.set 49
-                    local.get 7
-                    local.set 26
-                    local.get 4
-                    local.set 31
-                    loop  ;; label = @9
-                      local.get 2
-                      i64.const 0
-                      i64.store offset=56
-                      local.get 2
-                      i64.const 0
-                      i64.store offset=48
-                      local.get 2
-                      i64.const 0
-                      i64.store offset=40
-                      local.get 2
-                      i64.const 0
-                      i64.store offset=32
-                      local.get 2
-                      i64.const 0
-                      i64.store offset=24
-                      local.get 2
-                      i64.const 0
-                      i64.store offset=16
-                      local.get 2
-                      i64.const 0
-                      i64.store offset=8
-                      local.get 2
-                      i64.const 0
-                      i64.store
-                      local.get 17
-                      local.get 6
-                      local.get 30
-                      local.get 17
-                      i32.mul
-                      i32.sub
-                      local.tee 3
-                      local.get 17
-                      local.get 3
-                      i32.lt_u
-                      select
-                      local.tee 3
-                      local.get 10
-                      i32.div_u
-                      local.set 1
-                      block  ;; label = @10
-                        local.get 10
-                        local.get 3
-                        i32.gt_u
-                        br_if 0 (;@10;)
-                        block  ;; label = @11
-                          block  ;; label = @12
-                            local.get 13
-                            i32.const 2
-                            i32.ne
-                            br_if 0 (;@12;)
-                            local.get 1
-                            i32.const 8
-                            local.get 1
-                            i32.const 8
-                            i32.lt_u
-                            select
-                            local.set 33
-                            i32.const 1077524
-                            local.set 3
-                            i32.const 0
-                            local.set 34
-                            local.get 26
-                            local.set 35
-                            loop  ;; label = @13
-                              local.get 34
-                              i32.const 1
-                              i32.add
-                              local.set 36
-                              local.get 34
-                              local.get 16
-                              i32.eq
-                              br_if 2 (;@11;)
-                              local.get 3
-                              i32.const 232
-                              i32.add
-                              local.set 29
-                              local.get 3
-                              i64.load32_s
-                              local.set 37
-                              local.get 3
-                              i64.load offset=224 align=4
-                              local.set 38
-                              local.get 3
-                              i64.load offset=216 align=4
-                              local.set 39
-                              local.get 3
-                              i64.load offset=208 align=4
-                              local.set 40
-                              local.get 3
-                              i64.load offset=200 align=4
-                              local.set 41
-                              local.get 3
-                              i64.load offset=192 align=4
-                              local.set 42
-                              local.get 3
-                              i64.load offset=184 align=4
-                              local.set 43
-                              local.get 3
-                              i64.load offset=176 align=4
-                              local.set 44
-                              local.get 3
-                              i64.load offset=168 align=4
-                              local.set 45
-                              local.get 3
-                              i64.load offset=160 align=4
-                              local.set 46
-                              local.get 3
-                              i64.load offset=152 align=4
-                              local.set 27
-                              local.get 3
-                              i64.load offset=144 align=4
-                              local.set 28
-                              local.get 3
-                              i64.load offset=136 align=4
-                              local.set 50
-                              local.get 3
-                              i64.load offset=128 align=4
-                              local.set 51
-                              local.get 3
-                              i64.load offset=120 align=4
-                              local.set 52
-                              local.get 3
-                              i64.load offset=112 align=4
-                              local.set 53
-                              local.get 3
-                              i64.load offset=104 align=4
-                              local.set 54
-                              local.get 3
-                              i32.load offset=4
-                              i32.const 7
-                              i32.shl
-                              local.set 32
-                              i32.const 0
-                              local.set 5
-                              local.get 2
-                              local.set 1
-                              local.get 35
-                              local.set 3
-                              loop  ;; label = @14
-                                local.get 1
-                                local.get 3
-                                i64.load16_s align=1
-                                local.get 37
-                                i64.mul
-                                local.get 3
-                                i32.const 2
-                                i32.add
-                                i64.load align=1
-                                i64.const -9187201950435737472
-                                i64.xor
-                                local.tee 47
-                                i64.const 1095216660735
-                                i64.and
-                                local.get 54
-                                i64.mul
-                                local.get 47
-                                i64.const 8
-                                i64.shr_u
-                                i64.const 1095216660735
-                                i64.and
-                                local.get 53
-                                i64.mul
-                                i64.add
-                                local.get 47
-                                i64.const 16
-                                i64.shr_u
-                                i64.const 1095216660735
-                                i64.and
-                                local.get 52
-                                i64.mul
-                                i64.add
-                                local.get 47
-                                i64.const 24
-                                i64.shr_u
-                                i64.const 1095216660735
-                                i64.and
-                                local.get 51
-                                i64.mul
-                                i64.add
-                                local.get 3
-                                i32.const 10
-                                i32.add
-                                i64.load align=1
-                                i64.const -9187201950435737472
-                                i64.xor
-                                local.tee 47
-                                i64.const 1095216660735
-                                i64.and
-                                local.get 50
-                                i64.mul
-                                i64.add
-                                local.get 47
-                                i64.const 8
-                                i64.shr_u
-                                i64.const 1095216660735
-                                i64.and
-                                local.get 28
-                                i64.mul
-                                i64.add
-                                local.get 47
-                                i64.const 16
-                                i64.shr_u
-                                i64.const 1095216660735
-                                i64.and
-                                local.get 27
-                                i64.mul
-                                i64.add
-                                local.get 47
-                                i64.const 24
-                                i64.shr_u
-                                i64.const 1095216660735
-                                i64.and
-                                local.get 46
-                                i64.mul
-                                i64.add
-                                local.get 3
-                                i32.const 18
-                                i32.add
-                                i64.load align=1
-                                i64.const -9187201950435737472
-                                i64.xor
-                                local.tee 47
-                                i64.const 1095216660735
-                                i64.and
-                                local.get 45
-                                i64.mul
-                                i64.add
-                                local.get 47
-                                i64.const 8
-                                i64.shr_u
-                                i64.const 1095216660735
-                                i64.and
-                                local.get 44
-                                i64.mul
-                                i64.add
-                                local.get 47
-                                i64.const 16
-                                i64.shr_u
-                                i64.const 1095216660735
-                                i64.and
-                                local.get 43
-                                i64.mul
-                                i64.add
-                                local.get 47
-                                i64.const 24
-                                i64.shr_u
-                                i64.const 1095216660735
-                                i64.and
-                                local.get 42
-                                i64.mul
-                                i64.add
-                                local.get 3
-                                i32.const 26
-                                i32.add
-                                i64.load align=1
-                                i64.const -9187201950435737472
-                                i64.xor
-                                local.tee 47
-                                i64.const 1095216660735
-                                i64.and
-                                local.get 41
-                                i64.mul
-                                i64.add
-                                local.get 47
-                                i64.const 8
-                                i64.shr_u
-                                i64.const 1095216660735
-                                i64.and
-                                local.get 40
-                                i64.mul
-                                i64.add
-                                local.get 47
-                                i64.const 16
-                                i64.shr_u
-                                i64.const 1095216660735
-                                i64.and
-                                local.get 39
-                                i64.mul
-                                i64.add
-                                local.get 47
-                                i64.const 24
-                                i64.shr_u
-                                i64.const 1095216660735
-                                i64.and
-                                local.get 38
-                                i64.mul
-                                i64.add
-                                i64.const 2147483648
-                                i64.add
-                                i64.const 32
-                                i64.shr_u
-                                i32.wrap_i64
-                                local.get 32
-                                i32.sub
-                                i64.extend_i32_s
-                                i64.mul
-                                local.get 1
-                                i64.load
-                                i64.add
-                                i64.store
-                                local.get 1
-                                i32.const 8
-                                i32.add
-                                local.set 1
-                                local.get 3
-                                local.get 10
-                                i32.add
-                                local.set 3
-                                local.get 5
-                                i32.const 1
-                                i32.add
-                                local.tee 5
-                                local.get 33
-                                i32.lt_u
-                                br_if 0 (;@14;)
-                              end
-                              local.get 35
-                              local.get 15
-                              i32.add
-                              local.set 35
-                              local.get 34
-                              local.get 21
-                              i32.eq
-                              local.set 1
-                              local.get 36
-                              local.set 34
-                              local.get 29
-                              local.set 3
-                              local.get 1
-                              br_if 3 (;@10;)
-                              br 0 (;@13;)
-                            end
-                          end
-                          block  ;; label = @12
-                            local.get 15
-                            local.get 10
-                            i32.le_u
-                            br_if 0 (;@12;)
-                            i32.const 0
-                            local.get 15
-                            local.get 10
-                            call 2
-                            unreachable
-                          end
-                          i32.const 2
-                          i32.const 34
-                          local.get 15
-                          call 2
-                          unreachable
-                        end
-                        local.get 34
-                        local.get 15
-                        i32.mul
-                        local.get 36
-                        local.get 15
-                        i32.mul
-                        local.get 10
-                        call 2
-                        unreachable
-                      end
-                      block  ;; label = @10
                         local.get 4
-                        local.get 30
-                        i32.const 3
-                        i32.shl
-                        i32.eq
-                        br_if 0 (;@10;)
-                        local.get 31
-                        i32.const 1
-                        local.get 31
-                        i32.const 1
-                        i32.gt_u
-                        select
-                        local.tee 3
-                        i32.const 8
-                        local.get 3
-                        i32.const 8
-                        i32.lt_u
-                        select
-                        local.set 5
-                        local.get 2
+                        i32.eqz
+                        br_if 2 (;@8;)
+                        i64.const 127
+                        local.get 25
+                        i64.extend_i32_u
+                        i64.shl
+                        local.tee 32
+                        local.get 32
+                        i64.const 1
+                        i64.shr_u
+                        i64.sub
+                        local.set 35
+                        local.get 26
                         local.set 3
-                        local.get 49
+                        i32.const 1076672
                         local.set 1
+                        local.get 16
+                        local.set 5
                         loop  ;; label = @11
                           local.get 1
+                          i64.const 0
                           local.get 3
                           i64.load
-                          local.get 25
-                          call 3
-                          local.tee 47
+                          local.tee 42
+                          local.get 42
+                          i64.const 63
+                          i64.shr_s
+                          local.tee 33
+                          i64.xor
+                          local.get 33
+                          i64.sub
+                          local.tee 33
+                          local.get 32
+                          i64.div_u
+                          local.tee 34
+                          local.get 33
+                          local.get 34
+                          local.get 32
+                          i64.mul
+                          i64.sub
+                          local.get 35
+                          i64.ge_u
+                          i64.extend_i32_u
+                          i64.add
+                          local.tee 33
+                          i64.sub
+                          local.get 33
+                          local.get 42
+                          i64.const 0
+                          i64.lt_s
+                          select
+                          local.tee 42
                           i64.const -2147483648
-                          local.get 47
+                          local.get 42
                           i64.const -2147483648
                           i64.gt_s
                           select
-                          local.tee 47
+                          local.tee 42
                           i64.const 2147483647
-                          local.get 47
+                          local.get 42
                           i64.const 2147483647
                           i64.lt_s
                           select
@@ -1070,329 +511,579 @@
                           i32.add
                           local.tee 5
                           br_if 0 (;@11;)
+                          br 3 (;@8;)
                         end
                       end
-                      local.get 49
-                      i32.const 32
-                      i32.add
-                      local.set 49
-                      local.get 26
-                      local.get 17
-                      i32.add
-                      local.set 26
-                      local.get 31
-                      i32.const -8
-                      i32.add
-                      local.set 31
+                      local.get 28
+                      local.get 11
+                      i32.mul
                       local.get 30
-                      i32.const 1
-                      i32.add
-                      local.tee 30
-                      local.get 48
-                      i32.eq
-                      br_if 2 (;@7;)
-                      br 0 (;@9;)
+                      local.get 11
+                      i32.mul
+                      local.get 13
+                      call 2
+                      unreachable
                     end
-                  end
-                  local.get 2
-                  i64.const 0
-                  i64.store offset=56
-                  local.get 2
-                  i64.const 0
-                  i64.store offset=48
-                  local.get 2
-                  i64.const 0
-                  i64.store offset=40
-                  local.get 2
-                  i64.const 0
-                  i64.store offset=32
-                  local.get 2
-                  i64.const 0
-                  i64.store offset=24
-                  local.get 2
-                  i64.const 0
-                  i64.store offset=16
-                  local.get 2
-                  i64.const 0
-                  i64.store offset=8
-                  local.get 2
-                  i64.const 0
-                  i64.store
-                  i64.const 127
-                  local.get 25
-                  i64.extend_i32_u
-                  i64.shl
-                  local.tee 37
-                  local.get 37
-                  i64.const 1
-                  i64.shr_u
-                  i64.sub
-                  local.set 40
-                  block  ;; label = @8
+                    local.get 6
+                    i32.eqz
+                    br_if 0 (;@8;)
+                    local.get 6
+                    local.get 14
+                    i32.div_u
+                    local.tee 3
+                    local.get 6
+                    local.get 3
+                    local.get 14
+                    i32.mul
+                    i32.sub
+                    i32.const 0
+                    i32.ne
+                    i32.add
+                    local.tee 3
+                    local.get 18
+                    local.get 3
+                    local.get 18
+                    i32.lt_u
+                    select
+                    i32.eqz
+                    br_if 0 (;@8;)
+                    block  ;; label = @9
+                      local.get 23
+                      br_if 0 (;@9;)
+                      local.get 2
+                      i32.const 0
+                      i32.const 256
+                      call 8
+                      local.set 3
+                      local.get 4
+                      i32.eqz
+                      br_if 1 (;@8;)
+                      i64.const 127
+                      local.get 25
+                      i64.extend_i32_u
+                      i64.shl
+                      local.tee 32
+                      local.get 32
+                      i64.const 1
+                      i64.shr_u
+                      i64.sub
+                      local.set 35
+                      local.get 3
+                      local.set 3
+                      i32.const 1076672
+                      local.set 1
+                      local.get 16
+                      local.set 5
+                      loop  ;; label = @10
+                        local.get 1
+                        i64.const 0
+                        local.get 3
+                        i64.load
+                        local.tee 42
+                        local.get 42
+                        i64.const 63
+                        i64.shr_s
+                        local.tee 33
+                        i64.xor
+                        local.get 33
+                        i64.sub
+                        local.tee 33
+                        local.get 32
+                        i64.div_u
+                        local.tee 34
+                        local.get 33
+                        local.get 34
+                        local.get 32
+                        i64.mul
+                        i64.sub
+                        local.get 35
+                        i64.ge_u
+                        i64.extend_i32_u
+                        i64.add
+                        local.tee 33
+                        i64.sub
+                        local.get 33
+                        local.get 42
+                        i64.const 0
+                        i64.lt_s
+                        select
+                        local.tee 42
+                        i64.const -2147483648
+                        local.get 42
+                        i64.const -2147483648
+                        i64.gt_s
+                        select
+                        local.tee 42
+                        i64.const 2147483647
+                        local.get 42
+                        i64.const 2147483647
+                        i64.lt_s
+                        select
+                        i64.store32
+                        local.get 1
+                        i32.const 4
+                        i32.add
+                        local.set 1
+                        local.get 3
+                        i32.const 8
+                        i32.add
+                        local.set 3
+                        local.get 5
+                        i32.const -1
+                        i32.add
+                        local.tee 5
+                        br_if 0 (;@10;)
+                        br 2 (;@8;)
+                      end
+                    end
+                    local.get 2
+                    i32.const 0
+                    i32.const 256
+                    call 8
+                    local.set 26
+                    local.get 15
+                    local.get 13
+                    i32.div_u
+                    local.set 3
+                    block  ;; label = @9
+                      local.get 13
+                      local.get 15
+                      i32.gt_u
+                      br_if 0 (;@9;)
+                      local.get 3
+                      i32.const 32
+                      local.get 3
+                      i32.const 32
+                      i32.lt_u
+                      select
+                      local.set 27
+                      i32.const 1077524
+                      local.set 3
+                      i32.const 0
+                      local.set 28
+                      local.get 7
+                      local.set 29
+                      loop  ;; label = @10
+                        local.get 28
+                        i32.const 1
+                        i32.add
+                        local.set 30
+                        local.get 28
+                        local.get 12
+                        i32.eq
+                        br_if 9 (;@1;)
+                        local.get 3
+                        i32.const 232
+                        i32.add
+                        local.set 31
+                        local.get 3
+                        i64.load32_s
+                        local.set 32
+                        local.get 3
+                        i64.load offset=224 align=4
+                        local.set 33
+                        local.get 3
+                        i64.load offset=216 align=4
+                        local.set 34
+                        local.get 3
+                        i64.load offset=208 align=4
+                        local.set 35
+                        local.get 3
+                        i64.load offset=200 align=4
+                        local.set 36
+                        local.get 3
+                        i64.load offset=192 align=4
+                        local.set 37
+                        local.get 3
+                        i64.load offset=184 align=4
+                        local.set 38
+                        local.get 3
+                        i64.load offset=176 align=4
+                        local.set 39
+                        local.get 3
+                        i64.load offset=168 align=4
+                        local.set 40
+                        local.get 3
+                        i64.load offset=160 align=4
+                        local.set 41
+                        local.get 3
+                        i64.load offset=152 align=4
+                        local.set 43
+                        local.get 3
+                        i64.load offset=144 align=4
+                        local.set 44
+                        local.get 3
+                        i64.load offset=136 align=4
+                        local.set 45
+                        local.get 3
+                        i64.load offset=128 align=4
+                        local.set 46
+                        local.get 3
+                        i64.load offset=120 align=4
+                        local.set 47
+                        local.get 3
+                        i64.load offset=112 align=4
+                        local.set 48
+                        local.get 3
+                        i64.load offset=104 align=4
+                        local.set 49
+                        i32.const 0
+                        local.set 5
+                        i32.const 0
+                        local.get 3
+                        i32.load offset=4
+                        i32.sub
+                        i64.extend_i32_u
+                        i64.const 39
+                        i64.shl
+                        i64.const 2147483648
+                        i64.or
+                        local.set 50
+                        local.get 26
+                        local.set 1
+                        local.get 29
+                        local.set 3
+                        loop  ;; label = @11
+                          local.get 1
+                          local.get 3
+                          i64.load16_s align=1
+                          local.get 32
+                          i64.mul
+                          local.get 50
+                          local.get 3
+                          i32.const 2
+                          i32.add
+                          i64.load align=1
+                          i64.const -9187201950435737472
+                          i64.xor
+                          local.tee 42
+                          i64.const 1095216660735
+                          i64.and
+                          local.get 49
+                          i64.mul
+                          i64.add
+                          local.get 42
+                          i64.const 8
+                          i64.shr_u
+                          i64.const 1095216660735
+                          i64.and
+                          local.get 48
+                          i64.mul
+                          i64.add
+                          local.get 42
+                          i64.const 16
+                          i64.shr_u
+                          i64.const 1095216660735
+                          i64.and
+                          local.get 47
+                          i64.mul
+                          i64.add
+                          local.get 42
+                          i64.const 24
+                          i64.shr_u
+                          i64.const 1095216660735
+                          i64.and
+                          local.get 46
+                          i64.mul
+                          i64.add
+                          local.get 3
+                          i32.const 10
+                          i32.add
+                          i64.load align=1
+                          i64.const -9187201950435737472
+                          i64.xor
+                          local.tee 42
+                          i64.const 1095216660735
+                          i64.and
+                          local.get 45
+                          i64.mul
+                          i64.add
+                          local.get 42
+                          i64.const 8
+                          i64.shr_u
+                          i64.const 1095216660735
+                          i64.and
+                          local.get 44
+                          i64.mul
+                          i64.add
+                          local.get 42
+                          i64.const 16
+                          i64.shr_u
+                          i64.const 1095216660735
+                          i64.and
+                          local.get 43
+                          i64.mul
+                          i64.add
+                          local.get 42
+                          i64.const 24
+                          i64.shr_u
+                          i64.const 1095216660735
+                          i64.and
+                          local.get 41
+                          i64.mul
+                          i64.add
+                          local.get 3
+                          i32.const 18
+                          i32.add
+                          i64.load align=1
+                          i64.const -9187201950435737472
+                          i64.xor
+                          local.tee 42
+                          i64.const 1095216660735
+                          i64.and
+                          local.get 40
+                          i64.mul
+                          i64.add
+                          local.get 42
+                          i64.const 8
+                          i64.shr_u
+                          i64.const 1095216660735
+                          i64.and
+                          local.get 39
+                          i64.mul
+                          i64.add
+                          local.get 42
+                          i64.const 16
+                          i64.shr_u
+                          i64.const 1095216660735
+                          i64.and
+                          local.get 38
+                          i64.mul
+                          i64.add
+                          local.get 42
+                          i64.const 24
+                          i64.shr_u
+                          i64.const 1095216660735
+                          i64.and
+                          local.get 37
+                          i64.mul
+                          i64.add
+                          local.get 3
+                          i32.const 26
+                          i32.add
+                          i64.load align=1
+                          i64.const -9187201950435737472
+                          i64.xor
+                          local.tee 42
+                          i64.const 1095216660735
+                          i64.and
+                          local.get 36
+                          i64.mul
+                          i64.add
+                          local.get 42
+                          i64.const 8
+                          i64.shr_u
+                          i64.const 1095216660735
+                          i64.and
+                          local.get 35
+                          i64.mul
+                          i64.add
+                          local.get 42
+                          i64.const 16
+                          i64.shr_u
+                          i64.const 1095216660735
+                          i64.and
+                          local.get 34
+                          i64.mul
+                          i64.add
+                          local.get 42
+                          i64.const 24
+                          i64.shr_u
+                          i64.const 1095216660735
+                          i64.and
+                          local.get 33
+                          i64.mul
+                          i64.add
+                          i64.const 32
+                          i64.shr_s
+                          i64.mul
+                          local.get 1
+                          i64.load
+                          i64.add
+                          i64.store
+                          local.get 1
+                          i32.const 8
+                          i32.add
+                          local.set 1
+                          local.get 3
+                          local.get 13
+                          i32.add
+                          local.set 3
+                          local.get 5
+                          i32.const 1
+                          i32.add
+                          local.tee 5
+                          local.get 27
+                          i32.lt_u
+                          br_if 0 (;@11;)
+                        end
+                        local.get 29
+                        local.get 11
+                        i32.add
+                        local.set 29
+                        local.get 28
+                        local.get 20
+                        i32.ne
+                        local.set 1
+                        local.get 30
+                        local.set 28
+                        local.get 31
+                        local.set 3
+                        local.get 1
+                        br_if 0 (;@10;)
+                      end
+                    end
                     local.get 4
                     i32.eqz
                     br_if 0 (;@8;)
-                    local.get 2
+                    local.get 26
                     local.set 3
-                    i32.const 0
+                    i32.const 1076672
                     local.set 1
+                    local.get 16
+                    local.set 5
                     loop  ;; label = @9
                       local.get 1
-                      i32.const 1076672
-                      i32.add
-                      i64.const 0
                       local.get 3
                       i64.load
-                      local.tee 47
-                      local.get 47
-                      i64.const 63
-                      i64.shr_s
-                      local.tee 38
-                      i64.xor
-                      local.get 38
-                      i64.sub
-                      local.tee 38
-                      local.get 37
-                      i64.div_u
-                      local.tee 39
-                      local.get 38
-                      local.get 39
-                      local.get 37
-                      i64.mul
-                      i64.sub
-                      local.get 40
-                      i64.ge_u
-                      i64.extend_i32_u
-                      i64.add
-                      local.tee 38
-                      i64.sub
-                      local.get 38
-                      local.get 47
-                      i64.const 0
-                      i64.lt_s
-                      select
-                      local.tee 47
+                      local.get 25
+                      call 3
+                      local.tee 42
                       i64.const -2147483648
-                      local.get 47
+                      local.get 42
                       i64.const -2147483648
                       i64.gt_s
                       select
-                      local.tee 47
+                      local.tee 42
                       i64.const 2147483647
-                      local.get 47
+                      local.get 42
                       i64.const 2147483647
                       i64.lt_s
                       select
                       i64.store32
+                      local.get 1
+                      i32.const 4
+                      i32.add
+                      local.set 1
                       local.get 3
                       i32.const 8
                       i32.add
                       local.set 3
-                      local.get 12
-                      local.get 1
-                      i32.const 4
+                      local.get 5
+                      i32.const -1
                       i32.add
-                      local.tee 1
-                      i32.ne
+                      local.tee 5
                       br_if 0 (;@9;)
                     end
                   end
-                  local.get 48
-                  i32.const 1
-                  i32.eq
-                  br_if 0 (;@7;)
-                  local.get 2
-                  i64.const 0
-                  i64.store offset=56
-                  local.get 2
-                  i64.const 0
-                  i64.store offset=48
-                  local.get 2
-                  i64.const 0
-                  i64.store offset=40
-                  local.get 2
-                  i64.const 0
-                  i64.store offset=32
-                  local.get 2
-                  i64.const 0
-                  i64.store offset=24
-                  local.get 2
-                  i64.const 0
-                  i64.store offset=16
-                  local.get 2
-                  i64.const 0
-                  i64.store offset=8
-                  local.get 2
-                  i64.const 0
-                  i64.store
-                  local.get 4
-                  i32.const 8
-                  i32.eq
-                  br_if 0 (;@7;)
-                  local.get 2
-                  local.set 3
                   i32.const 0
-                  local.set 1
-                  loop  ;; label = @8
-                    local.get 1
-                    i32.const 1076704
-                    i32.add
-                    i64.const 0
-                    local.get 3
-                    i64.load
-                    local.tee 47
-                    local.get 47
-                    i64.const 63
-                    i64.shr_s
-                    local.tee 38
-                    i64.xor
-                    local.get 38
-                    i64.sub
-                    local.tee 38
-                    local.get 37
-                    i64.div_u
-                    local.tee 39
-                    local.get 38
-                    local.get 39
-                    local.get 37
-                    i64.mul
-                    i64.sub
-                    local.get 40
-                    i64.ge_u
-                    i64.extend_i32_u
-                    i64.add
-                    local.tee 38
-                    i64.sub
-                    local.get 38
-                    local.get 47
-                    i64.const 0
-                    i64.lt_s
-                    select
-                    local.tee 47
-                    i64.const -2147483648
-                    local.get 47
-                    i64.const -2147483648
-                    i64.gt_s
-                    select
-                    local.tee 47
-                    i64.const 2147483647
-                    local.get 47
-                    i64.const 2147483647
-                    i64.lt_s
-                    select
-                    i64.store32
-                    local.get 3
-                    i32.const 8
-                    i32.add
-                    local.set 3
-                    local.get 11
-                    local.get 1
-                    i32.const 4
-                    i32.add
-                    local.tee 1
-                    i32.ne
-                    br_if 0 (;@8;)
-                  end
+                  i32.load offset=1076732
+                  local.get 8
+                  i32.xor
+                  i32.const 0
+                  i32.load offset=1076672
+                  i32.const 5
+                  i32.rotl
+                  i32.const 0
+                  i32.load offset=1076676
+                  i32.xor
+                  i32.const 5
+                  i32.rotl
+                  i32.const 0
+                  i32.load offset=1076680
+                  i32.xor
+                  i32.const 5
+                  i32.rotl
+                  i32.const 0
+                  i32.load offset=1076684
+                  i32.xor
+                  i32.const 5
+                  i32.rotl
+                  i32.const 0
+                  i32.load offset=1076688
+                  i32.xor
+                  i32.const 5
+                  i32.rotl
+                  i32.const 0
+                  i32.load offset=1076692
+                  i32.xor
+                  i32.const 5
+                  i32.rotl
+                  i32.const 0
+                  i32.load offset=1076696
+                  i32.xor
+                  i32.const 5
+                  i32.rotl
+                  i32.const 0
+                  i32.load offset=1076700
+                  i32.xor
+                  i32.const 5
+                  i32.rotl
+                  i32.const 0
+                  i32.load offset=1076704
+                  i32.xor
+                  i32.const 5
+                  i32.rotl
+                  i32.const 0
+                  i32.load offset=1076708
+                  i32.xor
+                  i32.const 5
+                  i32.rotl
+                  i32.const 0
+                  i32.load offset=1076712
+                  i32.xor
+                  i32.const 5
+                  i32.rotl
+                  i32.const 0
+                  i32.load offset=1076716
+                  i32.xor
+                  i32.const 5
+                  i32.rotl
+                  i32.const 0
+                  i32.load offset=1076720
+                  i32.xor
+                  i32.const 5
+                  i32.rotl
+                  i32.const 0
+                  i32.load offset=1076724
+                  i32.xor
+                  i32.const 5
+                  i32.rotl
+                  i32.const 0
+                  i32.load offset=1076728
+                  i32.xor
+                  i32.const 5
+                  i32.rotl
+                  i32.xor
+                  local.set 8
+                  local.get 24
+                  i32.const 1
+                  i32.add
+                  local.tee 24
+                  local.get 0
+                  i32.ne
+                  br_if 0 (;@7;)
                 end
-                i32.const 0
-                i32.load offset=1076732
-                local.get 8
-                i32.xor
-                i32.const 0
-                i32.load offset=1076672
-                i32.const 5
-                i32.rotl
-                i32.const 0
-                i32.load offset=1076676
-                i32.xor
-                i32.const 5
-                i32.rotl
-                i32.const 0
-                i32.load offset=1076680
-                i32.xor
-                i32.const 5
-                i32.rotl
-                i32.const 0
-                i32.load offset=1076684
-                i32.xor
-                i32.const 5
-                i32.rotl
-                i32.const 0
-                i32.load offset=1076688
-                i32.xor
-                i32.const 5
-                i32.rotl
-                i32.const 0
-                i32.load offset=1076692
-                i32.xor
-                i32.const 5
-                i32.rotl
-                i32.const 0
-                i32.load offset=1076696
-                i32.xor
-                i32.const 5
-                i32.rotl
-                i32.const 0
-                i32.load offset=1076700
-                i32.xor
-                i32.const 5
-                i32.rotl
-                i32.const 0
-                i32.load offset=1076704
-                i32.xor
-                i32.const 5
-                i32.rotl
-                i32.const 0
-                i32.load offset=1076708
-                i32.xor
-                i32.const 5
-                i32.rotl
-                i32.const 0
-                i32.load offset=1076712
-                i32.xor
-                i32.const 5
-                i32.rotl
-                i32.const 0
-                i32.load offset=1076716
-                i32.xor
-                i32.const 5
-                i32.rotl
-                i32.const 0
-                i32.load offset=1076720
-                i32.xor
-                i32.const 5
-                i32.rotl
-                i32.const 0
-                i32.load offset=1076724
-                i32.xor
-                i32.const 5
-                i32.rotl
-                i32.const 0
-                i32.load offset=1076728
-                i32.xor
-                i32.const 5
-                i32.rotl
-                i32.xor
-                local.set 8
-                local.get 24
-                i32.const 1
-                i32.add
-                local.tee 24
-                local.get 0
-                i32.ne
-                br_if 0 (;@6;)
               end
+              local.get 2
+              i32.const 256
+              i32.add
+              global.set 0
+              local.get 8
+              return
             end
-            local.get 2
-            i32.const 64
-            i32.add
-            global.set 0
-            local.get 8
-            return
+            i32.const 0
+            i32.const 0
+            i32.store offset=1077520
+            i32.const 0
+            local.get 4
+            i32.const 16
+            call 2
+            unreachable
           end
           i32.const 0
           local.get 6
-          i32.const 9792
+          i32.const 5760
           call 2
           unreachable
         end
@@ -1407,16 +1098,17 @@
       end
       i32.const 0
       local.get 6
-      i32.const 5760
+      i32.const 9792
       call 2
       unreachable
     end
-    i32.const 0
-    i32.const 0
-    i32.store offset=1077520
-    i32.const 0
-    local.get 4
-    i32.const 16
+    local.get 28
+    local.get 11
+    i32.mul
+    local.get 30
+    local.get 11
+    i32.mul
+    local.get 13
     call 2
     unreachable)
   (func (;1;) (type 1)

@@ -164,13 +164,10 @@ impl Trace {
             baseline: 0,
             restored: vec![Vec::new(); memories],
         };
-        // The first snapshot holds every page that is not zero.
-        for (i, mem) in trace.machine.memories.iter_mut().enumerate() {
+        // The first snapshot's pages are the live ones until a write copies them.
+        for mem in &mut trace.machine.memories {
             mem.take_written();
-            let all: Vec<u32> = (0..mem.pages())
-                .filter(|&p| mem.page_bytes(p).is_some())
-                .collect();
-            trace.pending[i] = all;
+            mem.keep_originals();
         }
         let mut held = trace.take(0);
         let mut done = 0u64;
@@ -203,6 +200,9 @@ impl Trace {
         let mut added = 0;
         let mut memories = Vec::with_capacity(m.memories.len());
         for (i, mem) in m.memories.iter_mut().enumerate() {
+            for original in mem.take_originals() {
+                self.histories[i].record_original(original);
+            }
             let mut changed = std::mem::take(&mut self.pending[i]);
             changed.extend(mem.take_written());
             changed.sort_unstable();
@@ -286,6 +286,12 @@ impl Trace {
         self.interval
     }
 
+    /// Page buffers (64 KiB each) the checkpoints hold: each page's content at the
+    /// checkpoints where it changed, the initial content only of pages the run wrote.
+    pub fn pages_held(&self) -> usize {
+        self.histories.iter().map(PageHistory::pages_held).sum()
+    }
+
     /// Number of snapshots held.
     pub fn snapshots(&self) -> usize {
         self.snapshots.len()
@@ -319,6 +325,11 @@ impl Trace {
         let s = &self.snapshots[index];
         let m = &mut self.machine;
         for (i, mem) in m.memories.iter_mut().enumerate() {
+            // Pages first written since the last snapshot (a caller's writes after a
+            // seek included) bring their checkpoint-0 content.
+            for original in mem.take_originals() {
+                self.histories[i].record_original(original);
+            }
             // Hashes computed since the last restore belong to the versions it set.
             for (p, v) in self.restored[i].drain(..) {
                 if let Some(h) = mem.page_hash(p).filter(|_| !mem.is_written(p)) {

@@ -34,6 +34,20 @@ static ZERO_PAGE: Page = [0; PAGE_SIZE];
 const HASH_STALE: u8 = 1;
 /// Page flag: written since the baseline (the last snapshot or restore).
 const WRITTEN: u8 = 2;
+/// Page flag: still holds what it held at [`Memory::keep_originals`], not yet copied.
+const ORIGINAL: u8 = 4;
+
+/// A page's content before its first write after [`Memory::keep_originals`], and its
+/// hash when it was up to date.
+#[derive(Clone, Debug)]
+pub(crate) struct Original {
+    /// The page number.
+    pub(crate) page: u32,
+    /// Its bytes.
+    pub(crate) bytes: Box<Page>,
+    /// Its root, if known then.
+    pub(crate) hash: Option<Hash>,
+}
 
 /// One linear memory.
 #[derive(Clone, Debug)]
@@ -52,6 +66,8 @@ pub struct Memory {
     upper: Vec<Vec<Hash>>,
     /// Pages whose hash changed since `upper` was last brought up to date.
     upper_stale: Vec<u32>,
+    /// Copies of pages flagged `ORIGINAL`, made at their first write.
+    originals: Vec<Original>,
 }
 
 /// A fresh zeroed page on the heap (no 64 KiB temporary on the stack).
@@ -75,6 +91,7 @@ impl Memory {
             written: Vec::new(),
             upper: vec![Vec::new(); PAGES_TREE_HEIGHT],
             upper_stale: Vec::new(),
+            originals: Vec::new(),
         }
     }
 
@@ -218,6 +235,9 @@ impl Memory {
         while !rest.is_empty() {
             let (p, off) = (at / PAGE_SIZE, at % PAGE_SIZE);
             let take = (PAGE_SIZE - off).min(rest.len());
+            if self.flags[p] & ORIGINAL != 0 {
+                self.keep_original(p);
+            }
             self.pages[p].get_or_insert_with(zeroed_page)[off..off + take]
                 .copy_from_slice(&rest[..take]);
             if self.flags[p] & WRITTEN == 0 {
@@ -373,6 +393,38 @@ impl Memory {
             self.flags[p as usize] &= !WRITTEN;
         }
         std::mem::take(&mut self.written)
+    }
+
+    /// From now on, the first write to each page that holds bytes copies its content
+    /// first (see [`Memory::take_originals`]): a trace's first checkpoint then costs the
+    /// pages the run overwrites, not every page of the initial memory.
+    pub(crate) fn keep_originals(&mut self) {
+        for (flag, page) in self.flags.iter_mut().zip(&self.pages) {
+            if page.is_some() {
+                *flag |= ORIGINAL;
+            }
+        }
+    }
+
+    /// Copies page `p`'s content (before a write) and clears its `ORIGINAL` flag.
+    #[cold]
+    fn keep_original(&mut self, p: usize) {
+        self.flags[p] &= !ORIGINAL;
+        if let Some(b) = &self.pages[p] {
+            let mut bytes = zeroed_page();
+            bytes.copy_from_slice(&b[..]);
+            let hash = self.page_hash(p as u32);
+            self.originals.push(Original {
+                page: p as u32,
+                bytes,
+                hash,
+            });
+        }
+    }
+
+    /// The originals copied since the last call (see [`Memory::keep_originals`]).
+    pub(crate) fn take_originals(&mut self) -> Vec<Original> {
+        std::mem::take(&mut self.originals)
     }
 
     /// Whether page `p` was written since the baseline.

@@ -173,3 +173,67 @@ proptest! {
         }
     }
 }
+
+/// A 64-page memory every page of which holds bytes (a model image), and a run that
+/// overwrites two of those pages and one zero page.
+fn image_module() -> String {
+    let data: String = (0..64)
+        .map(|p| format!(r#"(data (i32.const {}) "page{p}")"#, p * 65536 + 100))
+        .collect();
+    format!(
+        r#"(module (memory 65)
+          {data}
+          (func (export "run")
+            (i32.store (i32.const 327780) (i32.const 7))
+            (i32.store (i32.const 589924) (i32.const 8))
+            (i32.store (i32.const 4194404) (i32.const 9))
+            (i32.store (i32.const 327780) (i32.const 10))))"#
+    )
+}
+
+#[test]
+fn checkpoints_copy_only_the_image_pages_the_run_overwrites() {
+    let wat = image_module();
+    let trace_of = |interval| {
+        Trace::record(prepared(&wat, "run", &[]), interval, 100, |_| true).expect("records")
+    };
+    // The initial content of pages 5 and 9 only, then a version of each page per
+    // snapshot after a write to it: at interval 1 or 4, pages 5, 9, 64 and 5 again
+    // (stores at steps 3, 6, 9 and 12; at 4, the last two in one snapshot, but two
+    // pages); at 100, none. Before, checkpoint 0 copied all 64 pages of the image.
+    for (interval, pages) in [(1, 2 + 4), (4, 2 + 4), (100, 2)] {
+        let mut trace = trace_of(interval);
+        let total = trace.total_steps();
+        assert_eq!(trace.pages_held(), pages, "interval {interval}");
+        for n in (0..=total).rev().chain(0..=total) {
+            let mut fresh = prepared(&wat, "run", &[]);
+            fresh.run(n);
+            let m = trace.seek(n);
+            assert_eq!(m.state_root(), fresh.state_root(), "step {n}");
+            let (a, b) = (
+                m.memory(0).map(|x| x.to_vec()),
+                fresh.memory(0).map(|x| x.to_vec()),
+            );
+            assert!(a == b, "interval {interval}: memories differ at step {n}");
+        }
+    }
+}
+
+#[test]
+fn a_write_after_a_seek_is_undone_by_the_next_seek() {
+    let wat = image_module();
+    let mut trace = Trace::record(prepared(&wat, "run", &[]), 2, 100, |_| true).expect("records");
+    let fresh = prepared(&wat, "run", &[]);
+    let m = trace.seek(3);
+    // Page 20 is never written by the run: only the caller's write changes it.
+    m.memory_mut(0)
+        .expect("a memory")
+        .write_bytes(20 * 65536, b"scribble")
+        .expect("inside memory");
+    let m = trace.seek(0);
+    assert_eq!(m.state_root(), fresh.clone().state_root());
+    assert_eq!(
+        m.memory(0).map(|x| x.to_vec()),
+        fresh.memory(0).map(|x| x.to_vec())
+    );
+}

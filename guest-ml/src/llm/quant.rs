@@ -197,24 +197,17 @@ fn byte_lanes(q: &[u8; QK], c: usize, t: usize) -> u64 {
 /// exactly. Then `Σ q a = Σ (q + 128) a − 128 · Σ a` (`a_sum`).
 #[inline(always)]
 pub fn q8_dot(qs: &[u8; 32], lanes: &[u64; 16], a_sum: i32) -> i32 {
-    let mut t = 1u64 << 31;
-    for c in 0..4 {
-        let w = u64::from_le_bytes([
-            qs[8 * c],
-            qs[8 * c + 1],
-            qs[8 * c + 2],
-            qs[8 * c + 3],
-            qs[8 * c + 4],
-            qs[8 * c + 5],
-            qs[8 * c + 6],
-            qs[8 * c + 7],
-        ]) ^ BYTE_BIAS;
+    // Lane 1 starts at `−128 · Σ a`, plus `2^31` to round the part below it away.
+    let mut t = (1u64 << 31).wrapping_sub(((i64::from(a_sum) * 128) as u64) << 32);
+    let (chunks, _) = qs.as_chunks::<8>();
+    for (c, &chunk) in chunks.iter().enumerate() {
+        let w = u64::from_le_bytes(chunk) ^ BYTE_BIAS;
         for s in 0..4 {
             let spread = (w >> (8 * s)) & BYTE_LANE_MASK;
             t = t.wrapping_add(spread.wrapping_mul(lanes[4 * c + s]));
         }
     }
-    (((t as i64) >> 32) as i32).wrapping_sub(a_sum.wrapping_mul(128))
+    ((t as i64) >> 32) as i32
 }
 
 /// `N` `u64` lanes from the activation block's words at `at`.
@@ -267,7 +260,7 @@ fn quants<const N: usize>(wb: &[u8], at: usize) -> &[u8; N] {
 }
 
 /// Rows computed together, so each activation block is unpacked once per group.
-const ROW_GROUP: usize = 8;
+const ROW_GROUP: usize = 32;
 
 /// The matmul loop over groups of rows: `prep` unpacks an activation block once per
 /// group, `dot(block bytes, unpacked, Σq)` gives `d · Σ q a (+ m · Σ a)` in `i64`.

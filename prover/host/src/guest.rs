@@ -27,11 +27,19 @@ pub enum GuestError {
     #[error("guest.wasm has no exported {0}")]
     MissingExport(&'static str),
     /// The input is larger than the input region.
-    #[error("input is {0} bytes, the input region holds at most {INPUT_CAPACITY}")]
+    #[error("input is {0} bytes, the input region holds at most {INPUT_CAPACITY} (for an LLM request: a prompt of at most {max} ids)", max = (INPUT_CAPACITY - 4) / 4)]
     InputTooLarge(usize),
     /// The image is larger than the image region allows.
     #[error("model image is {0} bytes, larger than the image region allows")]
     ImageTooLarge(usize),
+    /// An LLM image and its arena do not fit the 4 GiB address space.
+    #[error("an image of {image} bytes with an arena of {arena} bytes does not fit the 4 GiB Wasm address space")]
+    ArenaTooLarge {
+        /// Image bytes.
+        image: u64,
+        /// Arena bytes (from the image header).
+        arena: u64,
+    },
     /// The memory cannot grow to hold the regions.
     #[error("guest memory cannot grow to {0} pages")]
     Grow(usize),
@@ -52,8 +60,15 @@ pub enum GuestError {
     BadOutput(&'static str),
 }
 
-fn describe(code: i32) -> String {
-    opml_guest_ml::Error::from_code(code).map_or_else(|| "unknown code".into(), |e| e.to_string())
+/// What a guest error code means: an LLM error when
+/// [`opml_guest_ml::llm::GUEST_CODE_FLAG`] is set, else a classifier (region) error.
+pub fn describe(code: i32) -> String {
+    let text = if code & opml_guest_ml::llm::GUEST_CODE_FLAG != 0 {
+        opml_guest_ml::llm::LlmError::from_code(code).map(|e| e.to_string())
+    } else {
+        opml_guest_ml::Error::from_code(code).map(|e| e.to_string())
+    };
+    text.unwrap_or_else(|| "unknown code".into())
 }
 
 /// The decoded output region.
@@ -136,6 +151,21 @@ pub fn region_writes(image: &[u8], input: &[u8]) -> Result<Regions, GuestError> 
 /// invoked but not yet stepped. Step it with [`Machine::run`]; then see [`finish_step`].
 pub fn load(guest_wasm: &[u8], image: &[u8], input: &[u8]) -> Result<Machine, GuestError> {
     let Regions { pages, writes } = region_writes(image, input)?;
+    let writes = writes
+        .each_ref()
+        .map(|(addr, bytes)| (*addr, bytes.as_slice()));
+    load_regions(guest_wasm, pages, &writes).map(|(machine, _)| machine)
+}
+
+/// A step machine with `guest_wasm` instantiated (provable profile), its exported
+/// memory grown to `pages` and `writes` (`(address, bytes)`) written, and `run()`
+/// invoked but not yet stepped; with the memory's address. The loader of every guest
+/// layout (a classifier's regions, an LLM request's).
+pub fn load_regions(
+    guest_wasm: &[u8],
+    pages: usize,
+    writes: &[(usize, &[u8])],
+) -> Result<(Machine, u32), GuestError> {
     let module = Module::load(guest_wasm, LoadOptions { provable: true })?;
     let mut machine = Machine::new(Config::default());
     let id = machine.instantiate(&module)?;
@@ -158,7 +188,7 @@ pub fn load(guest_wasm: &[u8], image: &[u8], input: &[u8]) -> Result<Machine, Gu
             .grow((pages - have) as u32)
             .ok_or(GuestError::Grow(pages))?;
     }
-    for (addr, bytes) in &writes {
+    for (addr, bytes) in writes {
         memory
             .write_bytes(*addr, bytes)
             .map_err(|_| GuestError::Grow(pages))?;
@@ -166,21 +196,27 @@ pub fn load(guest_wasm: &[u8], image: &[u8], input: &[u8]) -> Result<Machine, Gu
     machine
         .invoke(run, &[])
         .map_err(|_| GuestError::MissingExport("function `run() -> i32`"))?;
-    Ok(machine)
+    Ok((machine, mem))
 }
 
-/// The output of a machine from [`load`] that has stopped: the output region if `run`
-/// returned 0, else the error code or the trap.
-pub fn finish_step(machine: &Machine) -> Result<Output, GuestError> {
+/// Whether a machine from [`load_regions`] that has stopped returned 0 from `run`;
+/// else the error code or the trap.
+pub fn returned(machine: &Machine) -> Result<(), GuestError> {
     match machine.status() {
         Status::Halted => {}
         Status::Trapped(t) => return Err(GuestError::Trapped(t.to_string())),
         Status::Running => return Err(GuestError::Trapped("still running".into())),
     }
-    let code = machine.results().first().copied().unwrap_or(0) as u32 as i32;
-    if code != 0 {
-        return Err(GuestError::Rejected { code });
+    match machine.results().first().copied().unwrap_or(0) as u32 as i32 {
+        0 => Ok(()),
+        code => Err(GuestError::Rejected { code }),
     }
+}
+
+/// The output of a machine from [`load`] that has stopped: the output region if `run`
+/// returned 0, else the error code or the trap.
+pub fn finish_step(machine: &Machine) -> Result<Output, GuestError> {
+    returned(machine)?;
     let memory = match machine.instance(0).and_then(|i| i.exports.get("memory")) {
         Some(Extern::Memory(addr)) => machine.memory(*addr),
         _ => None,

@@ -193,10 +193,10 @@ fn images_whose_arena_passes_4_gib_are_refused_before_loading() {
     image[32..40].copy_from_slice(&(1u64 << 32).to_le_bytes());
     assert!(matches!(
         Layout::new(&image, &input),
-        Err(GuestError::TooLarge { arena, .. }) if arena == 1 << 32
+        Err(GuestError::ArenaTooLarge { arena, .. }) if arena == 1 << 32
     ));
     assert!(matches!(
         StepRun::load(GUEST, &image, &input),
-        Err(GuestError::TooLarge { .. })
+        Err(GuestError::ArenaTooLarge { .. })
     ));
 }

@@ -28,7 +28,7 @@ pub struct DemoArgs {
     #[arg(long, value_parser = super::demo_cheat_parser())]
     cheat: Option<super::DemoCheat>,
     /// 2: dispute an LLM request in two phases (graph nodes natively, then one node's
-    /// Wasm steps), on the embedded chain.
+    /// Wasm steps).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
     phases: u8,
     /// Where the agents keep their state.
@@ -69,12 +69,19 @@ const DEFAULT_IMAGES: &str = "/usr/share/datasets/fashion-mnist/t10k-images-idx3
 pub fn cmd_demo(a: &DemoArgs) -> Result<()> {
     use super::DemoCheat;
     use opml_game::phases::story::Scenario;
-    if a.phases == 2 && (a.rpc.is_some() || a.hardhat || a.consumer || a.resume) {
-        anyhow::bail!("--phases 2 runs on the embedded chain only, without --consumer");
+    if a.phases == 2 && (a.consumer || a.resume) {
+        anyhow::bail!("--phases 2 plays its story in one process: without --consumer or --resume");
+    }
+    let scenario = match (a.phases, a.cheat) {
+        (2, None) => Some(Scenario::WrongNode),
+        (2, Some(DemoCheat::Phases(s))) => Some(s),
+        _ => None,
+    };
+    if let Some(scenario) = scenario {
+        let (_node, mut chain) = open_chain(a)?;
+        return super::demo_phases::cmd_demo_phases(&a.model, scenario, chain.as_mut());
     }
     let cheat = match (a.phases, a.cheat) {
-        (2, None) => return super::demo_phases::cmd_demo_phases(&a.model, Scenario::WrongNode),
-        (2, Some(DemoCheat::Phases(s))) => return super::demo_phases::cmd_demo_phases(&a.model, s),
         (_, None) => Cheat::Middle,
         (_, Some(DemoCheat::Single(c))) if a.phases == 1 => c,
         (2, Some(DemoCheat::Single(_))) => {
@@ -107,18 +114,7 @@ pub fn cmd_demo(a: &DemoArgs) -> Result<()> {
         }
     };
     // Kept alive until the story is over; dropping it stops the node.
-    let node = match a.hardhat {
-        true => Some(HardhatNode::start(Path::new(ARBITER_DIR), None)?),
-        false => None,
-    };
-    let url = a.rpc.as_deref().or(node.as_ref().map(HardhatNode::url));
-    let mut chain: Box<dyn Chain> = match url {
-        Some(url) => {
-            println!("chain: JSON-RPC node at {url}");
-            Box::new(RpcChain::connect(url).with_context(|| format!("connecting to {url}"))?)
-        }
-        None => Box::new(EmbeddedChain::new(4)),
-    };
+    let (_node, mut chain) = open_chain(a)?;
     if a.resume {
         return resume(chain.as_mut(), &job, &a.state_dir);
     }
@@ -139,6 +135,25 @@ pub fn cmd_demo(a: &DemoArgs) -> Result<()> {
         a.stop_after,
         via,
     )
+}
+
+/// The chain `a` asks for: a Hardhat node started here (returned, to be kept alive
+/// until the story is over: dropping it stops the node), a JSON-RPC node, or the
+/// embedded chain.
+fn open_chain(a: &DemoArgs) -> Result<(Option<HardhatNode>, Box<dyn Chain>)> {
+    let node = match a.hardhat {
+        true => Some(HardhatNode::start(Path::new(ARBITER_DIR), None)?),
+        false => None,
+    };
+    let url = a.rpc.as_deref().or(node.as_ref().map(HardhatNode::url));
+    let chain: Box<dyn Chain> = match url {
+        Some(url) => {
+            println!("chain: JSON-RPC node at {url}");
+            Box::new(RpcChain::connect(url).with_context(|| format!("connecting to {url}"))?)
+        }
+        None => Box::new(EmbeddedChain::new(4)),
+    };
+    Ok((node, chain))
 }
 
 /// Runs the story of `job` on `input` over `chain` with a submitter cheating as `cheat`.

@@ -1,18 +1,18 @@
-//! `opml demo --phases 2`: an LLM request disputed in two phases on the embedded chain
-//! (docs/dispute-protocol.md, "Two phases"): the request's generation as one graph,
+//! `opml demo --phases 2`: an LLM request disputed in two phases on the embedded chain or
+//! a JSON-RPC node (docs/dispute-protocol.md, "Two phases"): the request's generation as one graph,
 //! phase 1 natively, then the registry, a scenario's lie or silence, both phases played
 //! and the honest answer finalized.
 
 use super::model::ModelArgs;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use opml_game::embedded::EmbeddedChain;
+use opml_game::chain::Chain;
 use opml_game::phases::llm::{generation_graph, native_node};
 use opml_game::phases::story::{play, Scenario};
 use std::time::Instant;
 
-/// `opml demo --phases 2` with `scenario`.
-pub fn cmd_demo_phases(model: &ModelArgs, scenario: Scenario) -> Result<()> {
+/// `opml demo --phases 2` with `scenario`, on `chain`.
+pub fn cmd_demo_phases(model: &ModelArgs, scenario: Scenario, chain: &mut dyn Chain) -> Result<()> {
     let t0 = Instant::now();
     let path = model
         .model
@@ -56,8 +56,7 @@ pub fn cmd_demo_phases(model: &ModelArgs, scenario: Scenario) -> Result<()> {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(7, |d| d.as_nanos() as u64);
     let t = Instant::now();
-    let mut chain = EmbeddedChain::new(4);
-    let told = play(&mut chain, &graph, &run, &request, scenario, seed)?;
+    let told = play(chain, &graph, &run, &request, scenario, seed)?;
     let dispute = t.elapsed().as_secs_f64();
     for line in &told.lines {
         println!("  {line}");

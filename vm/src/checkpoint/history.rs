@@ -1,9 +1,11 @@
 //! The page versions a trace keeps: per page of a memory, its content at each
 //! checkpoint where it changed. A checkpoint stores only the pages written in its
 //! interval; the content of page `p` at checkpoint `k` is its last version at or before
-//! `k` (zero if it has none).
+//! `k` (zero if it has none). Checkpoint 0's versions (the initial memory) are added
+//! lazily, from the copy a page's first write makes ([`PageHistory::record_original`]):
+//! a page never written needs none, the live memory still holds it.
 
-use crate::memory::{zeroed_page, Memory, Page};
+use crate::memory::{zeroed_page, Memory, Original, Page};
 use crate::merkle::Hash;
 use std::sync::{Arc, OnceLock};
 
@@ -51,6 +53,33 @@ impl PageHistory {
             list.push((index, Arc::new(Version { bytes, hash })));
         }
         added
+    }
+
+    /// Records `original` as its page's version at checkpoint 0. The page's first
+    /// write made it, so no later version of the page is recorded yet.
+    pub(crate) fn record_original(&mut self, original: Original) {
+        let p = original.page as usize;
+        if self.versions.len() <= p {
+            self.versions.resize_with(p + 1, Vec::new);
+        }
+        let hash = OnceLock::new();
+        if let Some(h) = original.hash {
+            let _ = hash.set(h);
+        }
+        let version = Arc::new(Version {
+            bytes: Some(original.bytes),
+            hash,
+        });
+        self.versions[p].insert(0, (0, version));
+    }
+
+    /// Page buffers held, checkpoint 0's included.
+    pub(crate) fn pages_held(&self) -> usize {
+        self.versions
+            .iter()
+            .flatten()
+            .filter(|(_, v)| v.bytes.is_some())
+            .count()
     }
 
     /// The version of page `p` at checkpoint `index`; `None` when it has none (zero).

@@ -17,52 +17,11 @@ use opml_guest_ml::abi::{
 use opml_guest_ml::llm::graph::LlmImage;
 use opml_guest_ml::llm::request::run_request;
 pub use opml_guest_ml::llm::request::Request;
-use opml_guest_ml::llm::{LlmError, GUEST_CODE_FLAG};
+use opml_guest_ml::llm::LlmError;
 
-/// Why an LLM request could not be prepared, run, or its output read.
-#[derive(Debug, thiserror::Error)]
-pub enum GuestError {
-    /// The request does not fit the input region.
-    #[error("the request is {0} bytes; the input region holds at most {INPUT_CAPACITY} (a prompt of at most {max} ids)", max = (INPUT_CAPACITY - 4) / 4)]
-    InputTooLarge(usize),
-    /// Image and arena do not fit the 4 GiB address space.
-    #[error("an image of {image} bytes with an arena of {arena} bytes does not fit the 4 GiB Wasm address space")]
-    TooLarge {
-        /// Image bytes.
-        image: u64,
-        /// Arena bytes (from the image header).
-        arena: u64,
-    },
-    /// `guest.wasm` does not load, instantiate or export what the ABI needs.
-    #[error("guest.wasm: {0}")]
-    Load(String),
-    /// The guest (or the native run) rejected the image or the request.
-    #[error("rejected with error code {code:#x}: {}", describe(*code))]
-    Rejected {
-        /// The code `run` returned.
-        code: i32,
-    },
-    /// The guest trapped.
-    #[error("the guest trapped: {0}")]
-    Trapped(String),
-    /// wasmi failed.
-    #[error("wasmi: {0}")]
-    Wasmi(String),
-    /// The output region does not hold a list of ids.
-    #[error("malformed output region: {0}")]
-    BadOutput(&'static str),
-}
-
-/// What a guest error code means: an LLM error when [`GUEST_CODE_FLAG`] is set, else a
-/// classifier (region) error.
-pub fn describe(code: i32) -> String {
-    let text = if code & GUEST_CODE_FLAG != 0 {
-        LlmError::from_code(code).map(|e| e.to_string())
-    } else {
-        opml_guest_ml::Error::from_code(code).map(|e| e.to_string())
-    };
-    text.unwrap_or_else(|| "unknown code".into())
-}
+/// Why an LLM request could not be prepared, run, or its output read: the guest's
+/// errors, shared with the classifier's layout.
+pub use opml_host::guest::{describe, GuestError};
 
 /// The input bytes of a request: generate `n_new` ids after `prompt`.
 pub fn encode_request(prompt: &[u32], n_new: u32) -> Result<Vec<u8>, GuestError> {
@@ -126,7 +85,7 @@ impl Layout {
             .get(32..40)
             .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])));
         let image_len = image.len() as u64;
-        let too_large = || GuestError::TooLarge {
+        let too_large = || GuestError::ArenaTooLarge {
             image: image_len,
             arena: arena_len,
         };

@@ -1,6 +1,6 @@
 //! An LLM request in the step machine.
 
-use opml_vm::{Config, Extern, LoadOptions, Machine, Module, Status};
+use opml_vm::{Machine, Status};
 
 use super::{read_ids, GuestError, Layout};
 
@@ -18,38 +18,8 @@ impl StepRun {
     /// `input`, writes the regions and invokes `run` (no step taken yet).
     pub fn load(guest_wasm: &[u8], image: &[u8], input: &[u8]) -> Result<StepRun, GuestError> {
         let layout = Layout::new(image, input)?;
-        let load = |e: String| GuestError::Load(e);
-        let module = Module::load(guest_wasm, LoadOptions { provable: true })
-            .map_err(|e| load(e.to_string()))?;
-        let mut machine = Machine::new(Config::default());
-        let id = machine
-            .instantiate(&module)
-            .map_err(|e| load(e.to_string()))?;
-        let exports = machine
-            .instance(id)
-            .map(|i| i.exports.clone())
-            .unwrap_or_default();
-        let Some(Extern::Memory(memory)) = exports.get("memory").copied() else {
-            return Err(load("no exported memory `memory`".into()));
-        };
-        let Some(Extern::Func(run)) = exports.get("run").copied() else {
-            return Err(load("no exported function `run`".into()));
-        };
-        let mem = machine
-            .memory_mut(memory)
-            .ok_or_else(|| load("no exported memory `memory`".into()))?;
-        let have = mem.pages() as usize;
-        if have < layout.pages {
-            mem.grow((layout.pages - have) as u32)
-                .ok_or_else(|| load(format!("memory cannot grow to {} pages", layout.pages)))?;
-        }
-        for (addr, bytes) in layout.writes(image) {
-            mem.write_bytes(addr, bytes)
-                .map_err(|_| load(format!("cannot write {} bytes at {addr:#x}", bytes.len())))?;
-        }
-        machine
-            .invoke(run, &[])
-            .map_err(|e| load(format!("cannot invoke `run`: {e:?}")))?;
+        let (machine, memory) =
+            opml_host::guest::load_regions(guest_wasm, layout.pages, &layout.writes(image))?;
         Ok(StepRun {
             machine,
             memory,
@@ -91,15 +61,7 @@ impl StepRun {
 
     /// The generated ids of a finished run, or the error code or trap.
     pub fn finish(&self) -> Result<Vec<u32>, GuestError> {
-        match self.machine.status() {
-            Status::Halted => {}
-            Status::Trapped(t) => return Err(GuestError::Trapped(t.to_string())),
-            Status::Running => return Err(GuestError::Trapped("still running".into())),
-        }
-        let code = self.machine.results().first().copied().unwrap_or(0) as u32 as i32;
-        if code != 0 {
-            return Err(GuestError::Rejected { code });
-        }
+        opml_host::guest::returned(&self.machine)?;
         self.tokens()
     }
 

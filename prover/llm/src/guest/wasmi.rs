@@ -39,12 +39,12 @@ impl WasmiRun {
             .map_err(err)?;
         let memory = instance
             .get_memory(&store, "memory")
-            .ok_or_else(|| GuestError::Load("no exported memory `memory`".into()))?;
+            .ok_or(GuestError::MissingExport("memory `memory`"))?;
         let have = memory.size(&store);
         if have < layout.pages as u64 {
             memory
                 .grow(&mut store, layout.pages as u64 - have)
-                .map_err(|e| GuestError::Load(format!("memory cannot grow: {e}")))?;
+                .map_err(|_| GuestError::Grow(layout.pages))?;
         }
         for (addr, bytes) in layout.writes(image) {
             memory.write(&mut store, addr, bytes).map_err(err)?;
@@ -89,7 +89,7 @@ impl WasmiRun {
                 let run = self
                     .instance
                     .get_func(&self.store, "run")
-                    .ok_or_else(|| GuestError::Load("no exported function `run`".into()))?;
+                    .ok_or(GuestError::MissingExport("function `run`"))?;
                 run.call_resumable(&mut self.store, &[], &mut outputs)
             }
         };
