@@ -232,7 +232,10 @@ fn demo_in_two_phases_on_a_hardhat_node_it_starts_and_stops() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (out, err, ok) = demo_phases_with(dir.path(), "wrong-run", &["--hardhat"]);
     assert!(ok, "{out}\n{err}");
-    assert!(out.contains("chain: JSON-RPC node at http://127.0.0.1:"), "{out}");
+    assert!(
+        out.contains("chain: JSON-RPC node at http://127.0.0.1:"),
+        "{out}"
+    );
     assert!(
         out.contains("phase 1:") && out.contains("phase 2:"),
         "{out}"
