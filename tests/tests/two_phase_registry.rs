@@ -13,6 +13,7 @@ use alloy_sol_types::{SolCall, SolEvent};
 use opml_game::chain::{Chain, ChainError};
 use opml_game::contracts::{self, Params, Registry, TwoPhaseGame};
 use opml_game::embedded::EmbeddedChain;
+use opml_game::onchain;
 use opml_game::phases::deploy::{deploy_game, register_graph};
 use opml_vm::commit::region::bytes_root;
 use opml_vm::merkle::{root_of, Hash};
@@ -28,14 +29,11 @@ fn send<C: SolCall>(
     call: C,
     value: u64,
 ) -> Result<u64, ChainError> {
-    chain
-        .send(from, to, call.abi_encode(), U256::from(value))
-        .map(|r| r.gas_used)
+    onchain::send(chain, from, to, call, U256::from(value)).map(|r| r.gas_used)
 }
 
 fn view<C: SolCall>(chain: &mut EmbeddedChain, at: Address, call: C) -> C::Return {
-    let out = chain.call(at, call.abi_encode()).expect("view");
-    C::abi_decode_returns(&out).expect("decoding")
+    onchain::view(chain, at, call).expect("view")
 }
 
 #[test]

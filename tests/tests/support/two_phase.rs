@@ -98,8 +98,7 @@ impl Arena {
     }
 
     pub fn view<C: SolCall>(&mut self, at: Address, call: C) -> C::Return {
-        let out = self.chain.call(at, call.abi_encode()).expect("view");
-        C::abi_decode_returns(&out).expect("decoding")
+        opml_game::onchain::view(&mut self.chain, at, call).expect("view")
     }
 
     pub fn send<C: SolCall>(
@@ -108,9 +107,7 @@ impl Arena {
         at: Address,
         call: C,
     ) -> Result<u64, ChainError> {
-        self.chain
-            .send(from, at, call.abi_encode(), U256::ZERO)
-            .map(|r| r.gas_used)
+        opml_game::onchain::send(&mut self.chain, from, at, call, U256::ZERO).map(|r| r.gas_used)
     }
 
     pub fn nodes(&self) -> u64 {

@@ -24,6 +24,8 @@ pub struct Bisection {
     pub gas: u64,
 }
 
+pub(super) use crate::onchain::view;
+
 /// Sends `call` with `value` wei; returns the gas used.
 pub(super) fn send<C: SolCall>(
     chain: &mut dyn Chain,
@@ -32,19 +34,7 @@ pub(super) fn send<C: SolCall>(
     call: C,
     value: u128,
 ) -> Result<u64, ChainError> {
-    chain
-        .send(from, to, call.abi_encode(), U256::from(value))
-        .map(|r| r.gas_used)
-}
-
-/// Reads `call` from `at`.
-pub(super) fn view<C: SolCall>(
-    chain: &mut dyn Chain,
-    at: Address,
-    call: C,
-) -> Result<C::Return, ChainError> {
-    let out = chain.call(at, call.abi_encode())?;
-    C::abi_decode_returns(&out).map_err(|e| ChainError::Backend(format!("bad return data: {e}")))
+    crate::onchain::send(chain, from, to, call, U256::from(value)).map(|r| r.gas_used)
 }
 
 fn words(hs: &[Hash]) -> Vec<FixedBytes<32>> {
