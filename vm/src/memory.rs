@@ -49,6 +49,13 @@ pub(crate) struct Original {
     pub(crate) hash: Option<Hash>,
 }
 
+/// A heap copy of `page`.
+pub(crate) fn page_copy(page: &Page) -> Box<Page> {
+    let mut copy = zeroed_page();
+    copy.copy_from_slice(page);
+    copy
+}
+
 /// One linear memory.
 #[derive(Clone, Debug)]
 pub struct Memory {
@@ -411,8 +418,7 @@ impl Memory {
     fn keep_original(&mut self, p: usize) {
         self.flags[p] &= !ORIGINAL;
         if let Some(b) = &self.pages[p] {
-            let mut bytes = zeroed_page();
-            bytes.copy_from_slice(&b[..]);
+            let bytes = page_copy(b);
             let hash = self.page_hash(p as u32);
             self.originals.push(Original {
                 page: p as u32,

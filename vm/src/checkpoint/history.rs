@@ -5,7 +5,7 @@
 //! lazily, from the copy a page's first write makes ([`PageHistory::record_original`]):
 //! a page never written needs none, the live memory still holds it.
 
-use crate::memory::{zeroed_page, Memory, Original, Page};
+use crate::memory::{page_copy, Memory, Original, Page};
 use crate::merkle::Hash;
 use std::sync::{Arc, OnceLock};
 
@@ -16,6 +16,17 @@ pub(crate) struct Version {
     pub(crate) bytes: Option<Box<Page>>,
     /// The page root, filled when known (at recording, or after a seek's root).
     pub(crate) hash: OnceLock<Hash>,
+}
+
+impl Version {
+    /// A version holding `bytes` (`None`: zeros), with its hash when known.
+    fn new(bytes: Option<Box<Page>>, hash: Option<Hash>) -> Arc<Version> {
+        let known = OnceLock::new();
+        if let Some(h) = hash {
+            let _ = known.set(h);
+        }
+        Arc::new(Version { bytes, hash: known })
+    }
 }
 
 /// The versions of the pages of one memory.
@@ -32,25 +43,14 @@ impl PageHistory {
     pub(crate) fn record(&mut self, mem: &Memory, index: u32, pages: &[u32]) -> u64 {
         let mut added = 0;
         for &p in pages {
-            let bytes = mem.page_bytes(p).map(|b| {
-                let mut copy = zeroed_page();
-                copy.copy_from_slice(b);
-                copy
-            });
+            let bytes = mem.page_bytes(p).map(page_copy);
             added += bytes.as_ref().map_or(0, |b| b.len() as u64);
-            let hash = OnceLock::new();
-            if let Some(h) = mem.page_hash(p) {
-                let _ = hash.set(h);
-            }
-            let p = p as usize;
-            if self.versions.len() <= p {
-                self.versions.resize_with(p + 1, Vec::new);
-            }
-            let list = &mut self.versions[p];
+            let version = Version::new(bytes, mem.page_hash(p));
+            let list = self.list(p);
             if list.last().is_some_and(|(i, _)| *i == index) {
                 list.pop();
             }
-            list.push((index, Arc::new(Version { bytes, hash })));
+            list.push((index, version));
         }
         added
     }
@@ -58,19 +58,17 @@ impl PageHistory {
     /// Records `original` as its page's version at checkpoint 0. The page's first
     /// write made it, so no later version of the page is recorded yet.
     pub(crate) fn record_original(&mut self, original: Original) {
-        let p = original.page as usize;
+        let version = Version::new(Some(original.bytes), original.hash);
+        self.list(original.page).insert(0, (0, version));
+    }
+
+    /// Page `p`'s list of versions (created empty).
+    fn list(&mut self, p: u32) -> &mut Vec<(u32, Arc<Version>)> {
+        let p = p as usize;
         if self.versions.len() <= p {
             self.versions.resize_with(p + 1, Vec::new);
         }
-        let hash = OnceLock::new();
-        if let Some(h) = original.hash {
-            let _ = hash.set(h);
-        }
-        let version = Arc::new(Version {
-            bytes: Some(original.bytes),
-            hash,
-        });
-        self.versions[p].insert(0, (0, version));
+        &mut self.versions[p]
     }
 
     /// Page buffers held, checkpoint 0's included.
